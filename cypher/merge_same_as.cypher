@@ -1,0 +1,7 @@
+// Cross-taxonomy equivalence between skills whose normalized labels or aliases match. Write.
+// $rows: list of {source, target, via: "label"|"alias"}; direction is source taxonomy -> target taxonomy.
+UNWIND $rows AS row
+MATCH (a:Skill {id: row.source})
+MATCH (b:Skill {id: row.target})
+MERGE (a)-[r:SAME_AS]->(b)
+SET r.via = row.via

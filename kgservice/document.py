@@ -1,0 +1,109 @@
+"""The one data model that flows through the pipeline.
+
+A :class:`Document` is immutable: every stage returns ``dataclasses.replace(doc, ...)`` with its
+own additions, so one document can be shared by tests and threads without copies, and each span
+group records which stage produced it. All offsets are character offsets into ``Document.text``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+
+class Domain(StrEnum):
+    JOB = "job"
+    PROFILE = "profile"
+    COURSE = "course"
+    POST = "post"
+
+
+class Method(StrEnum):
+    TRIE = "trie"
+    SEMANTIC = "semantic"
+    EXPANSION = "expansion"
+
+
+class Relation(StrEnum):
+    REQUIRED = "required"
+    CORE = "core"
+    MENTIONED = "mentioned"
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A contiguous part of the text, e.g. ``qualifications`` in a job posting."""
+
+    kind: str
+    start: int
+    end: int
+    # Offsets of the header line that opened the section, when there was one.
+    header: tuple[int, int] | None = None
+    # How the kind was decided: "header" rule, "classifier" fallback, or "whole" (no split).
+    source: str = "header"
+
+
+@dataclass(frozen=True, slots=True)
+class SkillSpan:
+    """One piece of evidence that the text mentions (or implies) a skill."""
+
+    start: int
+    end: int
+    text: str
+    skill_id: str
+    method: Method
+    score: float
+    section: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredSkill:
+    """A skill the document is about, after scoring; the unit written to the graph."""
+
+    skill_id: str
+    name: str
+    taxonomy: str
+    score: float
+    relation: Relation
+    method: Method
+    spans: tuple[tuple[int, int], ...] = ()
+    section: str | None = None
+    # For expansion: the extracted skill this one was reached from, and over which relation.
+    via: str | None = None
+
+
+def _frozen_groups(groups: Mapping[str, tuple[SkillSpan, ...]] | None) -> Mapping[str, tuple[SkillSpan, ...]]:
+    return MappingProxyType(dict(groups or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """Raw text plus everything the stages have found in it."""
+
+    text: str
+    domain: Domain = Domain.JOB
+    title: str | None = None
+    id: str | None = None
+    sections: tuple[Section, ...] = ()
+    # Span groups keyed by the stage that produced them ("trie_tagger", "embedding_tagger", ...).
+    spans: Mapping[str, tuple[SkillSpan, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    skills: tuple[ScoredSkill, ...] = ()
+    expanded: tuple[ScoredSkill, ...] = ()
+    model_version: str | None = None
+
+    def with_spans(self, group: str, spans: tuple[SkillSpan, ...]) -> Document:
+        merged = dict(self.spans)
+        merged[group] = spans
+        return dataclasses.replace(self, spans=_frozen_groups(merged))
+
+    def all_spans(self) -> tuple[SkillSpan, ...]:
+        return tuple(s for group in self.spans.values() for s in group)
+
+    def section_at(self, offset: int) -> Section | None:
+        for section in self.sections:
+            if section.start <= offset < section.end:
+                return section
+        return None

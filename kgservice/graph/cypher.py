@@ -1,0 +1,88 @@
+"""Named Cypher, loaded once from ``cypher/*.cypher``.
+
+Queries live in files so taxonomists can read and run them, and so a query has one name across
+the service, the tests and the docs. :class:`Query` lists the service's queries: a missing file
+fails at import, not at the first request.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+from kgservice.settings import PROJECT_ROOT
+
+CYPHER_DIR = PROJECT_ROOT / "cypher"
+SCHEMA_DIR = PROJECT_ROOT / "schema"
+TAXONOMIST_DIR = CYPHER_DIR / "taxonomist"
+
+
+class Query(StrEnum):
+    """Service queries; the value is the file name without ``.cypher``."""
+
+    COUNT_BY_LABEL = "count_by_label"
+    COUNT_BY_RELATIONSHIP = "count_by_relationship"
+    MERGE_SKILLS = "merge_skills"
+    MERGE_SKILL_GROUPS = "merge_skill_groups"
+    MERGE_GROUP_BROADER = "merge_group_broader"
+    MERGE_SKILL_IN_GROUP = "merge_skill_in_group"
+    MERGE_SKILL_BROADER = "merge_skill_broader"
+    MERGE_SKILL_RELATED = "merge_skill_related"
+    MERGE_OCCUPATIONS = "merge_occupations"
+    MERGE_OCCUPATION_SKILLS = "merge_occupation_skills"
+    MERGE_SAME_AS = "merge_same_as"
+    MERGE_TAXONOMY_VERSION = "merge_taxonomy_version"
+    DELETE_TAXONOMY = "delete_taxonomy"
+    GET_SKILL_KEYS = "get_skill_keys"
+
+
+_COMMENT = re.compile(r"^\s*//.*$", re.MULTILINE)
+
+
+def strip_comments(text: str) -> str:
+    return _COMMENT.sub("", text).strip()
+
+
+def _read_dir(directory: Path) -> dict[str, str]:
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(directory.glob("*.cypher"))}
+
+
+@cache
+def service_queries() -> Mapping[Query, str]:
+    files = _read_dir(CYPHER_DIR)
+    missing = [q.value for q in Query if q.value not in files]
+    if missing:
+        raise RuntimeError(f"cypher/ lacks files for queries: {', '.join(missing)}")
+    return MappingProxyType({q: strip_comments(files[q.value]) for q in Query})
+
+
+@cache
+def taxonomist_queries() -> Mapping[str, str]:
+    """Raw text (with header comments) of the taxonomist's named queries."""
+    return MappingProxyType(_read_dir(TAXONOMIST_DIR))
+
+
+def schema_statements() -> list[str]:
+    """Every statement of ``schema/*.cypher`` in file order; each is idempotent (IF NOT EXISTS)."""
+    statements: list[str] = []
+    for path in sorted(SCHEMA_DIR.glob("*.cypher")):
+        statements.extend(s.strip() for s in strip_comments(path.read_text(encoding="utf-8")).split(";") if s.strip())
+    return statements
+
+
+def header(text: str) -> str:
+    """The leading ``//`` comment block of a query file: its purpose, parameters and columns."""
+    lines = []
+    for line in text.splitlines():
+        if not line.startswith("//"):
+            break
+        lines.append(line[2:].strip())
+    return "\n".join(lines)
+
+
+def params_of(text: str) -> list[str]:
+    return sorted(set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", strip_comments(text))))

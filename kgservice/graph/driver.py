@@ -1,0 +1,109 @@
+"""The one owner of the process's ``neo4j.Driver``.
+
+Neo4j's manual calls a driver "immutable, thread-safe, and expensive to create": one per process,
+created at start-up, closed at shutdown, passed to whoever needs it through :class:`Graph`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, Self
+
+import neo4j
+from neo4j import GraphDatabase, RoutingControl
+from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable, SessionExpired
+
+from kgservice.errors import GraphUnavailable, InvalidInput
+from kgservice.graph.cypher import Query, schema_statements, service_queries
+from kgservice.settings import Settings
+
+_UNAVAILABLE = (ServiceUnavailable, SessionExpired, OSError)
+
+
+class Graph:
+    """A driver plus the database name and the named queries.
+
+    Every read goes with ``routing_=READ`` so clusters can serve it from followers.
+    """
+
+    def __init__(self, driver: neo4j.Driver, database: str, uri: str) -> None:
+        self.driver = driver
+        self.database = database
+        self.uri = uri
+        self._queries = service_queries()
+
+    @classmethod
+    def connect(cls, settings: Settings, verify: bool = True) -> Self:
+        cfg = settings.neo4j
+        auth = (cfg.user, cfg.password.get_secret_value()) if cfg.password is not None else None
+        # Notifications (e.g. "relationship type does not exist" on an empty graph) are noise in logs
+        # of a service; taxonomists see real errors as exceptions.
+        driver = GraphDatabase.driver(cfg.bolt_uri, auth=auth, max_connection_pool_size=64,
+                                      connection_acquisition_timeout=10.0, notifications_min_severity="OFF")
+        graph = cls(driver, cfg.database, cfg.bolt_uri)
+        if verify:
+            try:
+                driver.verify_connectivity()
+            except AuthError as exc:
+                driver.close()
+                raise GraphUnavailable(f"Neo4j at {cfg.bolt_uri} refused the credentials: {exc}") from exc
+            except _UNAVAILABLE as exc:
+                driver.close()
+                hint = "" if cfg.external else " (start it with `kgservice neo4j start`)"
+                raise GraphUnavailable(f"Neo4j at {cfg.bolt_uri} does not answer{hint}: {exc}") from exc
+        return graph
+
+    def close(self) -> None:
+        self.driver.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- queries ---------------------------------------------------------------------------------
+    def read(self, query: Query | str, **params: Any) -> list[dict[str, Any]]:
+        return self._run(query, params, RoutingControl.READ)
+
+    def write(self, query: Query | str, **params: Any) -> list[dict[str, Any]]:
+        return self._run(query, params, RoutingControl.WRITE)
+
+    def _run(self, query: Query | str, params: dict[str, Any], routing: RoutingControl) -> list[dict[str, Any]]:
+        text = self._queries[query] if isinstance(query, Query) else query
+        try:
+            records, _, _ = self.driver.execute_query(text, params, database_=self.database, routing_=routing)
+        except _UNAVAILABLE as exc:
+            raise GraphUnavailable(f"Neo4j at {self.uri} does not answer: {exc}") from exc
+        return [r.data() for r in records]
+
+    def write_batches(self, query: Query, rows: Sequence[dict[str, Any]], batch_size: int) -> Iterator[int]:
+        """Write ``rows`` with ``UNWIND $rows`` in batches, yielding the size of each committed batch."""
+        for i in range(0, len(rows), batch_size):
+            chunk = list(rows[i : i + batch_size])
+            self.write(query, rows=chunk)
+            yield len(chunk)
+
+    def read_only(self, text: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[list[Any]]]:
+        """Run ad-hoc Cypher in a READ transaction, so a taxonomist's typo cannot change the graph."""
+
+        def work(tx: neo4j.ManagedTransaction) -> tuple[list[str], list[list[Any]]]:
+            result = tx.run(text, params or {})
+            keys = list(result.keys())
+            return keys, [list(r.values()) for r in result]
+
+        try:
+            with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
+                return session.execute_read(work)
+        except ClientError as exc:
+            raise InvalidInput(f"{exc.code}: {exc.message}") from exc
+        except _UNAVAILABLE as exc:
+            raise GraphUnavailable(f"Neo4j at {self.uri} does not answer: {exc}") from exc
+
+    def apply_schema(self) -> list[str]:
+        statements = schema_statements()
+        for statement in statements:
+            self.write(statement)
+        self.write("CALL db.awaitIndexes(300)")
+        return statements
+

@@ -1,0 +1,182 @@
+"""Fetch, start, stop and inspect the Neo4j 5.26 Community server this project runs itself.
+
+Maven Central carries no Neo4j server tarball, only the engine; ``neo4j/pom.xml`` resolves it and
+``neo4j/Launcher.java`` (run from source, no build step) starts an embedded
+DatabaseManagementService with Bolt on a loopback address. The data directory lives under
+``settings.home`` so the graph survives restarts. When ``NEO4J_URI`` is set none of this runs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from kgservice.errors import GraphUnavailable, KgServiceError
+from kgservice.settings import PROJECT_ROOT, Settings
+
+RUNTIME_DIR = PROJECT_ROOT / "neo4j"
+# From Neo4j 5's own neo4j.conf; without the java.nio opens, index population was reported to stall.
+JVM_FLAGS = (
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--enable-native-access=ALL-UNNAMED",
+    "-Dio.netty.tryReflectionSetAccessible=true",
+    "-XX:+UseG1GC",
+    "-XX:+ExitOnOutOfMemoryError",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerStatus:
+    running: bool
+    pid: int | None
+    uri: str
+    external: bool
+    detail: str
+
+
+class Neo4jServer:
+    """The project-started Neo4j process, tracked by a pid file under ``settings.home``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._cfg = settings.neo4j
+        self.home = settings.home / "neo4j"
+        self.lib_dir = settings.cache / f"neo4j-{self._cfg.version}" / "lib"
+        self.pid_file = self.home / "launcher.pid"
+        self.log_file = self.home / "launcher.log"
+
+    # -- fetch -----------------------------------------------------------------------------------
+    def fetch(self) -> Path:
+        """Resolve the engine's jars from Maven Central into the cache (once)."""
+        marker = self.lib_dir / ".complete"
+        if marker.exists():
+            return self.lib_dir
+        mvn = shutil.which("mvn")
+        if mvn is None:
+            raise KgServiceError("Maven (`mvn`) is needed to fetch Neo4j from Maven Central: apt-get install maven")
+        tmp = self.lib_dir.with_name("lib.partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        cmd = [
+            mvn, "-q", "-B", "-f", str(RUNTIME_DIR / "pom.xml"),
+            "dependency:copy-dependencies", f"-DoutputDirectory={tmp}", "-DincludeScope=runtime",
+            f"-Dneo4j.version={self._cfg.version}",
+        ]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise KgServiceError(f"fetching Neo4j {self._cfg.version} from Maven failed:\n{done.stdout}\n{done.stderr}")
+        shutil.rmtree(self.lib_dir, ignore_errors=True)
+        tmp.rename(self.lib_dir)
+        marker.write_text(self._cfg.version)
+        return self.lib_dir
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def _pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            return pid
+        return pid
+
+    def _bolt_open(self) -> bool:
+        host, port = self._cfg.listen_address.rsplit(":", 1)
+        try:
+            with socket.create_connection((host, int(port)), timeout=1.0):
+                return True
+        except OSError:
+            return False
+
+    def start(self) -> ServerStatus:
+        """Start the server unless it runs already; return once it answers queries."""
+        if self._cfg.external:
+            return self.status()
+        if self._pid() is not None and self._ready():
+            return self.status()
+        if self._bolt_open():
+            raise KgServiceError(
+                f"{self._cfg.listen_address} is taken by a process this project did not start; "
+                "stop it or set NEO4J_LISTEN_ADDRESS / NEO4J_URI"
+            )
+        lib = self.fetch()
+        self.home.mkdir(parents=True, exist_ok=True)
+        java = shutil.which("java")
+        if java is None:
+            raise KgServiceError("Java 17 is needed to run Neo4j 5.26: apt-get install openjdk-17-jre-headless")
+        cmd = [
+            java, *JVM_FLAGS, f"-Xmx{self._cfg.heap_mb}m", "-cp", f"{lib}/*",
+            str(RUNTIME_DIR / "Launcher.java"), str(self.home / "data"), self._cfg.listen_address,
+            str(self._cfg.pagecache_mb), "false",
+        ]
+        if self.log_file.exists():
+            self.log_file.replace(self.log_file.with_suffix(".log.1"))
+        with open(self.log_file, "wb") as log:
+            # A new session so the server outlives the CLI that started it and a Ctrl-C there.
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
+        self.pid_file.write_text(str(proc.pid))
+        deadline = time.monotonic() + self._cfg.start_timeout_s
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise KgServiceError(f"Neo4j exited with code {proc.returncode} during start:\n{self._log_tail()}")
+            if self._ready():
+                return self.status()
+            time.sleep(0.5)
+        raise KgServiceError(f"Neo4j did not answer within {self._cfg.start_timeout_s:.0f}s:\n{self._log_tail()}")
+
+    def _ready(self) -> bool:
+        if not self._bolt_open():
+            return False
+        return "ready on" in self._log_tail(4000)
+
+    def stop(self, timeout_s: float = 90.0) -> ServerStatus:
+        """Stop with SIGTERM (the launcher's shutdown hook closes the store cleanly)."""
+        pid = self._pid()
+        if self._cfg.external or pid is None:
+            return self.status()
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and self._pid() is not None:
+            time.sleep(0.3)
+        if self._pid() is not None:
+            os.kill(pid, signal.SIGKILL)
+        self.pid_file.unlink(missing_ok=True)
+        return self.status()
+
+    def status(self) -> ServerStatus:
+        uri = self._cfg.bolt_uri
+        if self._cfg.external:
+            from kgservice.graph.driver import Graph
+
+            try:
+                with Graph.connect(self._settings):
+                    return ServerStatus(True, None, uri, True, "external server answers")
+            except GraphUnavailable as exc:
+                return ServerStatus(False, None, uri, True, str(exc))
+        pid = self._pid()
+        if pid is None:
+            return ServerStatus(False, None, uri, False, "not running")
+        ready = self._ready()
+        return ServerStatus(ready, pid, uri, False, "ready" if ready else "starting or not answering")
+
+    def _log_tail(self, chars: int = 3000) -> str:
+        try:
+            with open(self.log_file, "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                fh.seek(max(0, fh.tell() - chars))
+                return fh.read().decode("utf-8", "replace")
+        except OSError:
+            return ""

