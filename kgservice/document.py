@@ -75,6 +75,18 @@ class ScoredSkill:
     via: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class GraphLink:
+    """A taxonomy neighbour of an extracted skill, found by the graph expander."""
+
+    seed: str
+    skill_id: str
+    name: str
+    taxonomy: str
+    relation: str  # parent, child, sibling, same_group, same_as
+    support: int = 1
+
+
 def _frozen_groups(groups: Mapping[str, tuple[SkillSpan, ...]] | None) -> Mapping[str, tuple[SkillSpan, ...]]:
     return MappingProxyType(dict(groups or {}))
 
@@ -90,6 +102,7 @@ class Document:
     sections: tuple[Section, ...] = ()
     # Span groups keyed by the stage that produced them ("trie_tagger", "embedding_tagger", ...).
     spans: Mapping[str, tuple[SkillSpan, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    links: tuple[GraphLink, ...] = ()
     skills: tuple[ScoredSkill, ...] = ()
     expanded: tuple[ScoredSkill, ...] = ()
     model_version: str | None = None

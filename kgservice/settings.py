@@ -55,6 +55,23 @@ class TaxonomySettings(BaseModel):
     batch_size: int = 2000
 
 
+class PipelineSettings(BaseModel):
+    """Extraction behaviour and input limits."""
+
+    taxonomies: list[str] = ["esco", "lightcast"]
+    semantic: bool = True
+    expansion: bool = True
+    min_score: float = 0.5
+    semantic_top_k: int = 5
+    # None: use the threshold calibrated with the vector index (calibration.json).
+    semantic_threshold: float | None = None
+    expansion_per_relation: int = 5
+    max_chars: int = 100_000
+    encoder_model: str = "all-MiniLM-L6-v2"
+    quantized: bool = False
+    threads: int | None = None
+
+
 class Settings(BaseSettings):
     """All configuration. Nested fields use ``KG_<SECTION>__<FIELD>``; Neo4j also reads ``NEO4J_*``."""
 
@@ -65,6 +82,7 @@ class Settings(BaseSettings):
     shared_data: Path = PROJECT_ROOT.parent / "shared" / "data"
     neo4j: Neo4jSettings = Field(default_factory=Neo4jSettings)
     taxonomy: TaxonomySettings = Field(default_factory=TaxonomySettings)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
 
     @property
     def cache(self) -> Path:

@@ -62,3 +62,18 @@ def scratch_taxonomy(graph: Graph) -> Iterator[str]:
     graph.write(Query.DELETE_TAXONOMY, taxonomy=name)
     yield name
     graph.write(Query.DELETE_TAXONOMY, taxonomy=name)
+
+
+@pytest.fixture(scope="session")
+def built_indexes(graph: Graph, settings: Settings, full_taxonomy, quiet: Console):
+    """Trie and catalog (and, once the encoder exists, the vector index) built from the loaded graph."""
+    from kgservice.inference.index_builder import build_indexes
+
+    return build_indexes(settings, graph, semantic=False, console=quiet)
+
+
+@pytest.fixture(scope="session")
+def trie_pipeline(graph: Graph, settings: Settings, built_indexes):
+    from kgservice.pipeline.build import build_pipeline
+
+    return build_pipeline(settings, graph, semantic=False)

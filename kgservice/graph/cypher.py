@@ -37,6 +37,9 @@ class Query(StrEnum):
     MERGE_SAME_AS = "merge_same_as"
     MERGE_TAXONOMY_VERSION = "merge_taxonomy_version"
     DELETE_TAXONOMY = "delete_taxonomy"
+    GET_SKILLS_FOR_INDEX = "get_skills_for_index"
+    GET_TAXONOMY_VERSIONS = "get_taxonomy_versions"
+    EXPAND_NEIGHBOURS = "expand_neighbours"
     GET_SKILL_KEYS = "get_skill_keys"
 
 

@@ -1,0 +1,41 @@
+"""Where built artifacts live, and the taxonomy version they were built from.
+
+Everything derived from the graph (trie, catalog, vector index) sits under a directory named
+after the taxonomy version recorded in the graph's ``Taxonomy`` nodes, so loading the service
+against a graph with another taxonomy version fails loudly instead of returning stale ids.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kgservice.graph.cypher import Query
+from kgservice.graph.driver import Graph
+from kgservice.settings import Settings
+
+
+def taxonomy_version(graph: Graph) -> str:
+    rows = graph.read(Query.GET_TAXONOMY_VERSIONS)
+    if not rows:
+        return "empty"
+    return "+".join(f"{r['id']}-{r['version']}" for r in rows)
+
+
+def taxonomy_dir(settings: Settings, version: str) -> Path:
+    return settings.home / "artifacts" / version
+
+
+def trie_dir(settings: Settings, version: str) -> Path:
+    return taxonomy_dir(settings, version) / "trie"
+
+
+def catalog_path(settings: Settings, version: str) -> Path:
+    return taxonomy_dir(settings, version) / "catalog.json"
+
+
+def model_dir(settings: Settings, model_id: str | None = None) -> Path:
+    return settings.home / "models" / (model_id or settings.pipeline.encoder_model)
+
+
+def vector_index_dir(settings: Settings, version: str, model_id: str | None = None) -> Path:
+    return settings.home / "indexes" / (model_id or settings.pipeline.encoder_model) / version

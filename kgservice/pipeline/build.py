@@ -1,0 +1,112 @@
+"""The only place that declares stage order; assembles the pipeline from Settings and artifacts.
+
+The same :class:`Pipeline` object serves the CLI, the API, the nearline worker and the batch job.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator, Sequence
+
+from kgservice.document import Document, Domain
+from kgservice.errors import InvalidInput
+from kgservice.graph.driver import Graph
+from kgservice.inference import artifacts
+from kgservice.pipeline.base import Stage
+from kgservice.pipeline.scorer import FeatureScorer
+from kgservice.pipeline.sectioner import Sectioner
+from kgservice.pipeline.skill_catalog import SkillCatalog
+from kgservice.pipeline.trie_tagger import SkillTrie, TrieTagger
+from kgservice.settings import Settings
+
+
+class Pipeline:
+    """Stages in order; refuses to assemble when a stage needs what no earlier stage assigns."""
+
+    def __init__(self, stages: Sequence[Stage], model_version: str) -> None:
+        available: set[str] = set()
+        for stage in stages:
+            missing = set(stage.requires) - available
+            if missing:
+                raise ValueError(f"stage {stage.name!r} requires {sorted(missing)}, which no earlier stage assigns")
+            available |= set(stage.assigns)
+        self.stages = tuple(stages)
+        self.model_version = model_version
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.stages)
+
+    def __call__(self, doc: Document) -> Document:
+        for stage in self.stages:
+            doc = stage(doc)
+        return doc
+
+    def pipe(self, docs: Iterable[Document], batch_size: int = 32) -> Iterator[Document]:
+        stream: Iterable[Document] = docs
+        for stage in self.stages:
+            stream = stage.pipe(stream, batch_size=batch_size)
+        yield from stream
+
+
+def make_document(text: str, domain: str | Domain = Domain.JOB, title: str | None = None, doc_id: str | None = None,
+                  max_chars: int = 100_000, model_version: str | None = None) -> Document:
+    """Validate raw input into a Document, with errors a caller can act on."""
+    if not isinstance(text, str):
+        raise InvalidInput("text must be a string")
+    if not text.strip():
+        raise InvalidInput("text is empty")
+    if len(text) > max_chars:
+        raise InvalidInput(f"text has {len(text)} characters; the limit is {max_chars} (KG_PIPELINE__MAX_CHARS)")
+    try:
+        domain = Domain(domain)
+    except ValueError:
+        raise InvalidInput(f"unknown domain {domain!r}; use one of {', '.join(d.value for d in Domain)}") from None
+    return Document(text=text, domain=domain, title=title, id=doc_id, model_version=model_version)
+
+
+def build_pipeline(settings: Settings, graph: Graph | None, *, semantic: bool | None = None,
+                   expansion: bool | None = None, trie: bool = True) -> Pipeline:
+    """Sectioner -> TrieTagger -> EmbeddingTagger -> GraphExpander -> FeatureScorer, per settings."""
+    cfg = settings.pipeline
+    semantic = cfg.semantic if semantic is None else semantic
+    expansion = (cfg.expansion if expansion is None else expansion) and graph is not None
+    if graph is None:
+        raise InvalidInput("the pipeline needs the graph to find its taxonomy version")
+    version = artifacts.taxonomy_version(graph)
+    catalog = SkillCatalog.load(artifacts.catalog_path(settings, version))
+    stages: list[Stage] = [Sectioner()]
+    if trie:
+        stages.append(TrieTagger(SkillTrie.load(artifacts.trie_dir(settings, version))))
+    threshold = cfg.semantic_threshold if cfg.semantic_threshold is not None else 0.5
+    model_version = f"trie@{version}"
+    if semantic:
+        from kgservice.pipeline.embedding_tagger import load_embedding_tagger
+
+        tagger = load_embedding_tagger(settings, version)
+        threshold = tagger.threshold
+        stages.append(tagger)
+        model_version += f"+{cfg.encoder_model}{'-int8' if cfg.quantized else ''}"
+    if expansion:
+        from kgservice.pipeline.graph_expander import GraphExpander
+
+        stages.append(GraphExpander(graph, per_relation=cfg.expansion_per_relation))
+    else:
+        stages.append(_NoLinks())
+    stages.append(FeatureScorer(catalog, min_score=cfg.min_score, semantic_threshold=threshold,
+                                taxonomies=cfg.taxonomies, max_expanded=25 if expansion else 0))
+    return Pipeline(stages, model_version=model_version)
+
+
+class _NoLinks:
+    """Stands in for the expander when expansion is off, so the scorer's input is always complete."""
+
+    name = "no_expansion"
+    requires: frozenset[str] = frozenset()
+    assigns = frozenset({"links"})
+
+    def __call__(self, doc: Document) -> Document:
+        return dataclasses.replace(doc, links=())
+
+    def pipe(self, docs: Iterable[Document], batch_size: int = 32) -> Iterator[Document]:
+        return (self(d) for d in docs)

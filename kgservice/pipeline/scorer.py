@@ -1,0 +1,157 @@
+"""First scorer: evidence from the taggers, the section and the graph -> a 0-1 score and a relation.
+
+Features per candidate skill (all in [0, 1]): best trie match (label 1.0, label without its
+qualifier 0.9, alias 0.8), semantic similarity above the tagger's threshold, agreement of both
+taggers, weight of the best section (``sectioner.section_weight``), frequency, how early it first
+appears, and graph support (other candidates that are its parents, children, siblings or SAME_AS).
+A logistic function of their weighted sum is the score; ``kgservice models fit-scorer`` fits the
+weights on the training split of the labelled data, and these defaults are that fit, rounded. The
+multitask model (a later stage) replaces this class behind the same interface.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections import defaultdict
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from kgservice.document import Document, Domain, GraphLink, Method, Relation, ScoredSkill, SkillSpan
+from kgservice.pipeline.base import StageBase
+from kgservice.pipeline.sectioner import section_weight
+from kgservice.pipeline.skill_catalog import SkillCatalog
+
+FEATURES = ("trie", "semantic", "agree", "section", "frequency", "position", "support")
+# How much an expanded skill inherits from the extracted skill it was reached from.
+RELATION_WEIGHTS: Mapping[str, float] = {"same_as": 0.9, "parent": 0.6, "child": 0.45, "sibling": 0.35,
+                                         "same_group": 0.25}
+_REQUIREMENT = re.compile(r"\b(must|required|requirements?|need(?:ed|s)?|minimum|at least|essential|mandatory|"
+                          r"proficien\w*|\d+\+? years?)\b", re.IGNORECASE)
+_CORE_SECTIONS = {Domain.JOB: {"responsibilities"}, Domain.PROFILE: {"skills", "experience", "certifications"},
+                  Domain.COURSE: {"objectives", "description"}, Domain.POST: set()}
+_REQUIRED_SECTIONS = {Domain.JOB: {"qualifications"}, Domain.PROFILE: set(), Domain.COURSE: {"prerequisites"},
+                      Domain.POST: set()}
+
+
+@dataclass(frozen=True, slots=True)
+class ScorerWeights:
+    bias: float = -2.6
+    trie: float = 3.2
+    semantic: float = 3.0
+    agree: float = 1.0
+    section: float = 0.8
+    frequency: float = 0.6
+    position: float = 0.2
+    support: float = 0.8
+
+    def logit(self, x: Mapping[str, float]) -> float:
+        return self.bias + sum(getattr(self, f) * x[f] for f in FEATURES)
+
+
+def sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+class FeatureScorer(StageBase):
+    """Requires: sections, links. Assigns: skills, expanded."""
+
+    name = "scorer"
+    requires = frozenset({"sections", "links"})
+    assigns = frozenset({"skills", "expanded"})
+
+    def __init__(self, catalog: SkillCatalog, weights: ScorerWeights | None = None, min_score: float = 0.5,
+                 semantic_threshold: float = 0.5, taxonomies: Collection[str] | None = None,
+                 max_expanded: int = 25) -> None:
+        self._catalog = catalog
+        self.weights = weights or ScorerWeights()
+        self.min_score = min_score
+        self._threshold = semantic_threshold
+        self._taxonomies = set(taxonomies) if taxonomies else None
+        self._max_expanded = max_expanded
+
+    # -- features --------------------------------------------------------------------------------
+    def _allowed(self, skill_id: str) -> bool:
+        if skill_id not in self._catalog:
+            return False
+        return self._taxonomies is None or self._catalog[skill_id].taxonomy in self._taxonomies
+
+    def features(self, doc: Document) -> dict[str, dict[str, float]]:
+        by_skill: dict[str, list[SkillSpan]] = defaultdict(list)
+        for span in doc.all_spans():
+            if self._allowed(span.skill_id):
+                by_skill[span.skill_id].append(span)
+        neighbours: dict[str, set[str]] = defaultdict(set)
+        for link in doc.links:
+            if link.seed in by_skill and link.skill_id in by_skill and link.seed != link.skill_id:
+                neighbours[link.skill_id].add(link.seed)
+                neighbours[link.seed].add(link.skill_id)
+        length = max(1, len(doc.text))
+        out: dict[str, dict[str, float]] = {}
+        for sid, spans in by_skill.items():
+            trie = max((s.score for s in spans if s.method is Method.TRIE), default=0.0)
+            cos = max((s.score for s in spans if s.method is Method.SEMANTIC), default=0.0)
+            semantic = max(0.0, (cos - self._threshold) / max(1e-6, 1.0 - self._threshold)) if cos else 0.0
+            starts = {s.start for s in spans}
+            out[sid] = {
+                "trie": trie,
+                "semantic": min(1.0, semantic * 2.0),
+                "agree": 1.0 if trie and cos else 0.0,
+                "section": max(section_weight(s.section) for s in spans),
+                "frequency": min(1.0, math.log1p(len(starts)) / math.log1p(4)),
+                "position": 1.0 - min(starts) / length,
+                "support": min(1.0, len(neighbours[sid]) / 3.0),
+            }
+        return out
+
+    # -- annotate --------------------------------------------------------------------------------
+    def relation(self, doc: Document, spans: list[SkillSpan]) -> Relation:
+        sections = {s.section for s in spans}
+        if sections & _REQUIRED_SECTIONS[doc.domain]:
+            return Relation.REQUIRED
+        if doc.domain is Domain.JOB and any(_REQUIREMENT.search(_sentence(doc.text, s.start)) for s in spans):
+            return Relation.REQUIRED
+        if sections & _CORE_SECTIONS[doc.domain] or len({s.start for s in spans}) >= 3:
+            return Relation.CORE
+        if doc.title and any(s.method is Method.TRIE and s.text.lower() in doc.title.lower() for s in spans):
+            return Relation.CORE
+        return Relation.MENTIONED
+
+    def __call__(self, doc: Document) -> Document:
+        feats = self.features(doc)
+        spans_by_skill: dict[str, list[SkillSpan]] = defaultdict(list)
+        for span in doc.all_spans():
+            spans_by_skill[span.skill_id].append(span)
+        skills: list[ScoredSkill] = []
+        for sid, x in feats.items():
+            score = sigmoid(self.weights.logit(x))
+            if score < self.min_score:
+                continue
+            spans = spans_by_skill[sid]
+            best = max(spans, key=lambda s: (section_weight(s.section), s.method is Method.TRIE, s.score))
+            entry = self._catalog[sid]
+            skills.append(ScoredSkill(sid, entry.name, entry.taxonomy, round(score, 4), self.relation(doc, spans),
+                                      Method.TRIE if x["trie"] else Method.SEMANTIC,
+                                      tuple(sorted({(s.start, s.end) for s in spans})), best.section))
+        skills.sort(key=lambda s: (-s.score, s.name))
+        return dataclasses.replace(doc, skills=tuple(skills), expanded=self.expand(doc.links, skills))
+
+    def expand(self, links: tuple[GraphLink, ...], skills: list[ScoredSkill]) -> tuple[ScoredSkill, ...]:
+        seed_score = {s.skill_id: s.score for s in skills}
+        best: dict[str, tuple[float, GraphLink]] = {}
+        for link in links:
+            if link.skill_id in seed_score or link.seed not in seed_score or not self._allowed(link.skill_id):
+                continue
+            score = seed_score[link.seed] * RELATION_WEIGHTS.get(link.relation, 0.2)
+            if link.skill_id not in best or score > best[link.skill_id][0]:
+                best[link.skill_id] = (score, link)
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[1][1].name))[: self._max_expanded]
+        return tuple(ScoredSkill(sid, link.name, link.taxonomy, round(score, 4), Relation.MENTIONED, Method.EXPANSION,
+                                 via=f"{link.relation}:{link.seed}") for sid, (score, link) in ranked)
+
+
+def _sentence(text: str, offset: int) -> str:
+    start = max(text.rfind(".", 0, offset), text.rfind("\n", 0, offset)) + 1
+    ends = [i for i in (text.find(".", offset), text.find("\n", offset)) if i != -1]
+    return text[start : min(ends) if ends else len(text)]

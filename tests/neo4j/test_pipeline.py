@@ -1,0 +1,95 @@
+"""Extraction end to end against the real graph: sections, spans, scores, relations, expansion."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kgservice.document import Document, Domain, Method, Relation, Section, SkillSpan
+from kgservice.errors import InvalidInput
+from kgservice.pipeline.build import make_document
+from kgservice.pipeline.graph_expander import GraphExpander
+from kgservice.pipeline.jsonl_extractor import extract_jsonl
+from loaders.esco_bundle import read_bundle
+from loaders.taxonomy_writer import load
+from tests.conftest import DATA
+
+POSTING = """Senior Backend Engineer
+
+About us
+We build payment software for banks.
+
+Requirements
+- 5+ years of experience with Python and Go
+- Strong SQL and PostgreSQL skills
+
+Responsibilities
+- Design and build REST APIs
+- Mentor junior developers
+
+Benefits
+- Gym membership
+"""
+
+
+def test_pipeline_extracts_scored_skills_with_offsets(trie_pipeline):
+    doc = trie_pipeline(make_document(POSTING, "job"))
+    assert [s.kind for s in doc.sections][:1] and {"qualifications", "responsibilities", "benefits"} <= {
+        s.kind for s in doc.sections}
+    by_name = {(s.name, s.taxonomy): s for s in doc.skills}
+    python = by_name[("Python (computer programming)", "esco")]
+    assert python.relation is Relation.REQUIRED
+    assert python.method is Method.TRIE
+    assert all(POSTING[a:b] == "Python" for a, b in python.spans)
+    assert ("SQL", "esco") in by_name and ("PostgreSQL", "esco") in by_name
+    assert all(0.0 <= s.score <= 1.0 for s in doc.skills)
+    assert [s.score for s in doc.skills] == sorted((s.score for s in doc.skills), reverse=True)
+    assert all(s.method is Method.EXPANSION and s.via for s in doc.expanded)
+    assert not {s.skill_id for s in doc.expanded} & {s.skill_id for s in doc.skills}
+
+
+def test_pipeline_skill_in_qualifications_outscores_company_blurb(trie_pipeline):
+    text = "About us\nWe are a logistics company.\n\nRequirements\n- Experience in logistics and SQL\n"
+    doc = trie_pipeline(make_document(text, "job"))
+    logistics = next(s for s in doc.skills if s.name == "logistics")
+    assert logistics.section == "qualifications" and logistics.relation is Relation.REQUIRED
+    blurb_only = trie_pipeline(make_document("About us\nWe are a logistics company.\n\nBenefits\n- Free lunch\n", "job"))
+    assert all(s.score < logistics.score for s in blurb_only.skills if s.name == "logistics")
+
+
+@pytest.mark.parametrize(("text", "domain", "message"), [
+    ("", "job", "empty"), ("   \n", "job", "empty"), ("x" * 200_001, "job", "limit"), ("Python", "novel", "domain")])
+def test_pipeline_rejects_bad_input(text, domain, message):
+    with pytest.raises(InvalidInput, match=message):
+        make_document(text, domain, max_chars=200_000)
+
+
+def test_graph_expander_finds_parents_siblings_and_related(graph, scratch_taxonomy, settings, quiet):
+    load(graph, [read_bundle(DATA / "esco_bundle", taxonomy=scratch_taxonomy)], 100, quiet, same_as=())
+    mobile = f"{scratch_taxonomy}:f0000001-0000-4000-8000-000000000002"
+    text = "We build iOS apps."
+    doc = Document(text, Domain.JOB, sections=(Section("other", 0, len(text)),)).with_spans(
+        "trie_tagger", (SkillSpan(9, 17, "iOS apps", mobile, Method.TRIE, 0.8, "other"),))
+    links = {(link.relation, link.name) for link in GraphExpander(graph)(doc).links}
+    assert ("parent", "develop software") in links
+    assert ("sibling", "develop web applications") in links
+
+
+def test_jsonl_contract_keeps_order_reports_errors_and_resumes(trie_pipeline, settings, tmp_path, quiet):
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    lines = [{"id": "a", "text": POSTING, "domain": "job"}, {"id": "b", "text": "", "domain": "job"},
+             {"id": "c", "text": "Proficient in SQL and Python.", "domain": "job"}]
+    src.write_text("\n".join(json.dumps(x) for x in lines) + "\nnot json\n")
+    report = extract_jsonl(trie_pipeline, src, out, settings, quiet, batch_size=2)
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["a", "b", "c", None]
+    assert (report.written, report.failed) == (4, 2)
+    assert "empty" in rows[1]["error"] and rows[3]["error"].startswith("line 4")
+    first = rows[0]["skills"][0]
+    assert set(first) == {"id", "name", "taxonomy", "score", "relation", "method", "spans"}
+    assert first["method"] in ("trie", "semantic") and first["taxonomy"] in ("esco", "lightcast")
+    assert [s["score"] for s in rows[0]["skills"]] == sorted((s["score"] for s in rows[0]["skills"]), reverse=True)
+    again = extract_jsonl(trie_pipeline, src, out, settings, quiet)
+    assert (again.skipped, again.written) == (4, 0)
+    assert len(out.read_text().splitlines()) == 4
