@@ -138,6 +138,26 @@ def _index(args: argparse.Namespace, settings: Settings, console: Console) -> in
     return 0
 
 
+# -- models -----------------------------------------------------------------------------------------
+def _models(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    try:
+        if args.action == "export":
+            from kgservice.train.onnx_export import export_encoder
+
+            console.print(f"encoder exported to {export_encoder(settings)}")
+            return 0
+    except ImportError as exc:
+        raise KgServiceError(f"{exc}; the export needs the train extra: pip install -e '.[train]'") from exc
+    from kgservice.graph.driver import Graph
+
+    with Graph.connect(settings) as graph:
+        if args.action == "fit-scorer":
+            from kgservice.train.scorer_fit import fit
+
+            console.print(f"scorer weights written to {fit(settings, graph, console)}")
+    return 0
+
+
 # -- extract --------------------------------------------------------------------------------------
 def skill_json(skill: Any) -> dict[str, Any]:
     from kgservice.pipeline.jsonl_extractor import skill_json as contract_json
@@ -202,6 +222,18 @@ def _extract(args: argparse.Namespace, settings: Settings, console: Console) -> 
     return 0
 
 
+# -- serve ----------------------------------------------------------------------------------------
+def _serve(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    import uvicorn
+
+    from kgservice.api.app import create_app
+
+    console.print(f"kgservice GraphQL on http://{args.host}:{args.port}/graphql (page: /, health: /health)")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, workers=1, log_level=args.log_level,
+                access_log=False)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kgservice", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -234,6 +266,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-semantic", action="store_true", help="skip the vector index")
     p.set_defaults(handler=_index)
 
+    p = sub.add_parser("models", help="produce model artifacts: export the encoder to ONNX, fit the scorer")
+    p.add_argument("action", choices=["export", "fit-scorer"])
+    p.set_defaults(handler=_models)
+
     p = sub.add_parser("extract", help="extract skills from one document, or a JSON Lines file of them")
     p.add_argument("file", nargs="?", help="text file, or - for stdin")
     p.add_argument("--domain", default="job", choices=["job", "profile", "course", "post"])
@@ -245,6 +281,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-semantic", action="store_true")
     p.add_argument("--no-expansion", action="store_true")
     p.set_defaults(handler=_extract)
+
+    p = sub.add_parser("serve", help="serve the GraphQL API, the extraction page, /health, /ready and /metrics")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.set_defaults(handler=_serve)
     return parser
 
 

@@ -61,7 +61,8 @@ class PipelineSettings(BaseModel):
     taxonomies: list[str] = ["esco", "lightcast"]
     semantic: bool = True
     expansion: bool = True
-    min_score: float = 0.5
+    # None: use the minimum score fitted with the scorer weights (scorer_weights.json), else 0.5.
+    min_score: float | None = None
     semantic_top_k: int = 5
     # None: use the threshold calibrated with the vector index (calibration.json).
     semantic_threshold: float | None = None

@@ -41,6 +41,19 @@ class Query(StrEnum):
     GET_TAXONOMY_VERSIONS = "get_taxonomy_versions"
     EXPAND_NEIGHBOURS = "expand_neighbours"
     GET_SKILL_KEYS = "get_skill_keys"
+    GET_SKILLS_BY_IDS = "get_skills_by_ids"
+    GET_SKILL_NEIGHBOURS = "get_skill_neighbours"
+    GET_SKILL_GROUPS = "get_skill_groups"
+    SEARCH_SKILL_NAMES = "search_skill_names"
+    GET_DOCUMENTS_BY_KEYS = "get_documents_by_keys"
+    GET_DOCUMENT_SKILLS = "get_document_skills"
+    WRITE_DOCUMENTS = "write_documents"
+    MERGE_FEEDBACK_SKILL = "merge_feedback_skill"
+    MERGE_REJECTED_SKILL = "merge_rejected_skill"
+    MERGE_ASSESSMENT = "merge_assessment"
+    GET_SKILL_LINKS = "get_skill_links"
+    GET_TOP_CANDIDATES = "get_top_candidates"
+    GET_TOP_JOBS = "get_top_jobs"
 
 
 _COMMENT = re.compile(r"^\s*//.*$", re.MULTILINE)

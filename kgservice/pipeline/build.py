@@ -6,6 +6,8 @@ The same :class:`Pipeline` object serves the CLI, the API, the nearline worker a
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 from collections.abc import Iterable, Iterator, Sequence
 
 from kgservice.document import Document, Domain
@@ -13,7 +15,7 @@ from kgservice.errors import InvalidInput
 from kgservice.graph.driver import Graph
 from kgservice.inference import artifacts
 from kgservice.pipeline.base import Stage
-from kgservice.pipeline.scorer import FeatureScorer
+from kgservice.pipeline.scorer import FeatureScorer, ScorerWeights
 from kgservice.pipeline.sectioner import Sectioner
 from kgservice.pipeline.skill_catalog import SkillCatalog
 from kgservice.pipeline.trie_tagger import SkillTrie, TrieTagger
@@ -93,9 +95,19 @@ def build_pipeline(settings: Settings, graph: Graph | None, *, semantic: bool | 
         stages.append(GraphExpander(graph, per_relation=cfg.expansion_per_relation))
     else:
         stages.append(_NoLinks())
-    stages.append(FeatureScorer(catalog, min_score=cfg.min_score, semantic_threshold=threshold,
+    weights, fitted_min = load_scorer_weights(artifacts.taxonomy_dir(settings, version) / "scorer_weights.json")
+    min_score = cfg.min_score if cfg.min_score is not None else fitted_min
+    stages.append(FeatureScorer(catalog, weights=weights, min_score=min_score, semantic_threshold=threshold,
                                 taxonomies=cfg.taxonomies, max_expanded=25 if expansion else 0))
     return Pipeline(stages, model_version=model_version)
+
+
+def load_scorer_weights(path: Path) -> tuple[ScorerWeights, float]:
+    """Weights fitted by ``kgservice models fit-scorer``, or the defaults when none were fitted."""
+    if not path.exists():
+        return ScorerWeights(), 0.5
+    data = json.loads(path.read_text())
+    return ScorerWeights(**data["weights"]), float(data["min_score"])
 
 
 class _NoLinks:

@@ -4,9 +4,12 @@ Features per candidate skill (all in [0, 1]): best trie match (label 1.0, label 
 qualifier 0.9, alias 0.8), semantic similarity above the tagger's threshold, agreement of both
 taggers, weight of the best section (``sectioner.section_weight``), frequency, how early it first
 appears, and graph support (other candidates that are its parents, children, siblings or SAME_AS).
-A logistic function of their weighted sum is the score; ``kgservice models fit-scorer`` fits the
-weights on the training split of the labelled data, and these defaults are that fit, rounded. The
-multitask model (a later stage) replaces this class behind the same interface.
+A logistic function of their weighted sum is the score. ``kgservice models fit-scorer`` fits the
+weights on the SkillSkape training split and the minimum score on its dev split
+(``kgservice/train/scorer_fit.py``); until it has run, hand-set defaults apply, chosen so that a
+preferred-label trie match in a requirements section scores about 0.9 and a lone semantic match
+just above threshold stays under 0.5. The multitask model (a later stage) replaces this class
+behind the same interface.
 """
 
 from __future__ import annotations

@@ -1,0 +1,253 @@
+"""The ASGI app: GraphQL at ``/graphql``, the extraction page at ``/``, ``/health``, ``/ready``, ``/metrics``.
+
+``create_app(settings)`` is the one place that wires it: the lifespan opens the process's one Neo4j
+driver (and closes it), builds the pipeline when it can (a Neo4j that is down at start-up does not
+stop the server: ``/health`` says so and requests get ``GRAPH_UNAVAILABLE`` until it answers), and
+:class:`KgGraphQL` hands every request a fresh :class:`~kgservice.api.context.Context`.
+Run it with ``kgservice serve``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import logging
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Any
+
+import anyio.to_thread
+from neo4j import GraphDatabase
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from kgservice.api.context import Context, Services
+from kgservice.api.dataloaders import create_loaders
+from kgservice.api.limits import BODY_OVERHEAD_BYTES
+from kgservice.api.schema import schema
+from kgservice.graph.driver import Graph
+from kgservice.settings import Settings
+
+log = logging.getLogger("kgservice.api")
+access_log = logging.getLogger("kgservice.api.access")
+
+
+# -- logging ----------------------------------------------------------------------------------------
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, and any ``extra={"fields": {...}}``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {"ts": round(record.created, 3), "level": record.levelname, "logger": record.name,
+                               "msg": record.getMessage()}
+        out.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return json.dumps(out, default=str)
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    logger = logging.getLogger("kgservice")
+    if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+# -- metrics ----------------------------------------------------------------------------------------
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+KNOWN_PATHS = frozenset({"/", "/graphql", "/health", "/ready", "/metrics"})
+
+
+class Metrics:
+    """Request counters and latency histograms in the Prometheus text format (0.0.4)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests: dict[tuple[str, str, str], int] = defaultdict(int)
+        self.buckets: dict[str, list[int]] = defaultdict(lambda: [0] * len(BUCKETS))
+        self.sums: dict[str, float] = defaultdict(float)
+        self.counts: dict[str, int] = defaultdict(int)
+        self.graphql: dict[tuple[str, str], int] = defaultdict(int)
+
+    def observe(self, method: str, path: str, status: int, seconds: float, operation: dict[str, Any] | None) -> None:
+        path = path if path in KNOWN_PATHS else "other"
+        with self._lock:
+            self.requests[(method, path, str(status))] += 1
+            i = bisect.bisect_left(BUCKETS, seconds)
+            if i < len(BUCKETS):
+                self.buckets[path][i] += 1
+            self.sums[path] += seconds
+            self.counts[path] += 1
+            if operation is not None:
+                self.graphql[(operation.get("type") or "unknown", "true" if operation.get("errors") else "false")] += 1
+
+    def render(self) -> str:
+        lines = ["# HELP kgservice_http_requests_total HTTP requests by method, path and status.",
+                 "# TYPE kgservice_http_requests_total counter"]
+        with self._lock:
+            for (method, path, status), n in sorted(self.requests.items()):
+                lines.append(f'kgservice_http_requests_total{{method="{method}",path="{path}",status="{status}"}} {n}')
+            lines += ["# HELP kgservice_http_request_duration_seconds HTTP request latency.",
+                      "# TYPE kgservice_http_request_duration_seconds histogram"]
+            for path in sorted(self.counts):
+                cumulative = 0
+                for le, n in zip(BUCKETS, self.buckets[path]):
+                    cumulative += n
+                    lines.append(f'kgservice_http_request_duration_seconds_bucket{{path="{path}",le="{le}"}} {cumulative}')
+                lines.append(f'kgservice_http_request_duration_seconds_bucket{{path="{path}",le="+Inf"}} '
+                             f'{self.counts[path]}')
+                lines.append(f'kgservice_http_request_duration_seconds_sum{{path="{path}"}} {self.sums[path]:.6f}')
+                lines.append(f'kgservice_http_request_duration_seconds_count{{path="{path}"}} {self.counts[path]}')
+            lines += ["# HELP kgservice_graphql_operations_total GraphQL operations by type and whether they had errors.",
+                      "# TYPE kgservice_graphql_operations_total counter"]
+            for (op, errors), n in sorted(self.graphql.items()):
+                lines.append(f'kgservice_graphql_operations_total{{type="{op}",errors="{errors}"}} {n}')
+        return "\n".join(lines) + "\n"
+
+
+class ObserveMiddleware:
+    """Access log (one JSON line per request, with latency), metrics, and the request body limit."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, max_body: int) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        scope.setdefault("state", {})
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        try:
+            if length is not None and length.isdigit() and int(length) > self.max_body:
+                response = JSONResponse({"errors": [{"message": f"request body has {int(length)} bytes; the limit is "
+                                                                f"{self.max_body}", "extensions": {"code": "BAD_USER_INPUT"}}]},
+                                        status_code=413)
+                await response(scope, receive, send_wrapper)
+            else:
+                await self.app(scope, receive, send_wrapper)
+        finally:
+            seconds = time.perf_counter() - started
+            operation = scope["state"].get("graphql")
+            self.metrics.observe(scope["method"], scope["path"], status, seconds, operation)
+            fields: dict[str, Any] = {"event": "request", "method": scope["method"], "path": scope["path"],
+                                      "status": status, "latency_ms": round(seconds * 1e3, 2)}
+            if operation:
+                fields.update({f"graphql_{k}": v for k, v in operation.items()})
+            access_log.info("%s %s %s", scope["method"], scope["path"], status, extra={"fields": fields})
+
+
+# -- GraphQL view -------------------------------------------------------------------------------------
+def _static(name: str) -> str:
+    return resources.files("kgservice.api").joinpath("static", name).read_text(encoding="utf-8")
+
+
+class KgGraphQL(GraphQL[Context, None]):
+    """Strawberry's ASGI view with the typed per-request context and an offline console page."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(schema, graphql_ide="graphiql")
+        self.services = services
+
+    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        return Context(request=request, response=response, services=self.services,
+                       loaders=create_loaders(self.services.graph))
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # GraphiQL loads React and its bundle from a CDN; this page is plain HTML+JS served from here.
+        return HTMLResponse(_static("console.html"))
+
+
+# -- app --------------------------------------------------------------------------------------------
+def connect_graph(settings: Settings) -> Graph:
+    """The process's one driver, without verifying: a down Neo4j must not stop the server from starting.
+
+    Short timeouts and retry time, so a request to a down Neo4j fails in seconds with a clear error.
+    """
+    cfg = settings.neo4j
+    auth = (cfg.user, cfg.password.get_secret_value()) if cfg.password is not None else None
+    driver = GraphDatabase.driver(cfg.bolt_uri, auth=auth, max_connection_pool_size=64,
+                                  connection_acquisition_timeout=10.0, connection_timeout=5.0,
+                                  max_transaction_retry_time=1.0, notifications_min_severity="OFF")
+    return Graph(driver, cfg.database, cfg.bolt_uri)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The whole service, wired once: settings -> driver -> services -> routes."""
+    settings = settings or Settings()
+    configure_logging()
+    metrics = Metrics()
+    graph = connect_graph(settings)
+    services = Services(settings, graph)
+    view = KgGraphQL(services)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        status = await anyio.to_thread.run_sync(services.neo4j_status)
+        log.info("starting", extra={"fields": {"event": "start", "neo4j": status}})
+        if status["ok"]:
+            try:
+                await anyio.to_thread.run_sync(services.pipeline_state)
+                log.info("pipeline ready", extra={"fields": {"model_version": services.state.pipeline.model_version,
+                                                             "semantic": services.state.semantic_note or "on"}})
+            except Exception as exc:  # served as NOT_READY until it builds; /ready says why
+                log.error("pipeline not built: %s", exc)
+        yield
+        graph.close()
+
+    async def index(request: Request) -> Response:
+        return HTMLResponse(_static("index.html"))
+
+    async def health(request: Request) -> Response:
+        neo4j = await anyio.to_thread.run_sync(services.neo4j_status)
+        state = services.state
+        body = {"status": "ok" if neo4j["ok"] else "unavailable", "neo4j": neo4j,
+                "pipeline": {"built": state.pipeline is not None, "error": state.error,
+                             "modelVersion": getattr(state.pipeline, "model_version", None),
+                             "semantic": state.semantic is not None, "note": state.semantic_note or None}}
+        return JSONResponse(body, status_code=200 if neo4j["ok"] else 503)
+
+    async def ready(request: Request) -> Response:
+        neo4j = await anyio.to_thread.run_sync(services.neo4j_status)
+        if not neo4j["ok"]:
+            return JSONResponse({"ready": False, "reason": neo4j["error"]}, status_code=503)
+        try:
+            state = await services.pipeline()
+        except Exception as exc:
+            return JSONResponse({"ready": False, "reason": f"pipeline: {exc}"}, status_code=503)
+        return JSONResponse({"ready": True, "modelVersion": state.pipeline.model_version})
+
+    async def metrics_endpoint(request: Request) -> Response:
+        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    app = Starlette(routes=[
+        Route("/", index), Route("/favicon.ico", lambda request: Response(status_code=204)), Route("/health", health), Route("/ready", ready), Route("/metrics", metrics_endpoint),
+        Route("/graphql", view, methods=["GET", "POST"]),
+    ], lifespan=lifespan)
+    app.state.services = services
+    app.state.metrics = metrics
+    app.add_middleware(ObserveMiddleware, metrics=metrics,
+                       max_body=settings.pipeline.max_chars * 4 + BODY_OVERHEAD_BYTES)
+    return app

@@ -1,0 +1,119 @@
+"""The typed per-request GraphQL context, and the process-wide services it points to.
+
+:class:`Services` is built once in the app's lifespan (one Neo4j driver per process, one pipeline);
+:class:`Context` is built per request by ``app.KgGraphQL.get_context`` with fresh DataLoaders.
+Resolvers take ``info: strawberry.Info[Context]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import Response
+
+from kgservice.api.dataloaders import Loaders
+from kgservice.api.semantic import SemanticBackend, semantic_backend
+from kgservice.errors import ArtifactMissing, GraphUnavailable
+from kgservice.graph.driver import Graph
+from kgservice.settings import Settings
+
+log = logging.getLogger("kgservice.api")
+
+
+@dataclass(slots=True)
+class PipelineState:
+    pipeline: Any = None
+    semantic: SemanticBackend | None = None
+    # Why the semantic tagger is off ("" when on): settings, or the missing artifact.
+    semantic_note: str = ""
+    error: str | None = None
+    built_at: float | None = None
+
+
+class Services:
+    """Process-wide: settings, the graph (one driver), the extraction pipeline (built lazily)."""
+
+    def __init__(self, settings: Settings, graph: Graph) -> None:
+        self.settings = settings
+        self.graph = graph
+        self.state = PipelineState()
+        self._lock = threading.Lock()
+
+    def _build(self) -> PipelineState:
+        from kgservice.pipeline.build import build_pipeline
+
+        settings = self.settings
+        note = ""
+        if not settings.pipeline.semantic:
+            note = "semantic tagger off (KG_PIPELINE__SEMANTIC=false)"
+            pipeline = build_pipeline(settings, self.graph, semantic=False)
+        else:
+            try:
+                pipeline = build_pipeline(settings, self.graph)
+            except GraphUnavailable:
+                raise
+            except (ArtifactMissing, ImportError, FileNotFoundError) as exc:
+                # The trie still works; say loudly that meaning-based matching is off and why.
+                note = f"semantic tagger unavailable ({exc}); running trie only"
+                log.warning(note)
+                pipeline = build_pipeline(settings, self.graph, semantic=False)
+        backend = semantic_backend(pipeline)
+        if backend is None and not note:
+            note = "the pipeline's embedding tagger offers no search interface"
+        return PipelineState(pipeline, backend, note, None, time.time())
+
+    def pipeline_state(self) -> PipelineState:
+        """The built pipeline, building it on first use (blocking; call from a worker thread)."""
+        if self.state.pipeline is not None:
+            return self.state
+        with self._lock:
+            if self.state.pipeline is None:
+                try:
+                    self.state = self._build()
+                except Exception as exc:
+                    self.state = PipelineState(error=f"{type(exc).__name__}: {exc}")
+                    raise
+        return self.state
+
+    async def pipeline(self) -> PipelineState:
+        if self.state.pipeline is not None:
+            return self.state
+        return await anyio.to_thread.run_sync(self.pipeline_state)
+
+    def neo4j_status(self) -> dict[str, Any]:
+        started = time.perf_counter()
+        try:
+            self.graph.driver.verify_connectivity()
+            return {"ok": True, "uri": self.graph.uri, "latencyMs": round((time.perf_counter() - started) * 1e3, 1)}
+        except Exception as exc:  # any failure means "not usable"; the message says which
+            return {"ok": False, "uri": self.graph.uri,
+                    "error": f"Neo4j at {self.graph.uri} does not answer: {type(exc).__name__}: {exc}"}
+
+
+@dataclass(slots=True)
+class Context:
+    """Everything a resolver may use; built per request."""
+
+    request: Request
+    response: Response | None
+    services: Services
+    loaders: Loaders
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def graph(self) -> Graph:
+        return self.services.graph
+
+    async def run(self, fn: Any, *args: Any) -> Any:
+        """Run a blocking graph or pipeline call in a worker thread."""
+        return await anyio.to_thread.run_sync(fn, *args)

@@ -1,0 +1,72 @@
+"""Queries over the taxonomy: one skill, search by name and meaning, expansion."""
+
+from __future__ import annotations
+
+import strawberry
+
+from kgservice.api.context import Context
+from kgservice.api.limits import MAX_SEARCH_CHARS, bad_input, check_depth, check_first, check_id, check_ids, not_found
+from kgservice.api.types.documents import ExpandedSkill, SkillHit, SkillSearch
+from kgservice.api.types.enums import GraphRelation, SearchMethod
+from kgservice.api.types.skill import Skill
+from kgservice.graph import skill_queries
+
+
+@strawberry.type
+class SkillQuery:
+    @strawberry.field(description="A skill by id (e.g. 'esco:<uuid>', 'lightcast:<id>'); null and an error when unknown.")
+    async def skill(self, info: strawberry.Info[Context], id: strawberry.ID) -> Skill | None:
+        check_id(id)
+        row = await info.context.loaders.skill.load(str(id))
+        if row is None:
+            raise not_found(f"no skill with id {id!r}")
+        return Skill.from_record(row)
+
+    @strawberry.field(description="Skills by name or alias (full-text index skill_names) and, when the semantic "
+                                  "artifacts exist, by meaning; `method` says which ran.")
+    async def search_skills(self, info: strawberry.Info[Context], text: str, first: int = 10) -> SkillSearch:
+        check_first(first)
+        if not text.strip():
+            raise bad_input("`text` is empty")
+        if len(text) > MAX_SEARCH_CHARS:
+            raise bad_input(f"`text` has {len(text)} characters; the limit is {MAX_SEARCH_CHARS}")
+        ctx = info.context
+        rows = await ctx.run(skill_queries.search_skill_names, ctx.graph, text, first)
+        hits: dict[str, tuple[Skill, float, SearchMethod]] = {}
+        for r in rows:
+            ctx.loaders.skill.prime(r["id"], r)
+            hits[r["id"]] = (Skill.from_record(r), float(r["score"]), SearchMethod.FULLTEXT)
+        state = await ctx.services.pipeline()
+        if state.semantic is None:
+            method = f"fulltext only: {state.semantic_note}"
+        else:
+            method = "fulltext+semantic"
+            for sid, score in await ctx.run(state.semantic.search, text, first):
+                if sid in hits:
+                    skill, ft, _ = hits[sid]
+                    hits[sid] = (skill, ft, SearchMethod.BOTH)
+                    continue
+                row = await ctx.loaders.skill.load(sid)
+                if row is not None:
+                    hits[sid] = (Skill.from_record(row), score, SearchMethod.SEMANTIC)
+        ranked = list(hits.values())[:first] if state.semantic is None else sorted(
+            hits.values(), key=lambda h: (h[2] is not SearchMethod.BOTH, -h[1]))[:first]
+        return SkillSearch(method=method, semantic_available=state.semantic is not None,
+                           hits=[SkillHit(skill=s, score=round(sc, 4), method=m) for s, sc, m in ranked])
+
+    @strawberry.field(description="Skills reachable from `ids` over `relations`, up to `depth` hops (max 3).")
+    async def expand_skills(self, info: strawberry.Info[Context], ids: list[strawberry.ID],
+                            relations: list[GraphRelation] | None = None, depth: int = 1,
+                            first: int = 50) -> list[ExpandedSkill]:
+        ids = check_ids([str(i) for i in ids])
+        check_depth(depth)
+        check_first(first)
+        ctx = info.context
+        known = await ctx.loaders.skill.load_many(ids)
+        unknown = [i for i, row in zip(ids, known) if row is None]
+        if unknown:
+            raise not_found(f"unknown skill ids: {', '.join(unknown)}")
+        rels = [r.value for r in (relations or list(GraphRelation))]
+        hits = await ctx.run(skill_queries.expand_skills, ctx.graph, ids, rels, depth)
+        return [ExpandedSkill(skill=Skill.from_record(h), seed=strawberry.ID(h["seed"]), via=strawberry.ID(h["via"]),
+                              relation=GraphRelation(h["relation"]), depth=h["depth"]) for h in hits[:first]]

@@ -1,0 +1,98 @@
+"""The GraphQL schema: Query and Mutation merged from the resolver modules, plus request limits.
+
+``strawberry export-schema kgservice.api.schema:schema`` writes the SDL checked in as
+``schema/kgservice.graphql``; ``tests/api`` fails when the two differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from kgservice.api.limits import MAX_ALIASES, MAX_QUERY_DEPTH, MAX_TOKENS
+from kgservice.api.resolvers.entities import EntityMutation, EntityQuery
+from kgservice.api.resolvers.extraction import ExtractionQuery
+from kgservice.api.resolvers.matching import MatchQuery
+from kgservice.api.resolvers.skills import SkillQuery
+from kgservice.api.types.enums import SCALARS
+from kgservice.errors import ArtifactMissing, GraphUnavailable, InvalidInput, KgServiceError
+
+_CODES: tuple[tuple[type[Exception], str], ...] = (
+    (GraphUnavailable, "GRAPH_UNAVAILABLE"), (InvalidInput, "BAD_USER_INPUT"), (ArtifactMissing, "NOT_READY"),
+    (KgServiceError, "SERVICE_ERROR"))
+
+
+class ErrorPolicy(SchemaExtension):
+    """Gives every error an ``extensions.code`` and masks unexpected ones (no stack traces to clients).
+
+    Errors raised on purpose (``GraphQLError`` with a code, ``KgServiceError``) keep their message;
+    validation errors (depth, tokens, unknown fields) get ``GRAPHQL_VALIDATION_FAILED``; anything
+    else becomes "Internal error" with ``INTERNAL_SERVER_ERROR`` and is logged in full.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        ec = self.execution_context
+        result = ec.result
+        errors = list(getattr(result, "errors", None) or [])
+        if errors:
+            result.errors = [self._classify(e) for e in errors]  # type: ignore[union-attr]
+        request = getattr(ec.context, "request", None)
+        if request is not None:  # for the access log and /metrics
+            try:
+                op_type = ec.operation_type.value
+            except Exception:  # the document did not parse
+                op_type = "invalid"
+            request.state.graphql = {"operation": ec.operation_name, "type": op_type, "errors": len(errors)}
+
+    @staticmethod
+    def _classify(error: GraphQLError) -> GraphQLError:
+        import logging
+
+        original = error.original_error
+        if isinstance(original, GraphQLError) and original.extensions and "code" in original.extensions:
+            code, message = original.extensions["code"], error.message
+        elif original is None:
+            code, message = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED"), error.message
+        else:
+            code = next((c for t, c in _CODES if isinstance(original, t)), None)
+            message = error.message
+            if code is None:
+                logging.getLogger("kgservice.api").error("unexpected error in %s", error.path, exc_info=original)
+                code, message = "INTERNAL_SERVER_ERROR", "Internal error; the server log has the details"
+        return GraphQLError(message, nodes=error.nodes, source=error.source, positions=error.positions,
+                            path=error.path, original_error=None, extensions={**(error.extensions or {}), "code": code})
+
+
+Query = merge_types("Query", (SkillQuery, ExtractionQuery, EntityQuery, MatchQuery))
+Mutation = merge_types("Mutation", (EntityMutation,))
+
+
+class KgSchema(strawberry.Schema):
+    """Logs expected errors (bad input, unknown ids) as one line each; ErrorPolicy logs unexpected ones in full."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: object = None) -> None:
+        import logging
+
+        log = logging.getLogger("kgservice.api")
+        for e in errors:
+            log.info("graphql error: %s", e.message, extra={"fields": {
+                "event": "graphql_error", "path": e.path, "code": (e.extensions or {}).get("code")}})
+
+
+def build_schema() -> strawberry.Schema:
+    return KgSchema(query=Query, mutation=Mutation, config=StrawberryConfig(scalar_map=SCALARS), extensions=[
+        lambda: QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH), lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES), ErrorPolicy])
+
+
+schema = build_schema()
+
+
+if __name__ == "__main__":  # python -m kgservice.api.schema > schema/kgservice.graphql
+    print(schema.as_str())

@@ -1,0 +1,72 @@
+"""GraphQL enums, mirroring the pipeline's and the graph's string values."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import NewType
+
+import strawberry
+
+
+@strawberry.enum(description="Kind of document skills are extracted from.")
+class DocumentKind(Enum):
+    JOB = "job"
+    PROFILE = "profile"
+    COURSE = "course"
+    POST = "post"
+
+
+@strawberry.enum(description="How a skill relates to a document.")
+class SkillRelation(Enum):
+    REQUIRED = "required"
+    CORE = "core"
+    MENTIONED = "mentioned"
+
+
+@strawberry.enum(description="Which stage found an extracted skill.")
+class ExtractionMethod(Enum):
+    TRIE = "trie"
+    SEMANTIC = "semantic"
+    EXPANSION = "expansion"
+
+
+@strawberry.enum(description="Taxonomy relation used to expand skills.")
+class GraphRelation(Enum):
+    PARENT = "parent"
+    CHILD = "child"
+    SIBLING = "sibling"
+    SAME_GROUP = "same_group"
+    SAME_AS = "same_as"
+
+
+@strawberry.enum(description="How a search hit matched.")
+class SearchMethod(Enum):
+    FULLTEXT = "fulltext"
+    SEMANTIC = "semantic"
+    BOTH = "both"
+
+
+@strawberry.enum(description="A person's feedback on a document's skill.")
+class FeedbackAction(Enum):
+    ACCEPT = "accept"
+    REMOVE = "remove"
+    ADD = "add"
+    NOT_RELEVANT = "not_relevant"
+
+
+@strawberry.enum(description="How a held skill covers a wanted one.")
+class MatchRelation(Enum):
+    EXACT = "exact"
+    SAME_AS = "same_as"
+    PARENT = "parent"
+    CHILD = "child"
+    SIBLING = "sibling"
+    SAME_GROUP = "same_group"
+
+
+
+# A 64-bit integer (epoch milliseconds, versions), which GraphQL's 32-bit Int cannot hold; mapped to the
+# "Long" scalar by ``SCALARS`` in the schema config.
+Long = NewType("Long", int)
+SCALARS = {Long: strawberry.scalar(name="Long", serialize=int, parse_value=int,
+                                   description="A 64-bit integer, e.g. epoch milliseconds.")}

@@ -1,0 +1,88 @@
+"""Fit the first scorer's logistic weights on the training split of the labelled data.
+
+Candidates are every skill the taggers propose for a SkillSkape *train* sentence; a candidate is
+positive when the sentence's gold labels contain it. The features are exactly those of
+:class:`kgservice.pipeline.scorer.FeatureScorer`, so the fitted weights drop in unchanged. The
+minimum score is then chosen for the best F1 on SkillSkape *dev*. The evaluation sentences in
+``skill-extraction-dev`` are never used here. Numpy only: no torch needed.
+
+Run: ``kgservice models fit-scorer`` (after ``kgservice index build``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+
+from kgservice.document import Domain
+from kgservice.evaluation import Example, label_resolver, load_skillskape, score
+from kgservice.graph.cypher import Query
+from kgservice.graph.driver import Graph
+from kgservice.inference import artifacts
+from kgservice.pipeline.build import Pipeline, build_pipeline, make_document
+from kgservice.pipeline.scorer import FEATURES, FeatureScorer, ScorerWeights
+from kgservice.settings import Settings
+
+
+def _candidates(pipeline: Pipeline, scorer: FeatureScorer, examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray, list[tuple[int, str]]]:
+    xs, ys, keys = [], [], []
+    docs = (make_document(e.sentence, Domain.JOB) for e in examples)
+    for i, (doc, ex) in enumerate(zip(pipeline.pipe(docs, batch_size=64), examples, strict=True)):
+        for sid, feats in scorer.features(doc).items():
+            xs.append([feats[f] for f in FEATURES])
+            ys.append(1.0 if sid in ex.gold else 0.0)
+            keys.append((i, sid))
+    return np.asarray(xs, dtype=np.float64), np.asarray(ys), keys
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 3000, lr: float = 0.5) -> tuple[float, np.ndarray]:
+    """Plain batch gradient descent on the mean log loss; features are already in [0, 1]."""
+    w = np.zeros(x.shape[1])
+    b = 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
+        g = p - y
+        w -= lr * (x.T @ g / len(y) + l2 * w)
+        b -= lr * g.mean()
+    return b, w
+
+
+def fit(settings: Settings, graph: Graph, console: Console) -> Path:
+    settings = settings.model_copy(update={"pipeline": settings.pipeline.model_copy(update={"taxonomies": ["esco"]})})
+    esco = graph.read(Query.GET_SKILLS_FOR_INDEX, taxonomies=["esco"])
+    resolve = label_resolver(esco)
+    data = settings.shared_data / "skillskape"
+    train = load_skillskape(data / "train.csv", resolve)
+    dev = load_skillskape(data / "dev.csv", resolve)
+    pipeline = build_pipeline(settings, graph, expansion=True)
+    scorer = pipeline.stages[-1]
+    assert isinstance(scorer, FeatureScorer)
+    x, y, _ = _candidates(pipeline, scorer, train)
+    console.print(f"train: {len(train)} sentences, {len(y)} candidates, {int(y.sum())} positive")
+    bias, w = fit_logistic(x, y)
+    weights = ScorerWeights(bias=float(bias), **{f: float(v) for f, v in zip(FEATURES, w, strict=True)})
+    console.print(f"weights: {weights}")
+
+    xd, _, keys = _candidates(pipeline, scorer, dev)
+    probs = 1.0 / (1.0 + np.exp(-(xd @ w + bias)))
+    best = (0.0, 0.5)
+    for threshold in np.arange(0.1, 0.9, 0.025):
+        preds: list[list[tuple[float, str]]] = [[] for _ in dev]
+        for (i, sid), p in zip(keys, probs, strict=True):
+            if p >= threshold:
+                preds[i].append((p, sid))
+        s = score([[sid for _, sid in sorted(p, reverse=True)] for p in preds], dev)
+        if s.f1 > best[0]:
+            best = (s.f1, float(threshold))
+    console.print(f"dev: best F1 {best[0]:.3f} at min_score {best[1]:.3f}")
+    version = artifacts.taxonomy_version(graph)
+    out = artifacts.taxonomy_dir(settings, version) / "scorer_weights.json"
+    out.write_text(json.dumps({"weights": dataclasses.asdict(weights), "min_score": best[1],
+                               "fitted_on": "skillskape/train.csv", "threshold_on": "skillskape/dev.csv",
+                               "dev_f1": best[0], "pipeline": pipeline.model_version}, indent=2))
+    return out

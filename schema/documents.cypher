@@ -1,0 +1,8 @@
+// Documents (jobs, profiles, courses, posts) that skills are extracted from. Every document node has the
+// :Document label and a key "<kind>:<id>" (MERGE matches only on it), plus its kind label (:Job, :Profile,
+// :Course, :Post) whose id is unique within that kind. Community edition supports uniqueness only.
+CREATE CONSTRAINT document_key IF NOT EXISTS FOR (d:Document) REQUIRE d.key IS UNIQUE;
+CREATE CONSTRAINT job_id IF NOT EXISTS FOR (d:Job) REQUIRE d.id IS UNIQUE;
+CREATE CONSTRAINT profile_id IF NOT EXISTS FOR (d:Profile) REQUIRE d.id IS UNIQUE;
+CREATE CONSTRAINT course_id IF NOT EXISTS FOR (d:Course) REQUIRE d.id IS UNIQUE;
+CREATE CONSTRAINT post_id IF NOT EXISTS FOR (d:Post) REQUIRE d.id IS UNIQUE;

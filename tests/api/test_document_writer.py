@@ -1,0 +1,82 @@
+"""The shared write path (API, nearline worker, batch job) against the real Neo4j."""
+
+from __future__ import annotations
+
+import pytest
+
+from kgservice.document import Domain
+from kgservice.errors import InvalidInput
+from kgservice.graph.cypher import Query
+from kgservice.graph.document_writer import DocumentWrite, SkillWrite, document_key, write_documents
+from kgservice.graph.skill_queries import document_skills, record_feedback
+from tests.api.conftest import TEST_PREFIX, wipe_test_documents
+
+pytestmark = pytest.mark.neo4j
+
+
+@pytest.fixture()
+def skill_ids(graph, full_taxonomy):
+    wipe_test_documents(graph)
+    yield [r["id"] for r in graph.read("MATCH (s:Skill {taxonomy: 'esco'}) RETURN s.id AS id ORDER BY s.id LIMIT 4")]
+    wipe_test_documents(graph)
+
+
+def doc(kind: Domain, name: str, version: int, skills: list[str], score: float = 0.9) -> DocumentWrite:
+    return DocumentWrite(kind, f"{TEST_PREFIX}{name}", version, "test-model",
+                         tuple(SkillWrite(s, score, "required", "trie", "qualifications") for s in skills),
+                         title=name, updated_at=1)
+
+
+def counters(graph, docs: list[DocumentWrite]):
+    from kgservice.graph.document_writer import _row
+
+    with graph.driver.session(database=graph.database) as session:
+        text = graph._queries[Query.WRITE_DOCUMENTS]
+        return session.run(text, rows=[_row(d, 1) for d in docs]).consume().counters
+
+
+def test_document_writer_writes_many_in_one_call(graph, skill_ids):
+    docs = [doc(Domain.JOB, "w-job", 1, skill_ids[:2]), doc(Domain.PROFILE, "w-profile", 1, skill_ids[1:4]),
+            doc(Domain.COURSE, "w-course", 1, []), doc(Domain.POST, "w-post", 1, skill_ids[:1])]
+    report = write_documents(graph, docs)
+    assert sorted(report.applied) == sorted(document_key(d.kind, d.id) for d in docs)
+    assert {r.key: r.written for r in report.results}[f"job:{TEST_PREFIX}w-job"] == 2
+    labels = graph.read("MATCH (d:Document) WHERE d.id STARTS WITH $p RETURN d.id AS id, labels(d) AS labels",
+                        p=TEST_PREFIX)
+    assert {r["id"]: sorted(r["labels"]) for r in labels}[f"{TEST_PREFIX}w-profile"] == ["Document", "Profile"]
+    rows = document_skills(graph, [f"profile:{TEST_PREFIX}w-profile", "job:missing"])
+    assert len(rows[0]) == 3 and rows[1] == []
+
+
+def test_document_writer_is_idempotent_and_ignores_older_versions(graph, skill_ids):
+    first = [doc(Domain.JOB, "w-idem", 5, skill_ids[:3])]
+    created = counters(graph, first)
+    assert created.nodes_created == 1 and created.relationships_created == 3
+    again = counters(graph, first)
+    assert (again.nodes_created, again.relationships_created, again.relationships_deleted) == (0, 0, 0)
+    older = write_documents(graph, [doc(Domain.JOB, "w-idem", 4, skill_ids[3:])])
+    assert older.ignored == [f"job:{TEST_PREFIX}w-idem"] and older.results[0].stored_version == 5
+    assert len(document_skills(graph, [f"job:{TEST_PREFIX}w-idem"])[0]) == 3
+    # Two versions of one document in one call: the newest wins.
+    report = write_documents(graph, [doc(Domain.JOB, "w-idem", 7, skill_ids[:1]), doc(Domain.JOB, "w-idem", 6, [])])
+    assert report.applied == [f"job:{TEST_PREFIX}w-idem"] and report.results[0].stored_version == 7
+    assert [r["skillId"] for r in document_skills(graph, [f"job:{TEST_PREFIX}w-idem"])[0]] == skill_ids[:1]
+
+
+def test_document_writer_never_touches_feedback_edges(graph, skill_ids):
+    key = f"job:{TEST_PREFIX}w-fb"
+    write_documents(graph, [doc(Domain.JOB, "w-fb", 1, skill_ids[:2])])
+    assert record_feedback(graph, key, skill_ids[3], "add", "recruiter") is not None
+    assert record_feedback(graph, key, skill_ids[0], "accept", "recruiter") is not None
+    write_documents(graph, [doc(Domain.JOB, "w-fb", 2, [])])  # extraction now finds nothing
+    rows = graph.read("MATCH (:Document {key: $k})-[h:HAS_SKILL]->(s) RETURN h.source AS source, s.id AS id", k=key)
+    assert sorted((r["source"], r["id"]) for r in rows) == sorted([("feedback", skill_ids[3]),
+                                                                   ("feedback", skill_ids[0])])
+
+
+def test_document_writer_rejects_bad_rows(graph):
+    with pytest.raises(InvalidInput, match="version"):
+        write_documents(graph, [DocumentWrite(Domain.JOB, "x", "7", "m", ())])  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="id"):
+        write_documents(graph, [DocumentWrite(Domain.JOB, "", 1, "m", ())])
+    assert write_documents(graph, []).results == []

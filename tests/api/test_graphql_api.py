@@ -1,0 +1,358 @@
+"""Every query and mutation over HTTP against the real uvicorn server and the real Neo4j."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+
+import pytest
+
+from kgservice.api.limits import MAX_ALIASES, MAX_DEPTH, MAX_FIRST, MAX_IDS
+from tests.api.conftest import TEST_PREFIX
+
+pytestmark = pytest.mark.neo4j
+
+PYTHON = "esco:ccd0a1d9-afda-43d9-b901-96344886e14d"  # Python (computer programming)
+POSTING = """Senior Backend Engineer
+
+About us
+We build payment software for banks.
+
+Requirements
+- 5+ years of experience with Python and Go
+- Strong SQL and PostgreSQL skills
+
+Responsibilities
+- Design and build REST APIs
+- Mentor junior developers
+"""
+PROFILE_STRONG = "Skills\nPython, SQL, PostgreSQL, REST APIs.\n\nExperience\nBackend developer building APIs in Python.\n"
+PROFILE_WEAK = "Skills\nCooking, baking and food safety.\n\nExperience\nChef in a busy restaurant.\n"
+
+UPSERT = """mutation Up($kind: DocumentKind!, $id: ID!, $text: String!, $title: String, $version: Long) {
+  upsertDocument(kind: $kind, id: $id, text: $text, title: $title, version: $version) {
+    applied skillsWritten modelVersion
+    entity { kind id title version skills { skill { id name } score relation method sources verified } }
+  }
+}"""
+
+
+def codes(body: dict) -> list[str]:
+    return [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
+
+
+def upsert(api, kind: str, doc_id: str, text: str, version: int | None = None, title: str | None = None) -> dict:
+    body = api.gql(UPSERT, {"kind": kind, "id": doc_id, "text": text, "version": version, "title": title})
+    assert "errors" not in body, body
+    return body["data"]["upsertDocument"]
+
+
+def edge_counts(graph, doc_id: str) -> dict[str, int]:
+    rows = graph.read("MATCH (d:Document {id: $id})-[r]->() RETURN type(r) + ':' + coalesce(r.source, '') AS edge, "
+                      "count(*) AS n", id=doc_id)
+    return {r["edge"]: r["n"] for r in rows}
+
+
+# -- skills -----------------------------------------------------------------------------------------
+def test_api_skill_with_neighbours(api):
+    body = api.gql("""query($id: ID!) { skill(id: $id) { id name taxonomy aliases type
+        parents { id } children { id } siblings(first: 5) { id } related { id }
+        sameAs { id name taxonomy } group { code name level } groups { code } groupPath { code } } }""",
+                   {"id": PYTHON})
+    skill = body["data"]["skill"]
+    assert skill["name"] == "Python (computer programming)" and skill["taxonomy"] == "esco"
+    assert "Python3" in skill["aliases"]
+    assert any(s["taxonomy"] == "lightcast" for s in skill["sameAs"])
+    assert skill["group"]["code"] == skill["groupPath"][-1]["code"] and skill["groupPath"][0]["code"] == "K"
+
+
+def test_api_unknown_skill_is_null_with_error(api):
+    body = api.gql('{ skill(id: "esco:no-such-skill") { id } searchSkills(text: "sql", first: 1) { hits { skill { id } } } }')
+    assert body["data"]["skill"] is None
+    assert body["data"]["searchSkills"]["hits"]  # the rest of the query still answers
+    assert codes(body) == ["NOT_FOUND"] and "esco:no-such-skill" in body["errors"][0]["message"]
+
+
+def test_api_dataloaders_bound_round_trips(api, monkeypatch):
+    graph = api.app.state.services.graph
+    calls: list[str] = []
+    real = graph._run
+
+    def counting(query, params, routing):
+        calls.append(str(query))
+        return real(query, params, routing)
+
+    monkeypatch.setattr(graph, "_run", counting)
+    body = api.gql("""{ searchSkills(text: "management", first: 50) { hits { skill {
+        id aliases parents { id name } children { id } siblings { id } sameAs { id } group { code } } } } }""")
+    hits = body["data"]["searchSkills"]["hits"]
+    assert len(hits) == 50
+    # search + neighbours (parents, children, siblings, sameAs at once) + groups; aliases come primed.
+    assert len(calls) <= 4, calls
+
+
+def test_api_search_skills_reports_method(api):
+    body = api.gql('{ searchSkills(text: "postgres sql", first: 5) { method semanticAvailable hits { score method skill { name } } } }')
+    result = body["data"]["searchSkills"]
+    assert result["hits"] and all(h["method"] in ("FULLTEXT", "SEMANTIC", "BOTH") for h in result["hits"])
+    if result["semanticAvailable"]:
+        assert result["method"] == "fulltext+semantic"
+    else:
+        assert result["method"].startswith("fulltext only: ")
+    weird = api.gql('{ searchSkills(text: "c++ (\\"unbalanced: [*", first: 3) { hits { skill { name } } } }')
+    assert "errors" not in weird
+
+
+def test_api_expand_skills(api):
+    body = api.gql("""query($ids: [ID!]!) { expandSkills(ids: $ids, relations: [SAME_AS, SAME_GROUP], depth: 2) {
+        skill { id name } seed via relation depth } }""", {"ids": [PYTHON]})
+    hits = body["data"]["expandSkills"]
+    assert {h["relation"] for h in hits} <= {"SAME_AS", "SAME_GROUP"}
+    assert any(h["relation"] == "SAME_AS" and h["depth"] == 1 for h in hits)
+    assert {h["depth"] for h in hits} <= {1, 2} and all(h["seed"] == PYTHON for h in hits)
+
+
+# -- extraction -------------------------------------------------------------------------------------
+def test_api_extract_skills(api):
+    body = api.gql("""query($text: String!) { extractSkills(text: $text, domain: JOB, title: "Backend Engineer") {
+        modelVersion notes sections { kind start end }
+        skills { skill { id name taxonomy } score relation method section spans { start end text } } } }""",
+                   {"text": POSTING})
+    result = body["data"]["extractSkills"]
+    assert result["modelVersion"].startswith("trie@")
+    assert "qualifications" in {s["kind"] for s in result["sections"]}
+    python = next(s for s in result["skills"] if s["skill"]["id"] == PYTHON)
+    assert python["relation"] == "REQUIRED" and python["method"] in ("TRIE", "SEMANTIC")
+    for s in result["skills"]:
+        assert all(POSTING[sp["start"]:sp["end"]] == sp["text"] for sp in s["spans"])
+        assert 0 <= s["score"] <= 1
+
+
+# -- bad input --------------------------------------------------------------------------------------
+BAD = [
+    ("empty text", '{ extractSkills(text: "   ") { modelVersion } }', "BAD_USER_INPUT", "empty"),
+    ("first 0", '{ searchSkills(text: "sql", first: 0) { method } }', "BAD_USER_INPUT", "first"),
+    ("first too big", f'{{ searchSkills(text: "sql", first: {MAX_FIRST + 1}) {{ method }} }}', "BAD_USER_INPUT", "first"),
+    ("empty search", '{ searchSkills(text: " ") { method } }', "BAD_USER_INPUT", "empty"),
+    ("depth too big", f'{{ expandSkills(ids: ["{PYTHON}"], depth: {MAX_DEPTH + 1}) {{ depth }} }}', "BAD_USER_INPUT", "depth"),
+    ("depth 0", f'{{ expandSkills(ids: ["{PYTHON}"], depth: 0) {{ depth }} }}', "BAD_USER_INPUT", "depth"),
+    ("no ids", "{ expandSkills(ids: []) { depth } }", "BAD_USER_INPUT", "empty"),
+    ("too many ids", "{ expandSkills(ids: [%s]) { depth } }" % ",".join(f'"x{i}"' for i in range(MAX_IDS + 1)),
+     "BAD_USER_INPUT", "limit"),
+    ("unknown expand id", '{ expandSkills(ids: ["esco:nope"]) { depth } }', "NOT_FOUND", "esco:nope"),
+    ("neighbour first", f'{{ skill(id: "{PYTHON}") {{ siblings(first: 1000) {{ id }} }} }}', "BAD_USER_INPUT", "first"),
+    ("unknown enum", '{ extractSkills(text: "SQL", domain: NOVEL) { modelVersion } }', "GRAPHQL_VALIDATION_FAILED",
+     "NOVEL"),
+    ("unknown field", "{ nope }", "GRAPHQL_VALIDATION_FAILED", "nope"),
+    ("query depth", '{ skill(id: "x") { parents { parents { parents { parents { parents { parents { parents { parents '
+                    "{ parents { id } } } } } } } } } } }", "GRAPHQL_VALIDATION_FAILED", "depth"),
+    ("aliases", "{ %s }" % " ".join(f'a{i}: skill(id: "x") {{ id }}' for i in range(MAX_ALIASES + 1)),
+     "GRAPHQL_VALIDATION_FAILED", "aliases"),
+    ("tokens", "{ %s }" % " ".join("__typename" for _ in range(2500)), "GRAPHQL_VALIDATION_FAILED", "token"),
+    ("percentile", 'mutation { recordAssessment(profileId: "p", skillId: "s", percentile: 150) { verified } }',
+     "BAD_USER_INPUT", "percentile"),
+    ("not relevant on a job", 'mutation { recordFeedback(kind: JOB, id: "j", skillId: "s", action: NOT_RELEVANT) '
+                              "{ action } }", "BAD_USER_INPUT", "PROFILE"),
+    ("unknown entity", '{ entity(kind: JOB, id: "test-api-none") { id } }', "NOT_FOUND", "test-api-none"),
+    ("unknown match", '{ matchJobToProfile(jobId: "test-api-none", profileId: "x") { score } }', "NOT_FOUND",
+     "test-api-none"),
+    ("top first", '{ topJobs(profileId: "x", first: 0) { id } }', "BAD_USER_INPUT", "first"),
+]
+
+
+@pytest.mark.parametrize(("query", "code", "message"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_api_bad_input_gives_clear_errors(api, query, code, message):
+    response = api.client.post("/graphql", json={"query": query})
+    assert response.status_code in (200, 400), response.text
+    body = response.json()
+    assert code in codes(body), body
+    assert any(message.lower() in e["message"].lower() for e in body["errors"]), body
+    assert "Traceback" not in response.text
+
+
+def test_api_text_over_limit(api):
+    limit = api.app.state.services.settings.pipeline.max_chars
+    body = api.gql("query($t: String!) { extractSkills(text: $t) { modelVersion } }", {"t": "SQL " * (limit // 4 + 1)})
+    assert codes(body) == ["BAD_USER_INPUT"] and str(limit) in body["errors"][0]["message"]
+    assert body["data"] is None
+
+
+def test_api_body_over_limit_is_413(api):
+    limit = api.app.state.services.settings.pipeline.max_chars
+    response = api.client.post("/graphql", content=b"x" * (limit * 4 + 70 * 1024),
+                               headers={"content-type": "application/json"})
+    assert response.status_code == 413 and "limit" in response.json()["errors"][0]["message"]
+
+
+# -- documents --------------------------------------------------------------------------------------
+def test_api_upsert_is_idempotent_and_ignores_older_versions(api, graph):
+    doc_id = f"{TEST_PREFIX}job-idem"
+    first = upsert(api, "JOB", doc_id, POSTING, version=1000, title="Backend")
+    assert first["applied"] and first["skillsWritten"] > 0
+    assert first["entity"]["version"] == 1000 and first["entity"]["kind"] == "JOB"
+    names = {s["skill"]["name"] for s in first["entity"]["skills"]}
+    assert "Python (computer programming)" in names
+    assert all(s["sources"] == ["extraction"] for s in first["entity"]["skills"])
+    counts = edge_counts(graph, doc_id)
+    again = upsert(api, "JOB", doc_id, POSTING, version=1000, title="Backend")
+    assert again["applied"] and edge_counts(graph, doc_id) == counts
+    assert again["entity"]["skills"] == first["entity"]["skills"]
+    older = upsert(api, "JOB", doc_id, "Requirements\n- Cooking", version=999)
+    assert not older["applied"] and older["entity"]["version"] == 1000
+    assert edge_counts(graph, doc_id) == counts
+    newer = upsert(api, "JOB", doc_id, "Requirements\n- Strong SQL skills", version=2000)
+    assert newer["applied"] and {s["skill"]["name"] for s in newer["entity"]["skills"]} >= {"SQL"}
+    assert "Python (computer programming)" not in {s["skill"]["name"] for s in newer["entity"]["skills"]}
+    body = api.gql("query($id: ID!) { entity(kind: JOB, id: $id) { id title version skills { skill { name } } } }",
+                   {"id": doc_id})
+    assert body["data"]["entity"]["version"] == 2000
+    assert graph.read("MATCH (d:Document:Job {key: $k}) RETURN count(d) AS n", k=f"job:{doc_id}")[0]["n"] == 1
+
+
+def test_api_feedback_survives_reextraction(api, graph):
+    doc_id = f"{TEST_PREFIX}job-feedback"
+    upsert(api, "JOB", doc_id, POSTING, version=1)
+    sql = graph.read("MATCH (s:Skill {name: 'SQL', taxonomy: 'esco'}) RETURN s.id AS id")[0]["id"]
+    haskell = graph.read("MATCH (s:Skill {name: 'Haskell', taxonomy: 'esco'}) RETURN s.id AS id")[0]["id"]
+    feedback = """mutation($id: ID!, $skill: ID!, $action: FeedbackAction!) {
+      recordFeedback(kind: JOB, id: $id, skillId: $skill, action: $action, actor: "recruiter-1") {
+        action skill { name } entity { skills { skill { id } sources } } } }"""
+    added = api.gql(feedback, {"id": doc_id, "skill": haskell, "action": "ADD"})["data"]["recordFeedback"]
+    assert any(s["skill"]["id"] == haskell and s["sources"] == ["feedback"] for s in added["entity"]["skills"])
+    removed = api.gql(feedback, {"id": doc_id, "skill": sql, "action": "REMOVE"})["data"]["recordFeedback"]
+    assert sql not in {s["skill"]["id"] for s in removed["entity"]["skills"]}
+    accepted = api.gql(feedback, {"id": doc_id, "skill": PYTHON, "action": "ACCEPT"})["data"]["recordFeedback"]
+    python = next(s for s in accepted["entity"]["skills"] if s["skill"]["id"] == PYTHON)
+    assert sorted(python["sources"]) == ["extraction", "feedback"]
+    again = upsert(api, "JOB", doc_id, POSTING, version=2)  # re-extraction keeps every feedback edge
+    ids = {s["skill"]["id"] for s in again["entity"]["skills"]}
+    assert haskell in ids and sql not in ids
+    counts = edge_counts(graph, doc_id)
+    assert counts["HAS_SKILL:feedback"] == 2 and counts["REJECTED_SKILL:feedback"] == 1
+    unknown = api.gql(feedback, {"id": doc_id, "skill": "esco:nope", "action": "ADD"})
+    assert unknown["data"]["recordFeedback"] is None and codes(unknown) == ["NOT_FOUND"]
+
+
+def test_api_not_relevant_and_assessment_on_profile(api):
+    doc_id = f"{TEST_PREFIX}profile-assess"
+    profile = upsert(api, "PROFILE", doc_id, PROFILE_STRONG, version=1)
+    assert profile["entity"]["skills"]
+    flagged = profile["entity"]["skills"][-1]["skill"]["id"]
+    body = api.gql("""mutation($id: ID!, $skill: ID!) { recordFeedback(kind: PROFILE, id: $id, skillId: $skill,
+        action: NOT_RELEVANT) { entity { skills { skill { id } } } } }""", {"id": doc_id, "skill": flagged})
+    assert flagged not in {s["skill"]["id"] for s in body["data"]["recordFeedback"]["entity"]["skills"]}
+    assess = """mutation($id: ID!, $skill: ID!, $p: Float!) {
+      recordAssessment(profileId: $id, skillId: $skill, percentile: $p) { profileId percentile verified skill { id } } }"""
+    high = api.gql(assess, {"id": doc_id, "skill": PYTHON, "p": 70.0})["data"]["recordAssessment"]
+    assert high["verified"] and high["percentile"] == 70.0
+    low = api.gql(assess, {"id": doc_id, "skill": PYTHON, "p": 69.9})["data"]["recordAssessment"]
+    assert not low["verified"]
+    body = api.gql("query($id: ID!) { entity(kind: PROFILE, id: $id) { skills { skill { id } verified percentile } } }",
+                   {"id": doc_id})
+    python = next(s for s in body["data"]["entity"]["skills"] if s["skill"]["id"] == PYTHON)
+    assert python["percentile"] == 69.9 and not python["verified"]
+    missing = api.gql(assess, {"id": f"{TEST_PREFIX}nobody", "skill": PYTHON, "p": 90.0})
+    assert missing["data"]["recordAssessment"] is None and codes(missing) == ["NOT_FOUND"]
+
+
+# -- matching ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def matching_docs(api):
+    job, strong, weak = f"{TEST_PREFIX}job-match", f"{TEST_PREFIX}profile-strong", f"{TEST_PREFIX}profile-weak"
+    upsert(api, "JOB", job, POSTING, version=1, title="Senior Backend Engineer")
+    upsert(api, "PROFILE", strong, PROFILE_STRONG, version=1, title="Backend developer")
+    upsert(api, "PROFILE", weak, PROFILE_WEAK, version=1, title="Chef")
+    return job, strong, weak
+
+
+def test_api_match_job_to_profile(api, matching_docs):
+    job, strong, weak = matching_docs
+    query = """query($j: ID!, $p: ID!) { matchJobToProfile(jobId: $j, profileId: $p) { score embeddingSimilarity
+        overlap { skill { name } match credit } partial { skill { name } held { name } match credit }
+        missing { skill { name } relation } } }"""
+    good = api.gql(query, {"j": job, "p": strong})["data"]["matchJobToProfile"]
+    bad = api.gql(query, {"j": job, "p": weak})["data"]["matchJobToProfile"]
+    assert 0 <= bad["score"] < good["score"] <= 1
+    assert "Python (computer programming)" in {o["skill"]["name"] for o in good["overlap"]}
+    assert all(p["held"] and 0 < p["credit"] < 1 for p in good["partial"])
+    semantic = api.app.state.services.state.semantic is not None
+    assert (good["embeddingSimilarity"] is None) == (not semantic)
+
+
+def test_api_skill_gap(api, matching_docs):
+    job, strong, _ = matching_docs
+    body = api.gql("""query($j: ID!, $p: ID!) { skillGap(profileId: $p, jobId: $j) { missing {
+        skill { name } relation weight held { name } match credit } } }""", {"j": job, "p": strong})
+    missing = body["data"]["skillGap"]["missing"]
+    names = [m["skill"]["name"] for m in missing]
+    assert "Python (computer programming)" not in names
+    assert all(m["relation"] in ("required", "core") for m in missing)
+    assert [m["weight"] for m in missing] == sorted((m["weight"] for m in missing), reverse=True)
+
+
+def test_api_top_candidates_and_jobs(api, matching_docs):
+    job, strong, weak = matching_docs
+    body = api.gql("""query($j: ID!, $p: ID!) { topCandidates(jobId: $j, first: 10) { id score matched
+        entity { title } } topJobs(profileId: $p, first: 5) { id title score } }""", {"j": job, "p": strong})
+    candidates = {c["id"]: c for c in body["data"]["topCandidates"]}
+    assert strong in candidates and candidates[strong]["entity"]["title"] == "Backend developer"
+    assert weak not in candidates or candidates[weak]["score"] < candidates[strong]["score"]
+    assert job in [j["id"] for j in body["data"]["topJobs"]]
+    scores = [c["score"] for c in body["data"]["topCandidates"]]
+    assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
+
+
+# -- HTTP endpoints ---------------------------------------------------------------------------------
+def test_api_health_ready_metrics(api):
+    health = api.client.get("/health")
+    assert health.status_code == 200 and health.json()["neo4j"]["ok"] is True
+    assert health.json()["pipeline"]["built"] is True
+    assert api.client.get("/ready").json()["ready"] is True
+    api.gql("{ __typename }")
+    metrics = api.client.get("/metrics")
+    assert metrics.headers["content-type"].startswith("text/plain")
+    assert re.search(r'kgservice_http_requests_total\{method="POST",path="/graphql",status="200"\} \d+', metrics.text)
+    assert 'kgservice_http_request_duration_seconds_bucket{path="/graphql",le="+Inf"}' in metrics.text
+    assert 'kgservice_graphql_operations_total{type="query"' in metrics.text
+
+
+def test_api_pages_work_offline(api):
+    page = api.client.get("/")
+    assert page.status_code == 200 and "<textarea" in page.text and "extractSkills" in page.text
+    console = api.client.get("/graphql", headers={"accept": "text/html"})
+    assert console.status_code == 200 and "GraphiQL is switched off" in console.text
+    for html in (page.text, console.text):
+        assert not re.search(r'(src|href)="(https?:)?//', html), "pages must not load anything from outside"
+
+
+def test_api_access_log_is_json_with_latency(api):
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("kgservice.api.access")
+    logger.addHandler(handler)
+    try:
+        api.gql("query Named { __typename }")
+        deadline = time.monotonic() + 5
+        while not records and time.monotonic() < deadline:  # logged once the response has gone out
+            time.sleep(0.01)
+    finally:
+        logger.removeHandler(handler)
+    from kgservice.api.app import JsonFormatter
+
+    line = json.loads(JsonFormatter().format(records[-1]))
+    assert line["path"] == "/graphql" and line["status"] == 200 and line["latency_ms"] >= 0
+    assert line["graphql_operation"] == "Named" and line["graphql_errors"] == 0
+
+
+def test_api_neo4j_down_gives_clear_errors(api_down):
+    health = api_down.client.get("/health")
+    assert health.status_code == 503 and "does not answer" in health.json()["neo4j"]["error"]
+    assert api_down.client.get("/ready").status_code == 503
+    body = api_down.gql(f'{{ skill(id: "{PYTHON}") {{ id }} }}')
+    assert body["data"]["skill"] is None and codes(body) == ["GRAPH_UNAVAILABLE"]
+    assert "bolt://127.0.0.1:1" in body["errors"][0]["message"]
+    body = api_down.gql('{ extractSkills(text: "SQL") { modelVersion } }')
+    assert codes(body) == ["GRAPH_UNAVAILABLE"]
