@@ -1,8 +1,8 @@
-# The two commands of the README:  `make run`  (set up, start Neo4j, load the taxonomy)  and  `make test`.
+# The two commands of the README:  `make run`  (set up, start Neo4j, run the main job)  and  `make test`.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= dev
+EXTRAS ?= dev,train
 
 .PHONY: setup run test neo4j-start neo4j-stop bench
 
@@ -21,8 +21,14 @@ neo4j-start: setup
 neo4j-stop:
 	$(BIN)/kgservice neo4j stop
 
+# The main job on the embedded default: load the taxonomy into the project's own Neo4j, export the
+# encoder to ONNX, build the trie and vector index from the graph, extract skills from a posting.
 run: neo4j-start
 	$(BIN)/kgservice load taxonomy
+	$(BIN)/kgservice models export
+	$(BIN)/kgservice index build
+	$(BIN)/kgservice models fit-scorer
+	$(BIN)/kgservice extract examples/job_posting.txt --domain job
 
 # pytest exits 5 when it collects nothing; that is not a failure of the suite.
 test: neo4j-start

@@ -234,6 +234,120 @@ def _serve(args: argparse.Namespace, settings: Settings, console: Console) -> in
     return 0
 
 
+# -- nearline: redis, worker, enqueue ----------------------------------------------------------------
+def _nearline_settings(args: argparse.Namespace) -> Any:
+    from kgservice.nearline.edit_stream import NearlineSettings
+
+    cfg = NearlineSettings()
+    updates = {k: getattr(args, k) for k in ("stream", "group", "batch_size", "block_ms", "claim_idle_ms",
+                                             "max_deliveries", "expansion_cache") if getattr(args, k, None) is not None}
+    if getattr(args, "with_expansion", False):
+        updates["with_expansion"] = True
+    return cfg.model_copy(update=updates) if updates else cfg
+
+
+def _redis(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from kgservice.nearline.redis_server import RedisServer
+
+    cfg = _nearline_settings(args)
+    server = RedisServer(settings, cfg)
+    if cfg.external and args.action in ("start", "stop"):
+        console.print(f"REDIS_URL is set ({cfg.url}): using that server, nothing to {args.action}")
+    status = {"start": server.start, "stop": server.stop, "status": server.status}[args.action]()
+    console.print(f"redis: {'running' if status.running else 'stopped'} url={status.url} pid={status.pid} "
+                  f"({status.detail})")
+    return 0 if status.running or args.action == "stop" else 1
+
+
+def _worker(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    import logging
+    import signal
+    import threading
+
+    from kgservice.graph.driver import Graph
+    from kgservice.nearline.edit_stream import connect
+    from kgservice.nearline.worker import Worker
+    from kgservice.pipeline.build import build_pipeline
+
+    cfg = _nearline_settings(args)
+    logging.basicConfig(level=getattr(logging, args.log_level.upper()),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    client = connect(cfg)
+    try:
+        with Graph.connect(settings) as graph:
+            pipeline = build_pipeline(settings, graph, semantic=False if args.no_semantic else None,
+                                      expansion=False if args.no_expansion else None)
+            worker = Worker(graph, client, pipeline, cfg, consumer=args.consumer,
+                            max_chars=settings.pipeline.max_chars, record_commits=args.record_commits)
+            console.print(f"worker {worker.consumer}: {cfg.url} stream={cfg.stream} group={cfg.group} "
+                          f"batch={cfg.batch_size} model={pipeline.model_version}")
+
+            def progress(s: Any) -> None:
+                console.print(f"committed {s.committed} (applied {s.applied}, older ignored {s.ignored}) in "
+                              f"{s.batches} batches; claimed {s.claimed}, failed {s.failed}, dead {s.dead}, "
+                              f"retries {s.retries}")
+
+            stats = worker.run(stop, idle_exit_s=args.idle_exit, on_progress=progress)
+            progress(stats)
+    finally:
+        client.close()
+    return 0
+
+
+def _enqueue(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from kgservice.nearline.edit_stream import connect, enqueue, make_edit
+
+    cfg = _nearline_settings(args)
+    if args.jsonl:
+        edits = []
+        with open(args.jsonl, encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    r = json.loads(line)
+                    edits.append(make_edit(r.get("kind") or r.get("domain") or args.kind, str(r["id"]), r["text"],
+                                           title=r.get("title"), version=r.get("version")))
+                except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                    raise KgServiceError(f"{args.jsonl}:{lineno}: {exc!r}") from None
+    else:
+        if args.id is None or args.file is None:
+            raise KgServiceError("give --id ID and a FILE (or - for stdin), or --jsonl FILE")
+        edits = [make_edit(args.kind, args.id, _read_text(args.file), title=args.title, version=args.version)]
+    client = connect(cfg)
+    try:
+        ids = enqueue(client, cfg, edits)
+    finally:
+        client.close()
+    console.print(f"enqueued {len(ids)} edits on {cfg.stream}" + (f" (last id {ids[-1]})" if ids else ""))
+    return 0
+
+
+# -- batch ----------------------------------------------------------------------------------------
+def _batch(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from kgservice.batch.spark_job import run_batch, spark_session
+
+    spark = spark_session(args.master)
+    try:
+        report = run_batch(spark, settings, args.input, fmt=args.format, out=args.out, partitions=args.partitions,
+                           semantic=False if args.no_semantic else None,
+                           expansion=False if args.no_expansion else None, with_expansion=args.with_expansion,
+                           write_batch=args.write_batch, console=console)
+    finally:
+        spark.stop()
+    for error in report.errors:
+        console.print(f"[yellow]skipped[/] {error}")
+    target = f"Parquet {args.out}" if args.out else "Neo4j"
+    console.print(f"{report.documents} documents -> {target}: {report.applied} applied, {report.ignored} older than "
+                  f"stored (left alone), {report.failed} failed, {report.edges} skill edges; "
+                  f"model {', '.join(sorted(report.model_versions))}; {report.seconds:.1f}s "
+                  f"({report.docs_per_s:.1f} docs/s)")
+    return 0 if report.failed == 0 else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kgservice", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -287,6 +401,49 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.set_defaults(handler=_serve)
+
+    p = sub.add_parser("redis", help="start, stop or inspect the project's own Redis (the nearline edit stream)")
+    p.add_argument("action", choices=["start", "stop", "status"])
+    p.set_defaults(handler=_redis)
+
+    p = sub.add_parser("worker", help="apply profile/job edits from the Redis stream to the graph")
+    p.add_argument("--consumer", help="consumer name in the group (default host-pid)")
+    p.add_argument("--stream")
+    p.add_argument("--group")
+    p.add_argument("--batch-size", type=int, help="messages per read and per Neo4j transaction (default 64)")
+    p.add_argument("--block-ms", type=int)
+    p.add_argument("--claim-idle-ms", type=int, help="claim other consumers' messages pending this long")
+    p.add_argument("--max-deliveries", type=int, help="deliveries before a failing message is dead-lettered")
+    p.add_argument("--with-expansion", action="store_true", help="write expanded skills too")
+    p.add_argument("--expansion-cache", type=int, help="seeds whose graph neighbours are cached (0: none)")
+    p.add_argument("--no-semantic", action="store_true")
+    p.add_argument("--no-expansion", action="store_true")
+    p.add_argument("--record-commits", action="store_true", help="record commit times in <stream>:committed")
+    p.add_argument("--idle-exit", type=float, help="exit after this many idle seconds with nothing pending")
+    p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    p.set_defaults(handler=_worker)
+
+    p = sub.add_parser("enqueue", help="put a document edit (or a JSON Lines file of them) on the edit stream")
+    p.add_argument("file", nargs="?", help="text file, or - for stdin")
+    p.add_argument("--kind", default="profile", choices=["job", "profile", "course", "post"])
+    p.add_argument("--id")
+    p.add_argument("--title")
+    p.add_argument("--version", type=int, help="monotonic per document (default: now in ms)")
+    p.add_argument("--jsonl", help='lines {"kind", "id", "text", "title", "version"}')
+    p.add_argument("--stream")
+    p.set_defaults(handler=_enqueue)
+
+    p = sub.add_parser("batch", help="reprocess documents (JSON Lines or Parquet) with Spark into the graph")
+    p.add_argument("input", help="JSON Lines file or Parquet file/folder: id, kind, title, text, version")
+    p.add_argument("--format", choices=["jsonl", "parquet"], help="default: from the path")
+    p.add_argument("--master", default="local[*]", help="Spark master (default local[*])")
+    p.add_argument("--partitions", type=int, help="default 4 per core")
+    p.add_argument("--out", help="write the writer's rows as Parquet here instead of to Neo4j")
+    p.add_argument("--write-batch", type=int, default=500, help="documents per Neo4j transaction")
+    p.add_argument("--with-expansion", action="store_true", help="write expanded skills too")
+    p.add_argument("--no-semantic", action="store_true")
+    p.add_argument("--no-expansion", action="store_true")
+    p.set_defaults(handler=_batch)
     return parser
 
 

@@ -69,14 +69,23 @@ class Scores:
     mrr: float
 
 
+class Ranked(list[str]):
+    """A ranking whose predicted *set* is narrower than the list (candidates below a cut rank too)."""
+
+    def __init__(self, ranking: Sequence[str], selected: set[str]) -> None:
+        super().__init__(ranking)
+        self.selected = selected
+
+
 def score(predictions: Sequence[Sequence[str]], examples: Sequence[Example]) -> Scores:
-    """``predictions[i]`` is sentence i's predicted skill ids, best first (the set is all of them)."""
+    """``predictions[i]`` is sentence i's skill ids, best first; the set is all of them, or
+    ``.selected`` for a :class:`Ranked` list."""
     tp = fp = fn = 0
     rp = {1: 0.0, 5: 0.0, 10: 0.0}
     mrr = 0.0
     ranked = 0
     for pred, ex in zip(predictions, examples, strict=True):
-        pset = set(pred)
+        pset = pred.selected if isinstance(pred, Ranked) else set(pred)
         tp += len(pset & ex.gold)
         fp += len(pset - ex.gold)
         fn += len(ex.gold - pset)

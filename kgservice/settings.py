@@ -64,8 +64,14 @@ class PipelineSettings(BaseModel):
     # None: use the minimum score fitted with the scorer weights (scorer_weights.json), else 0.5.
     min_score: float | None = None
     semantic_top_k: int = 5
+    # The semantic tower links text to ESCO's descriptive labels ("develop mobile applications");
+    # Lightcast's tool and product names are the trie's job, and reach ESCO through SAME_AS.
+    semantic_taxonomies: list[str] = ["esco"]
     # None: use the threshold calibrated with the vector index (calibration.json).
     semantic_threshold: float | None = None
+    # Matches between this cosine and the calibrated threshold still reach the scorer as weak
+    # candidates, so ranking can use them; None: the tagger keeps only calibrated matches.
+    semantic_floor: float | None = 0.45
     expansion_per_relation: int = 5
     max_chars: int = 100_000
     encoder_model: str = "all-MiniLM-L6-v2"

@@ -66,10 +66,12 @@ def scratch_taxonomy(graph: Graph) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def built_indexes(graph: Graph, settings: Settings, full_taxonomy, quiet: Console):
-    """Trie and catalog (and, once the encoder exists, the vector index) built from the loaded graph."""
+    """Trie, catalog and vector index built from the loaded graph (the encoder exported if missing)."""
     from kgservice.inference.index_builder import build_indexes
+    from kgservice.train.onnx_export import ensure_encoder
 
-    return build_indexes(settings, graph, semantic=False, console=quiet)
+    ensure_encoder(settings)
+    return build_indexes(settings, graph, semantic=True, console=quiet)
 
 
 @pytest.fixture(scope="session")
@@ -77,3 +79,10 @@ def trie_pipeline(graph: Graph, settings: Settings, built_indexes):
     from kgservice.pipeline.build import build_pipeline
 
     return build_pipeline(settings, graph, semantic=False)
+
+
+@pytest.fixture(scope="session")
+def full_pipeline(graph: Graph, settings: Settings, built_indexes):
+    from kgservice.pipeline.build import build_pipeline
+
+    return build_pipeline(settings, graph, semantic=True, expansion=True)

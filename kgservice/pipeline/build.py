@@ -86,6 +86,8 @@ def build_pipeline(settings: Settings, graph: Graph | None, *, semantic: bool | 
         from kgservice.pipeline.embedding_tagger import load_embedding_tagger
 
         tagger = load_embedding_tagger(settings, version)
+        if cfg.semantic_floor is not None:
+            tagger.threshold = min(tagger.threshold, cfg.semantic_floor)
         threshold = tagger.threshold
         stages.append(tagger)
         model_version += f"+{cfg.encoder_model}{'-int8' if cfg.quantized else ''}"

@@ -99,7 +99,7 @@ class FeatureScorer(StageBase):
             starts = {s.start for s in spans}
             out[sid] = {
                 "trie": trie,
-                "semantic": min(1.0, semantic * 2.0),
+                "semantic": min(1.0, semantic),
                 "agree": 1.0 if trie and cos else 0.0,
                 "section": max(section_weight(s.section) for s in spans),
                 "frequency": min(1.0, math.log1p(len(starts)) / math.log1p(4)),

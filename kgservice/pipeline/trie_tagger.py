@@ -10,11 +10,11 @@ nearby, or a section where skills are listed.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import pickle
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,12 +75,14 @@ class SkillTrie:
     def __init__(self, trie: pygtrie.Trie, manifest: Mapping[str, object]) -> None:
         self.trie = trie
         self.manifest = dict(manifest)
+        self.generic = frozenset(self.manifest.get("generic_tokens", ()))  # type: ignore[arg-type]
 
     @classmethod
     def build(cls, skills: Iterable[SkillText], taxonomy_versions: Mapping[str, str] | None = None,
-              max_alias_owners: int = 3) -> SkillTrie:
+              max_alias_owners: int = 3, generic_df: int = 15) -> SkillTrie:
         entries: dict[tuple[str, ...], dict[str, Entry]] = {}
         count = 0
+        token_df: Counter[str] = Counter()
 
         def add(key: tuple[str, ...], entry: Entry) -> None:
             slot = entries.setdefault(key, {})
@@ -91,6 +93,7 @@ class SkillTrie:
         for skill in skills:
             count += 1
             full = label_key(skill.name)
+            token_df.update(set(full))
             for key in label_keys(skill.name):
                 add(key, Entry(skill.id, "label" if key == full else "label_core", skill.name, skill.taxonomy))
             for alias in skill.aliases:
@@ -109,7 +112,10 @@ class SkillTrie:
             kept = labels + (aliases if len(aliases) <= max_alias_owners else [])
             if kept:
                 trie[key] = tuple(kept)
-        manifest = {"format": FORMAT_VERSION, "skills": count, "keys": len(trie),
+        # Words that recur across many skill names ("engineering", "design", "management") are
+        # generic: alone, and said only by an alias, they do not name one skill.
+        generic = sorted(t for t, n in token_df.items() if n >= generic_df)
+        manifest = {"format": FORMAT_VERSION, "skills": count, "keys": len(trie), "generic_tokens": generic,
                     "taxonomy_versions": dict(taxonomy_versions or {}), "built_at": time.time()}
         return cls(trie, manifest)
 
@@ -156,6 +162,7 @@ class TrieTagger(StageBase):
 
     def __init__(self, trie: SkillTrie) -> None:
         self._trie = trie.trie
+        self._generic = trie.generic
 
     def __call__(self, doc: Document) -> Document:
         tokens = tokenize(doc.text)
@@ -191,29 +198,37 @@ class TrieTagger(StageBase):
 
     def annotate(self, doc: Document, tokens: Sequence[Token], matches: Sequence[_Match]) -> Document:
         spans: list[SkillSpan] = []
-        solid = [m for m in matches if not self._ambiguous(m)]
+        # Header lines name sections ("Nice to have", "Project Management Office"), not skills.
+        headers = [s.header for s in doc.sections if s.header]
+        matches = [m for m in matches if not any(a <= tokens[m.start_tok].start < b for a, b in headers)]
+        solid = [m for m in matches if not self._ambiguous(m, tokens)]
         for m in matches:
             start, end = tokens[m.start_tok].start, tokens[m.end_tok - 1].end
             section = doc.section_at(start)
             kind = section.kind if section else None
-            if self._ambiguous(m) and not self._supported(m, tokens, solid, kind):
+            if self._ambiguous(m, tokens) and not self._supported(m, tokens, solid, kind, self._generic):
                 continue
             for entry in m.entries:
                 spans.append(SkillSpan(start, end, doc.text[start:end], entry.skill_id, Method.TRIE,
                                        KIND_SCORE[entry.kind], kind))
         return doc.with_spans(self.name, tuple(spans))
 
-    @staticmethod
-    def _ambiguous(m: _Match) -> bool:
-        # One word that is an everyday word, or that only some skill's alias (not its name) says:
-        # "design" is an alias of "think creatively", "banks" of "economics".
+    def _ambiguous(self, m: _Match, tokens: Sequence[Token]) -> bool:
+        """One word that is an everyday word, or that no skill is named exactly.
+
+        "Go" and "Excel" are everyday words; "design" is only an alias ("think creatively") and
+        "track" only a label with its qualifier dropped ("Track (Rail Transport)").
+        """
         if m.end_tok - m.start_tok != 1:
             return False
-        return all(e.kind == "alias" for e in m.entries) or any(
-            label_key(e.surface)[:1] and label_key(e.surface)[0] in AMBIGUOUS for e in m.entries)
+        if tokens[m.start_tok].norm in AMBIGUOUS:
+            return True
+        return all(e.kind == "alias" for e in m.entries) or (
+            all(e.kind != "label" for e in m.entries) and tokens[m.start_tok].norm in self._generic)
 
     @staticmethod
-    def _supported(m: _Match, tokens: Sequence[Token], solid: Sequence[_Match], section: str | None) -> bool:
+    def _supported(m: _Match, tokens: Sequence[Token], solid: Sequence[_Match], section: str | None,
+                   generic: frozenset[str]) -> bool:
         raw = tokens[m.start_tok].raw
         surfaces = [e.surface.split(" (")[0] for e in m.entries]
         if len(raw) <= 2 and raw not in surfaces:
@@ -222,7 +237,10 @@ class TrieTagger(StageBase):
             return False  # "excel at", "spark joy" vs "Excel", "Spark"
         if section in SKILL_SECTIONS:
             return True
+        if all(e.kind != "label" for e in m.entries) and tokens[m.start_tok].norm in generic:
+            return False  # a generic word no skill is named exactly, outside a skills list: too weak
         lo, hi = m.start_tok - WINDOW, m.end_tok + WINDOW
         if any(lo <= s.start_tok < hi and s is not m for s in solid):
             return True
-        return any(t.norm in CUES or t.raw.lower() in CUES for t in tokens[max(0, lo) : hi])
+        near = [*tokens[max(0, lo) : m.start_tok], *tokens[m.end_tok : hi]]
+        return any(t.norm in CUES or t.raw.lower() in CUES for t in near)

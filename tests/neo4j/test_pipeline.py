@@ -93,3 +93,22 @@ def test_jsonl_contract_keeps_order_reports_errors_and_resumes(trie_pipeline, se
     again = extract_jsonl(trie_pipeline, src, out, settings, quiet)
     assert (again.skipped, again.written) == (4, 0)
     assert len(out.read_text().splitlines()) == 4
+
+
+def test_pipeline_semantic_tagger_links_paraphrases_with_offsets(full_pipeline, graph):
+    text = "Requirements\n- You will write automated tests for our web services and review pull requests."
+    doc = full_pipeline(make_document(text, "job"))
+    spans = doc.spans["embedding_tagger"]
+    assert all(text[s.start : s.end] == s.text and s.method is Method.SEMANTIC for s in spans)
+    assert all(s.section == "qualifications" for s in spans)
+    best = max(spans, key=lambda s: s.score)
+    [row] = graph.read("MATCH (s:Skill {id: $id}) RETURN s.name AS name", id=best.skill_id)
+    assert row["name"] == "develop automated software tests"  # no label shares its words with the text
+
+
+def test_pipeline_pipe_equals_one_by_one(full_pipeline):
+    texts = [POSTING, "Proficient in SQL and Python.", "We are a bakery in Lyon.\n\nBenefits\n- Free bread"]
+    one = [full_pipeline(make_document(t, "job")).skills for t in texts]
+    batched = [d.skills for d in full_pipeline.pipe([make_document(t, "job") for t in texts], batch_size=2)]
+    assert [[(s.skill_id, round(s.score, 3)) for s in x] for x in one] == [
+        [(s.skill_id, round(s.score, 3)) for s in x] for x in batched]

@@ -24,3 +24,24 @@ def test_evaluation_resolver_prefers_preferred_labels():
     resolve = label_resolver(skills)
     assert resolve["java"] == "2"
     assert resolve["excel"] == "3"
+
+
+def test_evaluation_ranked_list_with_a_narrower_set():
+    from kgservice.evaluation import Ranked
+
+    s = score([Ranked(["a", "x", "b"], {"a"})], [Example("s", frozenset({"a", "b"}))])
+    assert (s.precision, s.recall) == (1.0, 0.5)
+    assert s.rp5 == 1.0
+
+
+def test_scorer_fit_recovers_a_known_logistic_model():
+    import numpy as np
+
+    from kgservice.train.scorer_fit import fit_logistic
+
+    rng = np.random.default_rng(0)
+    x = rng.random((20000, 2))
+    true_w, true_b = np.array([3.0, -2.0]), -0.5
+    y = (rng.random(20000) < 1 / (1 + np.exp(-(x @ true_w + true_b)))).astype(float)
+    b, w = fit_logistic(x, y, l2=0.0)
+    assert np.allclose(w, true_w, atol=0.2) and abs(b - true_b) < 0.2

@@ -101,3 +101,15 @@ def test_trie_tagger_load_rejects_tampered_file(tmp_path):
 
     with pytest.raises(ArtifactMissing, match="does not match"):
         SkillTrie.load(tmp_path)
+
+
+def test_trie_tagger_generic_word_said_only_by_an_alias_needs_a_skills_list(tmp_path):
+    skills = [SkillText("g:pack", "packaging engineering", ("engineering",), "g"),
+              SkillText("g:soft", "software engineering", (), "g"),
+              SkillText("g:civ", "civil engineering", (), "g"),
+              SkillText("g:py", "Python", (), "g")]
+    trie = SkillTrie.build(skills, generic_df=3)
+    assert "engineer" in trie.generic
+    tagger = TrieTagger(trie)
+    assert tag(tagger, "Senior Engineer, Python team") == [("Python", "g:py")]
+    assert tag(tagger, "Engineering", "skills") == [("Engineering", "g:pack")]

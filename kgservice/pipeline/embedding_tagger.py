@@ -1,0 +1,261 @@
+"""Finds skills by meaning: sentence/clause embeddings matched against the skill index.
+
+Requires: ``sections``. Assigns: ``spans.embedding_tagger``.
+
+Each section (minus its header line) is cut into *pieces*:
+
+1. **Sentences**: line breaks, bullet markers (``-``, ``*``, ``•``, ``1.``...) and ``.!?`` followed
+   by space and an upper-case letter, digit or bullet (so ``e.g. Jira``, ``3.5 years``, ``Node.js``
+   do not split).
+2. **Clauses**, only for sentences longer than :data:`LONG_SENTENCE_WORDS` words: split first on
+   ``;``/``:``/inline bullets, then on ``,``, then on `` and ``/`` or ``, and keep a split only when
+   every part still has at least :data:`MIN_CLAUSE_WORDS` words. So "Python, Java and C++" stays
+   whole (one-word parts carry no context), while "design and ship iOS apps, mentor junior
+   engineers and work closely with product managers to define the roadmap" becomes three clauses.
+
+Every piece keeps its character offsets into ``Document.text`` (``text[start:end] == span.text``).
+Pieces from all documents of a :meth:`EmbeddingTagger.pipe` batch are embedded in one encoder
+call (identical texts once), queried ``top_k`` against the index, and every match with cosine
+>= ``threshold`` becomes a ``SkillSpan(method=SEMANTIC, score=cosine, section=section.kind)``.
+
+**Bounds.** At most ``max_pieces_per_doc`` pieces (default 256) are taken per document, in text
+order; the rest of a very long document is not embedded (``pieces_dropped`` in
+:meth:`split` reports it). Each piece is also cut by the encoder at its 256-token limit. So one
+document costs at most 256 encoder rows and 256 index queries.
+
+**Threshold.** ``threshold=None`` takes the index's ``calibration.json`` (written by
+``python -m kgservice.train.calibrate``) for this tagger's ``top_k``, else :data:`FALLBACK_THRESHOLD`.
+On skillskape dev top_k=1 scores better than the default 5 (see the calibration report).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from kgservice.document import Document, Method, SkillSpan
+from kgservice.pipeline.base import StageBase
+
+if TYPE_CHECKING:
+    from kgservice.settings import Settings
+
+# Used only when the index carries no calibration.json; calibrate.py found 0.64 for top-5 on skillskape dev.
+FALLBACK_THRESHOLD = 0.64
+DEFAULT_TOP_K = 5
+MAX_PIECES_PER_DOC = 256
+LONG_SENTENCE_WORDS = 16
+MIN_CLAUSE_WORDS = 3
+MIN_PIECE_CHARS = 2
+
+_BULLET = r"(?:[-*•·◦▪‣●○■□➢➤►]|\d{1,2}[.)]|[a-z][.)])"
+# Sentence ends: a newline, or .!? then space(s) then something that starts a sentence.
+_SENTENCE_BREAK = re.compile(r"\n+|(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9•·◦▪‣●■➢➤►*-])")
+_LEADING_BULLET = re.compile(rf"\s*{_BULLET}\s+")  # used with .match(text, pos): anchored at pos
+_ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|etc|incl|approx|vs|min|max|yrs|no|dept|Dr|Mr|Mrs|Ms|St|Ltd|Inc|"
+                           r"Jr|Sr|Prof|cf|ca|esp)|\b[A-Z])\.$")
+# Clause separators, strongest first. Each is tried only when the previous did not split.
+_CLAUSE_SEPARATORS = (
+    re.compile(r"\s*[;:]\s+|\s+[•·◦▪‣●■➢➤►]\s+|\s+-\s+"),
+    re.compile(r",\s+"),
+    re.compile(r"\s+(?:and|or|as well as|&)\s+", re.IGNORECASE),
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+_HAS_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+
+
+class Encoder(Protocol):
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray: ...
+
+
+class SkillIndex(Protocol):
+    @property
+    def calibrated_threshold(self) -> float | None: ...
+
+    def query(self, vectors: np.ndarray, k: int = 5) -> tuple[list[list[str]], np.ndarray]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A sentence or clause: offsets into ``Document.text`` and the section it lies in."""
+
+    start: int
+    end: int
+    text: str
+    section: str | None
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    """Narrow ``[start, end)`` past whitespace, bullet markers and trailing punctuation."""
+    m = _LEADING_BULLET.match(text, start, end)
+    if m:
+        start = m.end()
+    while start < end and (text[start].isspace() or text[start] in "\"'([{"):
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in ".,;:!?\"')]}-–—"):
+        end -= 1
+    return start, end
+
+
+def _words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence offsets inside ``text[start:end]``, bullets and surrounding punctuation stripped."""
+    out: list[tuple[int, int]] = []
+    cursor = start
+    for m in _SENTENCE_BREAK.finditer(text, start, end):
+        if m.group().strip() == "" and "\n" not in m.group() and _ABBREVIATION.search(text, cursor, m.start()):
+            continue  # "e.g. Jira" / "Dr. Smith": not a sentence end
+        out.append((cursor, m.start()))
+        cursor = m.end()
+    out.append((cursor, end))
+    stripped = (_strip(text, s, e) for s, e in out)
+    return [(s, e) for s, e in stripped if e - s >= MIN_PIECE_CHARS and _HAS_LETTER.search(text, s, e)]
+
+
+def clauses(text: str, start: int, end: int, separators: Sequence[re.Pattern[str]] = _CLAUSE_SEPARATORS,
+            ) -> list[tuple[int, int]]:
+    """Split a long sentence into clauses that each keep at least ``MIN_CLAUSE_WORDS`` words."""
+    if _words(text[start:end]) <= LONG_SENTENCE_WORDS:
+        return [(start, end)]
+    for i, separator in enumerate(separators):
+        parts: list[tuple[int, int]] = []
+        cursor = start
+        for m in separator.finditer(text, start, end):
+            parts.append((cursor, m.start()))
+            cursor = m.end()
+        parts.append((cursor, end))
+        parts = [p for p in (_strip(text, s, e) for s, e in parts) if p[1] > p[0]]
+        if len(parts) > 1 and all(_words(text[s:e]) >= MIN_CLAUSE_WORDS for s, e in parts):
+            out: list[tuple[int, int]] = []
+            for s, e in parts:
+                out.extend(clauses(text, s, e, separators[i:]))
+            return out
+    return [(start, end)]
+
+
+class EmbeddingTagger(StageBase):
+    """Tags skills by embedding sentences/clauses and searching the skill index.
+
+    Requires: ``sections``. Assigns: ``spans.embedding_tagger``.
+
+    Args:
+        encoder: Sentence encoder (``OnnxEncoder``): ``encode(texts) -> [n, dim]`` normalized.
+        index: Skill index (``SkillVectorIndex``): ``query(vectors, k) -> (ids, cosines)``.
+        threshold: Minimum cosine to keep a match; ``None`` uses the index's calibration.
+        top_k: Matches considered per piece.
+        max_pieces_per_doc: Cap on pieces embedded per document (text order).
+        encode_batch_size: Rows per ONNX run.
+    """
+
+    name = "embedding_tagger"
+    requires = frozenset({"sections"})
+    assigns = frozenset({"spans.embedding_tagger"})
+
+    def __init__(self, encoder: Encoder, index: SkillIndex, *, threshold: float | None = None,
+                 top_k: int = DEFAULT_TOP_K, max_pieces_per_doc: int = MAX_PIECES_PER_DOC,
+                 encode_batch_size: int = 64) -> None:
+        self.encoder = encoder
+        self.index = index
+        if threshold is None:
+            by_k = getattr(index, "threshold_for", None)
+            threshold = by_k(top_k) if by_k is not None else index.calibrated_threshold
+        self.threshold = FALLBACK_THRESHOLD if threshold is None else float(threshold)
+        self.top_k = top_k
+        self.max_pieces_per_doc = max_pieces_per_doc
+        self.encode_batch_size = encode_batch_size
+
+    # -- splitting --------------------------------------------------------------------------------
+    def split(self, doc: Document) -> tuple[list[Piece], int]:
+        """The pieces of ``doc`` to embed, and how many were dropped by the per-document cap."""
+        text = doc.text
+        regions: list[tuple[int, int, str | None]] = []
+        if doc.sections:
+            for section in doc.sections:
+                start = section.start
+                if section.header is not None and section.start <= section.header[0] < section.end:
+                    # Skip the header line itself: "Requirements" is not a skill mention.
+                    start = max(start, min(section.header[1], section.end))
+                regions.append((start, section.end, section.kind))
+        elif text.strip():
+            regions.append((0, len(text), None))
+        pieces: list[Piece] = []
+        total = 0
+        for start, end, kind in regions:
+            for s_start, s_end in sentences(text, start, end):
+                for c_start, c_end in clauses(text, s_start, s_end):
+                    total += 1
+                    if len(pieces) < self.max_pieces_per_doc:
+                        pieces.append(Piece(c_start, c_end, text[c_start:c_end], kind))
+        return pieces, total - len(pieces)
+
+    # -- compute ----------------------------------------------------------------------------------
+    def predict(self, texts: Sequence[str]) -> list[list[tuple[str, float]]]:
+        """Top-k ``(skill_id, cosine)`` per text, best first, unthresholded. Identical texts are encoded once."""
+        if not texts:
+            return []
+        unique = list(dict.fromkeys(texts))
+        position = {t: i for i, t in enumerate(unique)}
+        vectors = self.encoder.encode(unique, batch_size=self.encode_batch_size)
+        ids, sims = self.index.query(vectors, k=self.top_k)
+        per_unique = [[(sid, float(sims[i, j])) for j, sid in enumerate(row)] for i, row in enumerate(ids)]
+        return [per_unique[position[t]] for t in texts]
+
+    def annotate(self, doc: Document, pieces: Sequence[Piece], matches: Sequence[Sequence[tuple[str, float]]],
+                 ) -> Document:
+        spans = tuple(
+            SkillSpan(start=p.start, end=p.end, text=p.text, skill_id=sid, method=Method.SEMANTIC, score=score,
+                      section=p.section)
+            for p, found in zip(pieces, matches, strict=True)
+            for sid, score in found
+            if score >= self.threshold
+        )
+        return doc.with_spans(self.name, spans)
+
+    # -- stage interface --------------------------------------------------------------------------
+    def __call__(self, doc: Document) -> Document:
+        return next(self.pipe([doc]))
+
+    def pipe(self, docs: Iterable[Document], batch_size: int = 32) -> Iterator[Document]:
+        """Tag documents, embedding all pieces of ``batch_size`` documents in one encoder call."""
+        it = iter(docs)
+        while batch := list(islice(it, max(1, batch_size))):
+            split = [self.split(doc)[0] for doc in batch]
+            flat = [p.text for pieces in split for p in pieces]
+            matches = self.predict(flat)
+            offset = 0
+            for doc, pieces in zip(batch, split, strict=True):
+                yield self.annotate(doc, pieces, matches[offset:offset + len(pieces)])
+                offset += len(pieces)
+
+    def __repr__(self) -> str:
+        return f"EmbeddingTagger(threshold={self.threshold}, top_k={self.top_k})"
+
+
+def load_embedding_tagger(settings: Settings, taxonomy_version: str) -> EmbeddingTagger:
+    """The tagger for ``settings.pipeline`` over the vector index built for ``taxonomy_version``.
+
+    Encoder: ``<home>/models/<encoder_model>`` (int8 when ``pipeline.quantized``). Index:
+    ``<home>/indexes/<encoder_model>/<taxonomy_version>``, checked against the encoder's model id and
+    dimension and the taxonomy version. Threshold: ``pipeline.semantic_threshold``, else the index's
+    calibration for ``pipeline.semantic_top_k``.
+
+    Raises:
+        ArtifactMissing: The encoder or index is missing or does not match (names the command to run).
+    """
+    from kgservice.inference import artifacts
+    from kgservice.inference.hnsw_index import SkillVectorIndex
+    from kgservice.inference.onnx_encoder import OnnxEncoder
+
+    cfg = settings.pipeline
+    encoder = OnnxEncoder.load(artifacts.model_dir(settings), quantized=cfg.quantized, threads=cfg.threads)
+    index = SkillVectorIndex.load(artifacts.vector_index_dir(settings, taxonomy_version),
+                                  expected_model_id=encoder.model_id, expected_dim=encoder.dimension,
+                                  expected_taxonomy_version=taxonomy_version)
+    return EmbeddingTagger(encoder, index, threshold=cfg.semantic_threshold, top_k=cfg.semantic_top_k)

