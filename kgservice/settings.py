@@ -75,6 +75,9 @@ class PipelineSettings(BaseModel):
     expansion_per_relation: int = 5
     max_chars: int = 100_000
     encoder_model: str = "all-MiniLM-L6-v2"
+    # int8 (ONNX Runtime dynamic quantization) is about 2x faster with ~95% of fp32's RP@5, but its
+    # activation scales are computed per batch, so a document's scores then depend on its batch-mates:
+    # the API, the nearline worker and the Spark job would write slightly different edges. Opt-in.
     quantized: bool = False
     threads: int | None = None
 
