@@ -109,9 +109,14 @@ def _finish(batch: TaxonomyBatch) -> TaxonomyBatch:
     return batch
 
 
-def _rows(text: io.TextIOBase, source: str, batch: TaxonomyBatch, required: Iterable[str]) -> Iterable[tuple[int, dict[str, str]]]:
+def _rows(text: io.TextIOBase, source: str, batch: TaxonomyBatch, names: dict[str, str],
+          group_kinds: tuple[str, ...]) -> Iterable[tuple[int, str, str, str, dict[str, str]]]:
+    """Yield ``(line, id, label, type, row)`` for label rows; group rows only name their group.
+
+    Rows with the wrong number of fields, or an empty id or label, are reported and skipped.
+    """
     reader = csv.DictReader(text)
-    missing = [c for c in required if c not in (reader.fieldnames or [])]
+    missing = [c for c in ("id", "description", "hierarchy_levels", "type") if c not in (reader.fieldnames or [])]
     if missing:
         raise ValueError(f"{source}: missing columns {missing}; found {reader.fieldnames}")
     for row in reader:
@@ -119,7 +124,14 @@ def _rows(text: io.TextIOBase, source: str, batch: TaxonomyBatch, required: Iter
         if None in row or any(v is None for v in row.values()):
             batch.problems.append(RowProblem(source, line, "wrong number of fields"))
             continue
-        yield line, row
+        source_id, label, kind = row["id"].strip(), row["description"].strip(), row["type"].strip()
+        if not source_id or not label:
+            batch.problems.append(RowProblem(source, line, "empty id or label"))
+            continue
+        if kind in group_kinds:
+            names.setdefault(source_id, label)
+            continue
+        yield line, source_id, label, kind, row
 
 
 def read_esco(text: io.TextIOBase, group_names: dict[str, str], source: str = "esco_v_1_1_1_data_formatted.csv",
@@ -129,14 +141,7 @@ def read_esco(text: io.TextIOBase, group_names: dict[str, str], source: str = "e
     preferred: dict[str, Row] = {}
     aliases: dict[str, list[str]] = {}
     alias_lines: dict[str, int] = {}
-    for line, row in _rows(text, source, batch, ("id", "description", "hierarchy_levels", "type")):
-        source_id, label, kind = row["id"].strip(), row["description"].strip(), row["type"].strip()
-        if not source_id or not label:
-            batch.problems.append(RowProblem(source, line, "empty id or label"))
-            continue
-        if kind in ("level_2", "level_3"):
-            names.setdefault(source_id, label)
-            continue
+    for line, source_id, label, kind, row in _rows(text, source, batch, names, ("level_2", "level_3")):
         if kind == "altLabels":
             aliases.setdefault(source_id, []).append(label)
             alias_lines.setdefault(source_id, line)
@@ -174,14 +179,7 @@ def read_lightcast(text: io.TextIOBase, group_names: dict[str, str], source: str
     names = dict(group_names)
     seen: set[str] = set()
     pending: list[tuple[Row, list[list[str]]]] = []
-    for line, row in _rows(text, source, batch, ("id", "description", "hierarchy_levels", "type")):
-        source_id, label, kind = row["id"].strip(), row["description"].strip(), row["type"].strip()
-        if not source_id or not label:
-            batch.problems.append(RowProblem(source, line, "empty id or label"))
-            continue
-        if kind in ("category", "subcategory"):
-            names.setdefault(source_id, label)
-            continue
+    for line, source_id, label, kind, row in _rows(text, source, batch, names, ("category", "subcategory")):
         if kind != "skill":
             batch.problems.append(RowProblem(source, line, f"unknown row type {kind!r}"))
             continue

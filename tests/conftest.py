@@ -16,6 +16,23 @@ from kgservice.settings import Settings
 
 TESTS = Path(__file__).resolve().parent
 DATA = TESTS / "data"
+# A short job posting with clear sections, shared by the pipeline and API tests.
+POSTING = """Senior Backend Engineer
+
+About us
+We build payment software for banks.
+
+Requirements
+- 5+ years of experience with Python and Go
+- Strong SQL and PostgreSQL skills
+
+Responsibilities
+- Design and build REST APIs
+- Mentor junior developers
+
+Benefits
+- Gym membership
+"""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -12,22 +12,11 @@ import pytest
 from kgservice.api.limits import MAX_ALIASES, MAX_DEPTH, MAX_FIRST, MAX_IDS
 from tests.api.conftest import TEST_PREFIX
 
+from tests.conftest import POSTING
+
 pytestmark = pytest.mark.neo4j
 
 PYTHON = "esco:ccd0a1d9-afda-43d9-b901-96344886e14d"  # Python (computer programming)
-POSTING = """Senior Backend Engineer
-
-About us
-We build payment software for banks.
-
-Requirements
-- 5+ years of experience with Python and Go
-- Strong SQL and PostgreSQL skills
-
-Responsibilities
-- Design and build REST APIs
-- Mentor junior developers
-"""
 PROFILE_STRONG = "Skills\nPython, SQL, PostgreSQL, REST APIs.\n\nExperience\nBackend developer building APIs in Python.\n"
 PROFILE_WEAK = "Skills\nCooking, baking and food safety.\n\nExperience\nChef in a busy restaurant.\n"
 

@@ -13,24 +13,8 @@ from kgservice.pipeline.graph_expander import GraphExpander
 from kgservice.pipeline.jsonl_extractor import extract_jsonl
 from loaders.esco_bundle import read_bundle
 from loaders.taxonomy_writer import load
-from tests.conftest import DATA
+from tests.conftest import DATA, POSTING
 
-POSTING = """Senior Backend Engineer
-
-About us
-We build payment software for banks.
-
-Requirements
-- 5+ years of experience with Python and Go
-- Strong SQL and PostgreSQL skills
-
-Responsibilities
-- Design and build REST APIs
-- Mentor junior developers
-
-Benefits
-- Gym membership
-"""
 
 
 def test_pipeline_extracts_scored_skills_with_offsets(trie_pipeline):
