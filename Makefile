@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= dev,train
+EXTRAS ?= dev,train,spark
 
 .PHONY: setup run test neo4j-start neo4j-stop bench
 

@@ -235,12 +235,10 @@ def _serve(args: argparse.Namespace, settings: Settings, console: Console) -> in
 
 
 # -- nearline: redis, worker, enqueue ----------------------------------------------------------------
-def _nearline_settings(args: argparse.Namespace) -> Any:
-    from kgservice.nearline.edit_stream import NearlineSettings
-
-    cfg = NearlineSettings()
+def _nearline_settings(args: argparse.Namespace, settings: Settings) -> Any:
+    cfg = settings.nearline
     updates = {k: getattr(args, k) for k in ("stream", "group", "batch_size", "block_ms", "claim_idle_ms",
-                                             "max_deliveries", "expansion_cache") if getattr(args, k, None) is not None}
+                                             "max_deliveries") if getattr(args, k, None) is not None}
     if getattr(args, "with_expansion", False):
         updates["with_expansion"] = True
     return cfg.model_copy(update=updates) if updates else cfg
@@ -249,7 +247,7 @@ def _nearline_settings(args: argparse.Namespace) -> Any:
 def _redis(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from kgservice.nearline.redis_server import RedisServer
 
-    cfg = _nearline_settings(args)
+    cfg = _nearline_settings(args, settings)
     server = RedisServer(settings, cfg)
     if cfg.external and args.action in ("start", "stop"):
         console.print(f"REDIS_URL is set ({cfg.url}): using that server, nothing to {args.action}")
@@ -269,7 +267,7 @@ def _worker(args: argparse.Namespace, settings: Settings, console: Console) -> i
     from kgservice.nearline.worker import Worker
     from kgservice.pipeline.build import build_pipeline
 
-    cfg = _nearline_settings(args)
+    cfg = _nearline_settings(args, settings)
     logging.basicConfig(level=getattr(logging, args.log_level.upper()),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = threading.Event()
@@ -300,7 +298,7 @@ def _worker(args: argparse.Namespace, settings: Settings, console: Console) -> i
 def _enqueue(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from kgservice.nearline.edit_stream import connect, enqueue, make_edit
 
-    cfg = _nearline_settings(args)
+    cfg = _nearline_settings(args, settings)
     if args.jsonl:
         edits = []
         with open(args.jsonl, encoding="utf-8") as fh:
@@ -415,7 +413,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--claim-idle-ms", type=int, help="claim other consumers' messages pending this long")
     p.add_argument("--max-deliveries", type=int, help="deliveries before a failing message is dead-lettered")
     p.add_argument("--with-expansion", action="store_true", help="write expanded skills too")
-    p.add_argument("--expansion-cache", type=int, help="seeds whose graph neighbours are cached (0: none)")
     p.add_argument("--no-semantic", action="store_true")
     p.add_argument("--no-expansion", action="store_true")
     p.add_argument("--record-commits", action="store_true", help="record commit times in <stream>:committed")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +82,56 @@ class PipelineSettings(BaseModel):
     threads: int | None = None
 
 
+DEFAULT_REDIS_PORT = 6379
+
+
+class NearlineSettings(BaseSettings):
+    """Redis and consumer-group settings, from ``KG_NEARLINE__*`` (and ``REDIS_URL``).
+
+    ``REDIS_URL`` unset means "the Redis this project starts itself" (``kgservice redis start``,
+    127.0.0.1:``port``); set, it points at any Redis (a cluster's primary, a managed one) and nothing is
+    started, as with ``NEO4J_URI``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="KG_NEARLINE__", extra="ignore", populate_by_name=True)
+
+    redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "KG_NEARLINE__REDIS_URL"))
+    port: int = DEFAULT_REDIS_PORT
+    stream: str = "kg:edits"
+    group: str = "kg-workers"
+    # Messages per XREADGROUP and per Neo4j transaction; the writer accepts up to 1000 documents a call.
+    batch_size: int = Field(default=64, ge=1, le=1000)
+    # How long XREADGROUP blocks when the stream is empty. It returns as soon as one message is there,
+    # so this bounds idle polling, not latency.
+    block_ms: int = Field(default=50, ge=1)
+    # A message pending this long with a consumer (crashed, or stuck) is claimed by another.
+    claim_idle_ms: int = Field(default=30_000, ge=1)
+    # Deliveries before a failing message goes to the dead-letter stream.
+    max_deliveries: int = Field(default=3, ge=1)
+    # Write expanded (graph-neighbour) skills too, as upsertDocument(withExpansion: true) does.
+    with_expansion: bool = False
+
+    @property
+    def external(self) -> bool:
+        return self.redis_url is not None
+
+    @property
+    def url(self) -> str:
+        return self.redis_url or f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def dead_letter(self) -> str:
+        return f"{self.stream}:dead"
+
+    @property
+    def errors(self) -> str:
+        return f"{self.stream}:errors"
+
+    @property
+    def committed(self) -> str:
+        return f"{self.stream}:committed"
+
+
 class Settings(BaseSettings):
     """All configuration. Nested fields use ``KG_<SECTION>__<FIELD>``; Neo4j also reads ``NEO4J_*``."""
 
@@ -93,6 +143,7 @@ class Settings(BaseSettings):
     neo4j: Neo4jSettings = Field(default_factory=Neo4jSettings)
     taxonomy: TaxonomySettings = Field(default_factory=TaxonomySettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
+    nearline: NearlineSettings = Field(default_factory=NearlineSettings)
 
     @property
     def cache(self) -> Path:

@@ -85,6 +85,13 @@ class Neo4jServer:
         except (OSError, ValueError):
             return None
         try:
+            # A server this process started and that has exited is a zombie until reaped, and
+            # os.kill(pid, 0) still succeeds on a zombie.
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return None
+        except ChildProcessError:
+            pass  # not our child: started by another `kgservice neo4j start`
+        try:
             os.kill(pid, 0)
         except ProcessLookupError:
             return None

@@ -1,0 +1,209 @@
+"""Nearline throughput and end-to-end latency: enqueue -> extraction -> committed HAS_SKILL edges.
+
+Run: ``.venv/bin/python bench/nearline.py [--rates 100,200,300] [--duration 20] [--sustain 200 --sustain-s 60]``.
+Needs the shared Neo4j (taxonomy and trie built) and Redis (``kgservice redis start``; started and
+stopped here if it does not answer). Starts ``--workers`` ``kgservice worker`` processes with
+``--record-commits``; the producer paces edits open-loop at each rate (an edit is sent at its scheduled
+time whatever the backlog), stamping each with its enqueue time; the workers record the Neo4j commit
+time per message id in ``<stream>:committed``; latency is commit - enqueue, same clock.
+
+The edits: 90% short profile/job edits (a summary, skills, experience or qualifications section of
+30-80 words from tests/data/sections), 10% ~400-word postings (bench/postings.py); document ids
+``bench-nl-<n>`` drawn from a pool of 2,000, so some documents are edited several times. Everything
+written (documents ``bench-*``, the stream's keys) is removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from postings import postings  # noqa: E402
+
+from kgservice.errors import KgServiceError  # noqa: E402
+from kgservice.graph.driver import Graph  # noqa: E402
+from kgservice.nearline.edit_stream import NearlineSettings, connect, ensure_group, make_edit  # noqa: E402
+from kgservice.settings import Settings  # noqa: E402
+
+SHORT_KINDS = {"profile": ("summary", "skills", "experience"), "job": ("qualifications", "responsibilities",
+                                                                       "nice_to_have")}
+POOL = 2000
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def short_texts(rng: random.Random) -> list[tuple[str, str]]:
+    out = []
+    for kind, sections in SHORT_KINDS.items():
+        for line in (ROOT / f"tests/data/sections/{kind}.jsonl").read_text().splitlines():
+            for block in json.loads(line)["blocks"]:
+                if block["kind"] in sections:
+                    words = block["text"].split()
+                    if len(words) >= 30:
+                        out.append((kind, " ".join(words[: rng.randint(30, 80)])))
+    return out
+
+
+class Workload:
+    def __init__(self, seed: int = 11) -> None:
+        self.rng = random.Random(seed)
+        self.short = short_texts(self.rng)
+        self.long = postings(200)
+
+    def edit(self, n: int, doc_id: str | None = None):  # noqa: ANN201
+        if self.rng.random() < 0.1:
+            kind, text = "job", self.rng.choice(self.long)
+        else:
+            kind, text = self.rng.choice(self.short)
+        return make_edit(kind, doc_id or f"bench-nl-{self.rng.randrange(POOL)}", text)
+
+
+def start_workers(n: int, stream: str, args: argparse.Namespace) -> list[subprocess.Popen]:
+    env = dict(os.environ)
+    if not args.semantic:
+        env["KG_PIPELINE__SEMANTIC"] = "false"
+    cmd = [str(ROOT / ".venv/bin/kgservice"), "worker", "--stream", stream, "--record-commits",
+           "--batch-size", str(args.batch_size), "--block-ms", str(args.block_ms), "--log-level", args.log_level]
+    if args.no_expansion:
+        cmd.append("--no-expansion")
+    return [subprocess.Popen(cmd + ["--consumer", f"bench-worker-{i}"], env=env, stdout=subprocess.DEVNULL,
+                             stderr=open(f"/tmp/kg-bench-worker-{i}.log", "w") if args.log_level == "debug" else None,
+                             start_new_session=True) for i in range(n)]
+
+
+def wait_committed(client, cfg: NearlineSettings, ids: list[str], timeout_s: float) -> dict[str, int]:  # noqa: ANN001
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if client.hlen(cfg.committed) >= len(ids):
+            break
+        time.sleep(0.2)
+    values = client.hmget(cfg.committed, ids)
+    return {i: int(v) for i, v in zip(ids, values) if v is not None}
+
+
+def run_rate(client, cfg: NearlineSettings, workload: Workload, rate: float, seconds: float,  # noqa: ANN001
+             ids: list[str] | None = None) -> dict:
+    client.delete(cfg.committed)
+    sent: dict[str, int] = {}
+    n = int(rate * seconds)
+    t0 = time.perf_counter()
+    i = 0
+    while i < n:
+        due = t0 + i / rate
+        now = time.perf_counter()
+        if due > now:
+            time.sleep(due - now)
+        # Send everything that is due (catch up after a slow wake-up) in one round trip.
+        pipe = client.pipeline(transaction=False)
+        batch = []
+        while i < n and t0 + i / rate <= time.perf_counter() + 0.0005:
+            edit = workload.edit(i, ids[i] if ids else None)
+            pipe.xadd(cfg.stream, edit.fields())
+            batch.append(edit.edited_ms)
+            i += 1
+        for mid, ts in zip(pipe.execute(), batch):
+            sent[mid.decode()] = ts
+    send_s = time.perf_counter() - t0
+    committed = wait_committed(client, cfg, list(sent), timeout_s=max(60.0, seconds * 2))
+    drained_s = time.perf_counter() - t0
+    lat = [committed[m] - ts for m, ts in sent.items() if m in committed]
+    return {"rate": rate, "sent": len(sent), "committed": len(committed), "send_s": send_s, "drain_s": drained_s,
+            "throughput": len(committed) / drained_s, "p50": percentile(lat, 0.5), "p95": percentile(lat, 0.95),
+            "p99": percentile(lat, 0.99), "max": max(lat)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rates", default="100,200,300,400", help="edits/s for the sweep, each --duration s")
+    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--sustain", type=float, default=200.0, help="rate of the long run (0: skip)")
+    parser.add_argument("--sustain-s", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--block-ms", type=int, default=5)
+    parser.add_argument("--semantic", action="store_true", help="keep the semantic stage (default: trie only)")
+    parser.add_argument("--no-expansion", action="store_true")
+    parser.add_argument("--log-level", default="error", help="workers' log level (debug: per-batch timings, "
+                        "in /tmp/kg-bench-worker-N.log)")
+    args = parser.parse_args()
+    console = Console(width=150)
+    settings = Settings()
+    cfg = NearlineSettings().model_copy(update={"stream": f"bench:edits:{os.getpid()}"})
+    redis_started = None
+    try:
+        client = connect(cfg)
+    except KgServiceError:
+        from kgservice.nearline.redis_server import RedisServer
+
+        redis_started = RedisServer(settings, cfg)
+        redis_started.start()
+        client = connect(cfg)
+    ensure_group(client, cfg)
+    workload = Workload()
+    workers = start_workers(args.workers, cfg.stream, args)
+    rows = []
+    try:
+        # Warm-up, not measured: every document of the pool written once (edits of existing profiles and
+        # jobs, as in production; it also keeps Neo4j's statistics steady instead of replanning the
+        # write query every 10 s while the Document count grows from zero), pipeline and Bolt warm.
+        warm = run_rate(client, cfg, workload, 1000, POOL / 1000, ids=[f"bench-nl-{i}" for i in range(POOL)])
+        console.print(f"warm-up: {warm['committed']}/{warm['sent']} committed (every pool document once)")
+        for rate in [float(r) for r in args.rates.split(",") if r]:
+            rows.append(("sweep", run_rate(client, cfg, workload, rate, args.duration)))
+            r = rows[-1][1]
+            console.print(f"{rate:.0f}/s for {args.duration:.0f}s: p50 {r['p50']:.0f} p95 {r['p95']:.0f} "
+                          f"p99 {r['p99']:.0f} ms, {r['throughput']:.0f}/s committed")
+        if args.sustain:
+            rows.append(("sustained", run_rate(client, cfg, workload, args.sustain, args.sustain_s)))
+    finally:
+        for proc in workers:
+            proc.send_signal(signal.SIGTERM)
+        for proc in workers:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        with Graph.connect(settings) as graph:
+            graph.write("MATCH (d:Document) WHERE d.id STARTS WITH 'bench-nl-' DETACH DELETE d")
+        client.delete(cfg.stream, cfg.committed, cfg.errors, cfg.dead_letter)
+        client.close()
+        if redis_started is not None:
+            redis_started.stop()
+    table = Table(title=f"nearline: {args.workers} worker(s), batch {args.batch_size}, block {args.block_ms} ms, "
+                        f"{'trie + semantic' if args.semantic else 'trie only'}"
+                        f"{', no expansion' if args.no_expansion else ' + expansion'}; {os.cpu_count()} CPUs")
+    for col in ("run", "offered/s", "seconds", "sent", "committed", "committed/s", "p50 ms", "p95 ms", "p99 ms",
+                "max ms"):
+        table.add_column(col)
+    for name, r in rows:
+        table.add_row(name, f"{r['rate']:.0f}", f"{r['send_s']:.0f}", str(r["sent"]), str(r["committed"]),
+                      f"{r['throughput']:.0f}", f"{r['p50']:.0f}", f"{r['p95']:.0f}", f"{r['p99']:.0f}",
+                      f"{r['max']:.0f}")
+    console.print(f"load average (1/5/15 min) at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+                  "(other work on this machine competes for the same cores)")
+    console.print(table)
+    holding = [r["rate"] for _, r in rows if r["p99"] < 100 and r["committed"] == r["sent"]]
+    console.print(f"highest offered rate with p99 < 100 ms: {max(holding):.0f}/s" if holding
+                  else "no rate held p99 < 100 ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Offline reprocessing of every document with Spark, through the shared document writer."""

@@ -1,0 +1,326 @@
+"""The nearline worker: edits from the Redis Stream -> extraction -> the shared document writer.
+
+Several workers, on one machine or many, share one consumer group. Each loop:
+
+1. every ``claim_idle_ms / 2`` it ``XAUTOCLAIM`` s messages another consumer (crashed, or hung) has held
+   longer than ``claim_idle_ms``; one delivered more than ``max_deliveries`` times goes to the
+   dead-letter stream with its last error instead of being tried again;
+2. ``XREADGROUP COUNT batch_size BLOCK block_ms`` reads what arrived together;
+3. the batch runs through ``Pipeline.pipe`` once and is written with one
+   :func:`~kgservice.graph.document_writer.write_documents` call (one Neo4j transaction);
+4. only after that commit are the messages acknowledged (``XACK`` + ``XDEL``, and the commit time
+   when ``record_commits``), in one Redis ``MULTI``.
+
+A crash between 3 and 4 means the batch is delivered again and written again: the same version with
+the same ``updatedAt``, so the graph ends up exactly as after one write (and the writer ignores any
+version older than the stored one, so reordering between workers cannot regress a document).
+
+Neo4j or Redis being unavailable is not the message's fault: the worker keeps the batch, backs off,
+keeps its claim on the messages (``XCLAIM ... JUSTID`` resets their idle time without counting a
+delivery) and retries until it commits. Any other error is isolated to its message by retrying the
+batch one message at a time; the failing message stays pending with its error recorded and is
+retried after ``claim_idle_ms``, and goes to dead letters on its ``max_deliveries``-th failure. Input
+that can never succeed (no text, unknown kind, too long) goes to dead letters at once.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import neo4j.exceptions
+import redis
+
+from kgservice.document import Document
+from kgservice.errors import GraphUnavailable, InvalidInput
+from kgservice.graph.document_writer import DocumentWrite, write_documents
+from kgservice.graph.driver import Graph
+from kgservice.nearline.edit_stream import Edit, NearlineSettings, ensure_group, now_ms
+from kgservice.pipeline.build import Pipeline, make_document
+
+log = logging.getLogger("kgservice.nearline")
+
+# Errors of the infrastructure, not of the message: retry the same batch until it commits.
+TRANSIENT: tuple[type[BaseException], ...] = (
+    GraphUnavailable,
+    neo4j.exceptions.ServiceUnavailable,
+    neo4j.exceptions.SessionExpired,
+    neo4j.exceptions.TransientError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
+T = TypeVar("T")
+
+
+class Stopped(Exception):
+    """The worker was asked to stop while waiting to retry; the batch stays pending for later."""
+
+
+_FROZEN = False
+
+
+def _freeze_long_lived_objects() -> None:
+    """The trie and catalog are millions of long-lived objects; without freezing them every full
+    collection walks them all (~100 ms pauses in the middle of a batch). Once per process."""
+    global _FROZEN
+    if not _FROZEN:
+        gc.collect()
+        gc.freeze()
+        _FROZEN = True
+
+
+def default_consumer() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    id: str
+    fields: Mapping[Any, Any]
+    deliveries: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    message: Message
+    edit: Edit
+    doc: Document
+
+
+@dataclass(slots=True)
+class WorkerStats:
+    read: int = 0
+    claimed: int = 0
+    batches: int = 0
+    committed: int = 0
+    applied: int = 0
+    ignored: int = 0
+    failed: int = 0
+    dead: int = 0
+    retries: int = 0
+
+
+class Worker:
+    """One consumer of the edit stream. Not thread-safe: run one per thread (or, better, per process)."""
+
+    def __init__(self, graph: Graph, client: Any, pipeline: Pipeline, cfg: NearlineSettings, *,
+                 consumer: str | None = None, max_chars: int = 100_000, record_commits: bool = False) -> None:
+        self.graph = graph
+        self.client = client
+        self.pipeline = pipeline
+        self.cfg = cfg
+        self.consumer = consumer or default_consumer()
+        self.max_chars = max_chars
+        self.record_commits = record_commits
+        self.stats = WorkerStats()
+        self.stop_event = threading.Event()
+        self._claim_cursor = "0-0"
+        self._next_claim = 0.0
+
+    # -- loop ------------------------------------------------------------------------------------
+    def run(self, stop: threading.Event | None = None, idle_exit_s: float | None = None,
+            on_progress: Callable[[WorkerStats], None] | None = None, progress_every_s: float = 10.0) -> WorkerStats:
+        """Consume until ``stop`` is set (or, with ``idle_exit_s``, until nothing came for that long)."""
+        if stop is not None:
+            self.stop_event = stop
+        _freeze_long_lived_objects()
+        self._retrying(lambda: ensure_group(self.client, self.cfg))
+        idle_since = time.monotonic()
+        next_progress = time.monotonic() + progress_every_s
+        while not self.stop_event.is_set():
+            try:
+                handled = self.step()
+            except Stopped:
+                break
+            now = time.monotonic()
+            if handled:
+                idle_since = now
+            elif idle_exit_s is not None and now - idle_since >= idle_exit_s and self.pending() == 0:
+                break
+            if on_progress is not None and now >= next_progress:
+                on_progress(self.stats)
+                next_progress = now + progress_every_s
+        return self.stats
+
+    def step(self) -> int:
+        """One claim check (when due) and one read; returns the number of messages handled."""
+        handled = 0
+        if time.monotonic() >= self._next_claim:
+            handled += self._claim()
+        response = self._retrying(self._read)
+        messages = [Message(_text(mid), fields) for _, entries in (response or []) for mid, fields in entries
+                    if fields is not None]
+        if messages:
+            self.stats.read += len(messages)
+            self.process(messages)
+        return handled + len(messages)
+
+    def _read(self) -> Any:
+        try:
+            return self.client.xreadgroup(self.cfg.group, self.consumer, {self.cfg.stream: ">"},
+                                          count=self.cfg.batch_size, block=self.cfg.block_ms)
+        except redis.exceptions.ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            ensure_group(self.client, self.cfg)  # the stream was deleted (or Redis lost it): start again
+            return []
+
+    def pending(self) -> int:
+        """Messages of the group delivered but not acknowledged (any consumer)."""
+        info = self._retrying(lambda: self.client.xpending(self.cfg.stream, self.cfg.group))
+        return int(info["pending"])
+
+    # -- claiming --------------------------------------------------------------------------------
+    def _claim(self) -> int:
+        cfg = self.cfg
+        self._next_claim = time.monotonic() + max(0.05, cfg.claim_idle_ms / 2000)
+        response = self._retrying(lambda: self.client.xautoclaim(
+            cfg.stream, cfg.group, self.consumer, min_idle_time=cfg.claim_idle_ms, start_id=self._claim_cursor,
+            count=cfg.batch_size))
+        cursor, entries = response[0], response[1]
+        self._claim_cursor = _text(cursor)
+        if len(response) > 2 and response[2]:
+            log.error("messages %s were pending but deleted from the stream (trimmed?)",
+                      [_text(i) for i in response[2]])
+        entries = [(_text(mid), fields) for mid, fields in entries if fields is not None]
+        if not entries:
+            return 0
+        ids = [mid for mid, _ in entries]
+        rows = self._retrying(lambda: self.client.xpending_range(
+            cfg.stream, cfg.group, min=ids[0], max=ids[-1], count=len(ids) + 4 * cfg.batch_size,
+            consumername=self.consumer))
+        deliveries = {_text(r["message_id"]): int(r["times_delivered"]) for r in rows}
+        messages = [Message(mid, fields, deliveries.get(mid, 2)) for mid, fields in entries]
+        self.stats.claimed += len(messages)
+        log.info("%s claimed %d messages idle for over %d ms", self.consumer, len(messages), cfg.claim_idle_ms)
+        exhausted = [m for m in messages if m.deliveries > cfg.max_deliveries]
+        if exhausted:
+            errors = self._retrying(lambda: self.client.hmget(cfg.errors, [m.id for m in exhausted]))
+            for message, error in zip(exhausted, errors):
+                reason = _text(error) if error is not None else (
+                    f"not acknowledged after {message.deliveries - 1} deliveries (the worker died or hung)")
+                self._dead_letter(message, reason)
+        self.process([m for m in messages if m.deliveries <= cfg.max_deliveries])
+        return len(messages)
+
+    # -- processing ------------------------------------------------------------------------------
+    def process(self, messages: Sequence[Message]) -> None:
+        """Extract, write in one transaction, then acknowledge; see the module docstring for failures."""
+        items: list[_Item] = []
+        for message in messages:
+            try:
+                edit = Edit.from_fields(message.fields)
+                doc = make_document(edit.text, edit.kind, edit.title, edit.id, self.max_chars,
+                                    self.pipeline.model_version)
+            except InvalidInput as exc:  # it can never succeed: retrying would only delay the others
+                self._dead_letter(message, f"invalid edit: {exc}")
+                continue
+            items.append(_Item(message, edit, doc))
+        if items:
+            self._process_items(items)
+
+    def _process_items(self, items: list[_Item]) -> None:
+        try:
+            committed_at = self._retrying(lambda: self._commit(items), keep=[i.message.id for i in items])
+        except Stopped:
+            raise
+        except Exception as exc:  # noqa: BLE001 - isolate the message that fails, whatever the error
+            if len(items) > 1:
+                log.warning("batch of %d failed (%s); retrying its messages one by one", len(items), exc)
+                for item in items:
+                    self._process_items([item])
+                return
+            self._failed(items[0].message, exc)
+            return
+        self._retrying(lambda: self._acknowledge(items, committed_at))
+
+    def _commit(self, items: list[_Item]) -> int:
+        started = time.perf_counter()
+        docs = list(self.pipeline.pipe([i.doc for i in items], batch_size=max(1, len(items))))
+        writes = [DocumentWrite.from_document(doc, item.edit.version, with_expansion=self.cfg.with_expansion,
+                                              updated_at=item.edit.edited_ms) for doc, item in zip(docs, items)]
+        extracted = time.perf_counter()
+        report = write_documents(self.graph, writes)
+        committed_at = now_ms()
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("batch of %d: extract %.1f ms, write %.1f ms, oldest waited %d ms", len(items),
+                      (extracted - started) * 1000, (time.perf_counter() - extracted) * 1000,
+                      committed_at - min(i.edit.edited_ms for i in items))
+        self.stats.batches += 1
+        self.stats.committed += len(items)
+        self.stats.applied += len(report.applied)
+        self.stats.ignored += len(report.ignored)
+        if report.ignored:
+            log.info("older than the stored version, not applied: %s", report.ignored)
+        return committed_at
+
+    def _acknowledge(self, items: list[_Item], committed_at: int) -> None:
+        ids = [i.message.id for i in items]
+        tx = self.client.pipeline(transaction=True)
+        tx.xack(self.cfg.stream, self.cfg.group, *ids)
+        tx.xdel(self.cfg.stream, *ids)
+        retried = [i.message.id for i in items if i.message.deliveries > 1]
+        if retried:
+            tx.hdel(self.cfg.errors, *retried)
+        if self.record_commits:
+            tx.hset(self.cfg.committed, mapping={mid: committed_at for mid in ids})
+        tx.execute()
+
+    def _failed(self, message: Message, exc: Exception) -> None:
+        self.stats.failed += 1
+        error = f"{type(exc).__name__}: {exc}"
+        if message.deliveries >= self.cfg.max_deliveries:
+            self._dead_letter(message, error)
+            return
+        log.warning("message %s failed (delivery %d of %d), retried after %d ms: %s", message.id,
+                    message.deliveries, self.cfg.max_deliveries, self.cfg.claim_idle_ms, error)
+        self._retrying(lambda: self.client.hset(self.cfg.errors, message.id, error))
+
+    def _dead_letter(self, message: Message, error: str) -> None:
+        """Move a message to ``<stream>:dead`` with its error, and acknowledge it, atomically."""
+        log.error("message %s -> %s: %s", message.id, self.cfg.dead_letter, error)
+        fields = {_text(k): v for k, v in message.fields.items()}
+        fields.update({"error": error[:4000], "deliveries": str(message.deliveries), "source_id": message.id,
+                       "consumer": self.consumer, "failed_ms": str(now_ms())})
+
+        def move() -> None:
+            tx = self.client.pipeline(transaction=True)
+            tx.xadd(self.cfg.dead_letter, fields)
+            tx.xack(self.cfg.stream, self.cfg.group, message.id)
+            tx.xdel(self.cfg.stream, message.id)
+            tx.hdel(self.cfg.errors, message.id)
+            tx.execute()
+
+        self._retrying(move)
+        self.stats.dead += 1
+
+    # -- retries ---------------------------------------------------------------------------------
+    def _retrying(self, work: Callable[[], T], keep: Sequence[str] = ()) -> T:
+        """Run ``work`` until no transient error stops it; keep our claim on ``keep`` meanwhile."""
+        delay = 0.2
+        while True:
+            try:
+                return work()
+            except TRANSIENT as exc:
+                self.stats.retries += 1
+                log.warning("%s: %s; retrying in %.1fs", self.consumer, exc, delay)
+                if self.stop_event.wait(delay):
+                    raise Stopped() from exc
+                delay = min(delay * 2, 5.0)
+                if keep:
+                    try:  # reset the idle time, so other workers do not claim what we are retrying
+                        self.client.xclaim(self.cfg.stream, self.cfg.group, self.consumer, min_idle_time=0,
+                                           message_ids=list(keep), justid=True)
+                    except TRANSIENT:
+                        pass

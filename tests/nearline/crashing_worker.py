@@ -1,0 +1,40 @@
+"""A worker that dies the hard way right after its first Neo4j commit, before acknowledging anything.
+
+That is the worst moment for a crash: the batch is in the graph but still pending in Redis, so
+another worker claims and writes it again. Run by test_worker.py as a separate process:
+``python -m tests.nearline.crashing_worker URL STREAM GROUP CONSUMER BATCH_SIZE``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from kgservice.graph.driver import Graph
+from kgservice.nearline import worker as worker_module
+from kgservice.nearline.edit_stream import NearlineSettings, connect
+from kgservice.pipeline.build import build_pipeline
+from kgservice.settings import Settings
+
+CRASH_CODE = 17
+
+
+def main() -> None:
+    url, stream, group, consumer, batch_size = sys.argv[1:6]
+    cfg = NearlineSettings(redis_url=url, stream=stream, group=group, batch_size=int(batch_size))
+    settings = Settings()
+    real_write = worker_module.write_documents
+
+    def write_then_die(graph, docs):  # noqa: ANN001, ANN202
+        report = real_write(graph, docs)
+        os._exit(CRASH_CODE)
+        return report  # pragma: no cover
+
+    worker_module.write_documents = write_then_die
+    with Graph.connect(settings) as graph:
+        pipeline = build_pipeline(settings, graph, semantic=False)
+        worker_module.Worker(graph, connect(cfg), pipeline, cfg, consumer=consumer).run()
+
+
+if __name__ == "__main__":
+    main()
