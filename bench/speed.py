@@ -41,7 +41,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--docs", type=int, default=200)
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=140)
     settings = Settings()
     texts = postings(args.docs)
     words = statistics.mean(len(t.split()) for t in texts)
