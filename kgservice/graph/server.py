@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kgservice.errors import GraphUnavailable, KgServiceError
+from kgservice.pid_file import live_pid, terminate
 from kgservice.settings import PROJECT_ROOT, Settings
 
 RUNTIME_DIR = PROJECT_ROOT / "neo4j"
@@ -80,23 +80,7 @@ class Neo4jServer:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def _pid(self) -> int | None:
-        try:
-            pid = int(self.pid_file.read_text().strip())
-        except (OSError, ValueError):
-            return None
-        try:
-            # A server this process started and that has exited is a zombie until reaped, and
-            # os.kill(pid, 0) still succeeds on a zombie.
-            if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                return None
-        except ChildProcessError:
-            pass  # not our child: started by another `kgservice neo4j start`
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            return pid
+        return live_pid(self.pid_file)
         return pid
 
     def _bolt_open(self) -> bool:
@@ -154,13 +138,7 @@ class Neo4jServer:
         pid = self._pid()
         if self._cfg.external or pid is None:
             return self.status()
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and self._pid() is not None:
-            time.sleep(0.3)
-        if self._pid() is not None:
-            os.kill(pid, signal.SIGKILL)
-        self.pid_file.unlink(missing_ok=True)
+        terminate(self.pid_file, timeout_s, poll_s=0.3)
         return self.status()
 
     def status(self) -> ServerStatus:

@@ -8,9 +8,7 @@ file is on, so edits on the stream survive a restart of Redis; there are no RDB 
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -19,6 +17,7 @@ from pathlib import Path
 
 from kgservice.errors import KgServiceError
 from kgservice.nearline.edit_stream import NearlineSettings
+from kgservice.pid_file import live_pid, terminate
 from kgservice.settings import Settings
 
 
@@ -43,21 +42,7 @@ class RedisServer:
         self.start_timeout_s = start_timeout_s
 
     def _pid(self) -> int | None:
-        try:
-            pid = int(self.pid_file.read_text().strip())
-        except (OSError, ValueError):
-            return None
-        try:  # when this process started it, reap it once it exits (a zombie still answers kill 0)
-            if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                return None
-        except ChildProcessError:
-            pass
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            return pid
+        return live_pid(self.pid_file)
         return pid
 
     def _answers(self) -> bool:
@@ -105,13 +90,7 @@ class RedisServer:
         pid = self._pid()
         if self._cfg.external or pid is None:
             return self.status()
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and self._pid() is not None:
-            time.sleep(0.05)
-        if self._pid() is not None:
-            os.kill(pid, signal.SIGKILL)
-        self.pid_file.unlink(missing_ok=True)
+        terminate(self.pid_file, timeout_s, poll_s=0.05)
         return self.status()
 
     def status(self) -> RedisStatus:
