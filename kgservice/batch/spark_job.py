@@ -122,7 +122,7 @@ def _write_with_retry(graph: Any, writes: list[Any], attempts: int = 5) -> Any:
 
 def extract_partition(rows: Iterable[Any], conf: JobConf) -> Iterator[dict[str, Any]]:
     """Extract and write one partition; yields one summary per write batch (or, bulk, the writer's rows)."""
-    from kgservice.graph.document_writer import DocumentWrite, _row
+    from kgservice.graph.document_writer import DocumentWrite, document_row
     from kgservice.pipeline.build import make_document
 
     graph, pipeline = _executor_state(conf)
@@ -150,7 +150,7 @@ def extract_partition(rows: Iterable[Any], conf: JobConf) -> Iterator[dict[str, 
         if conf.bulk:
             now_ms = int(time.time() * 1000)
             for w in writes:
-                yield {"row": _row(w, now_ms)}
+                yield {"row": document_row(w, now_ms)}
             yield {"summary": {"documents": len(chunk), "applied": 0, "ignored": 0, "failed": len(errors),
                                "edges": sum(len(w.skills) for w in writes), "errors": errors[:MAX_ERRORS],
                                "model_version": pipeline.model_version}}

@@ -90,7 +90,8 @@ class WriteReport:
         return [r.key for r in self.results if not r.applied]
 
 
-def _row(doc: DocumentWrite, now_ms: int) -> dict[str, object]:
+def document_row(doc: DocumentWrite, now_ms: int) -> dict[str, object]:
+    """One document as an entry of ``write_documents.cypher``'s ``$rows`` (also the Parquet bulk format)."""
     kind = Domain(doc.kind)
     if not doc.id or not isinstance(doc.id, str):
         raise InvalidInput("a document id must be a non-empty string")
@@ -115,7 +116,7 @@ def write_documents(graph: Graph, docs: Iterable[DocumentWrite]) -> WriteReport:
     now_ms = int(time.time() * 1000)
     latest: dict[str, dict[str, object]] = {}
     for doc in docs:
-        row = _row(doc, now_ms)
+        row = document_row(doc, now_ms)
         key = str(row["key"])
         if key not in latest or int(row["version"]) >= int(latest[key]["version"]):  # type: ignore[call-overload]
             latest[key] = row

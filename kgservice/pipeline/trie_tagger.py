@@ -201,12 +201,13 @@ class TrieTagger(StageBase):
         # Header lines name sections ("Nice to have", "Project Management Office"), not skills.
         headers = [s.header for s in doc.sections if s.header]
         matches = [m for m in matches if not any(a <= tokens[m.start_tok].start < b for a, b in headers)]
-        solid = [m for m in matches if not self._ambiguous(m, tokens)]
-        for m in matches:
+        ambiguous = [self._ambiguous(m, tokens) for m in matches]
+        solid = [m for m, weak in zip(matches, ambiguous, strict=True) if not weak]
+        for m, weak in zip(matches, ambiguous, strict=True):
             start, end = tokens[m.start_tok].start, tokens[m.end_tok - 1].end
             section = doc.section_at(start)
             kind = section.kind if section else None
-            if self._ambiguous(m, tokens) and not self._supported(m, tokens, solid, kind, self._generic):
+            if weak and not self._supported(m, tokens, solid, kind, self._generic):
                 continue
             for entry in m.entries:
                 spans.append(SkillSpan(start, end, doc.text[start:end], entry.skill_id, Method.TRIE,
