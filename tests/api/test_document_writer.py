@@ -28,11 +28,11 @@ def doc(kind: Domain, name: str, version: int, skills: list[str], score: float =
 
 
 def counters(graph, docs: list[DocumentWrite]):
-    from kgservice.graph.document_writer import _row
+    from kgservice.graph.document_writer import document_row
 
     with graph.driver.session(database=graph.database) as session:
         text = graph._queries[Query.WRITE_DOCUMENTS]
-        return session.run(text, rows=[_row(d, 1) for d in docs]).consume().counters
+        return session.run(text, rows=[document_row(d, 1) for d in docs]).consume().counters
 
 
 def test_document_writer_writes_many_in_one_call(graph, skill_ids):
