@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import pickle
+import sys
 import time
+from array import array
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,7 +28,10 @@ from kgservice.errors import ArtifactMissing
 from kgservice.pipeline.base import StageBase
 from kgservice.text_normalizer import Token, label_key, label_keys, tokenize
 
-FORMAT_VERSION = 1
+# 2: flat breadth-first arrays in trie.bin (1 was a pickled pygtrie in trie.pkl).
+FORMAT_VERSION = 2
+TRIE_FILE = "trie.bin"
+_LINE, _FIELD, _RECORD = "\n", "\x1f", "\x1e"  # vocabulary, entry-field and entry separators
 # Everyday words (and short codes) that are also skill names. Matching them needs support.
 AMBIGUOUS = frozenset(
     """go r c d j e f excel spark word access swift rust ruby shell unity chef puppet express flask office
@@ -69,78 +74,200 @@ class SkillText:
     taxonomy: str = ""
 
 
-class SkillTrie:
-    """The trie plus its manifest; built from skill records, saved once, loaded by every process."""
+def key_trie(skills: Iterable[SkillText], max_alias_owners: int = 3,
+             generic_df: int = 15) -> tuple[pygtrie.Trie, int, list[str]]:
+    """The build-time trie (token-tuple keys to ranked entries), the skill count and generic tokens."""
+    entries: dict[tuple[str, ...], dict[str, Entry]] = {}
+    count = 0
+    token_df: Counter[str] = Counter()
 
-    def __init__(self, trie: pygtrie.Trie, manifest: Mapping[str, object]) -> None:
-        self.trie = trie
+    def add(key: tuple[str, ...], entry: Entry) -> None:
+        slot = entries.setdefault(key, {})
+        best = slot.get(entry.skill_id)
+        if best is None or KIND_SCORE[entry.kind] > KIND_SCORE[best.kind]:
+            slot[entry.skill_id] = entry
+
+    for skill in skills:
+        count += 1
+        full = label_key(skill.name)
+        token_df.update(set(full))
+        for key in label_keys(skill.name):
+            add(key, Entry(skill.id, "label" if key == full else "label_core", skill.name, skill.taxonomy))
+        for alias in skill.aliases:
+            key = label_key(alias)
+            if key:
+                add(key, Entry(skill.id, "alias", alias, skill.taxonomy))
+    trie = pygtrie.Trie()
+    for key, by_skill in entries.items():
+        ranked = sorted(by_skill.values(), key=lambda e: (-KIND_SCORE[e.kind], e.skill_id))
+        labels = [e for e in ranked if e.kind != "alias"]
+        # A key that is some skill's own name means that skill, not another skill's alias
+        # ("SQL" is SQL, not "database management systems"); and an alias shared by many
+        # skills ("planning") names none of them.
+        named = {e.taxonomy for e in labels}
+        aliases = [e for e in ranked if e.kind == "alias" and e.taxonomy not in named]
+        kept = labels + (aliases if len(aliases) <= max_alias_owners else [])
+        if kept:
+            trie[key] = tuple(kept)
+    # Words that recur across many skill names ("engineering", "design", "management") are
+    # generic: alone, and said only by an alias, they do not name one skill.
+    generic = sorted(t for t, n in token_df.items() if n >= generic_df)
+    return trie, count, generic
+
+
+class SkillTrie:
+    """The trie plus its manifest; built from skill records, saved once, loaded by every process.
+
+    Serving reads flat int32 arrays, not pygtrie nodes: unpickling ~250k node objects cost every
+    process about a second, while copying arrays out of one file costs milliseconds (README, "Trie
+    format"). Nodes are numbered breadth first, so a node's children are one contiguous run of ids,
+    sorted by token id and found by bisection; node 0 is the root. Entries stay packed text until a
+    match needs them.
+    """
+
+    def __init__(self, blob: bytes, manifest: Mapping[str, object]) -> None:
         self.manifest = dict(manifest)
         self.generic = frozenset(self.manifest.get("generic_tokens", ()))  # type: ignore[arg-type]
+        layout: dict[str, list[int]] = self.manifest["layout"]  # type: ignore[assignment]
+        view = memoryview(blob)
+        sections = {name: view[start : start + size] for name, (start, size) in layout.items()}
+        tokens = str(sections["vocab"], "utf-8").split(_LINE) if len(sections["vocab"]) else []
+        # Tokens the trie does not know map to one id past the vocabulary, which no edge carries.
+        self.vocab = dict(zip(tokens, range(len(tokens)), strict=True))
+        self.root, self.first, self.token, self.value, self.value_off = (
+            _ints(sections[name]) for name in ("root", "first", "token", "value", "value_off"))
+        self._blob = blob
+        self._values = sections["values"]
+        self._entries: dict[int, tuple[Entry, ...]] = {}
+        nodes = len(self.token)
+        if (len(self.root) != len(tokens) + 1 or len(self.first) != nodes + 1 or len(self.value) != nodes
+                or self.value_off[-1] != len(self._values) or self.first[-1] != nodes):
+            raise ValueError("trie sections disagree in length")
 
     @classmethod
     def build(cls, skills: Iterable[SkillText], taxonomy_versions: Mapping[str, str] | None = None,
               max_alias_owners: int = 3, generic_df: int = 15) -> SkillTrie:
-        entries: dict[tuple[str, ...], dict[str, Entry]] = {}
-        count = 0
-        token_df: Counter[str] = Counter()
+        trie, count, generic = key_trie(skills, max_alias_owners, generic_df)
+        blob, layout, nodes = _flatten(trie)
+        manifest = {"format": FORMAT_VERSION, "skills": count, "keys": len(trie), "nodes": nodes,
+                    "generic_tokens": generic, "taxonomy_versions": dict(taxonomy_versions or {}),
+                    "built_at": time.time(), "layout": layout}
+        return cls(blob, manifest)
 
-        def add(key: tuple[str, ...], entry: Entry) -> None:
-            slot = entries.setdefault(key, {})
-            best = slot.get(entry.skill_id)
-            if best is None or KIND_SCORE[entry.kind] > KIND_SCORE[best.kind]:
-                slot[entry.skill_id] = entry
+    def child(self, node: int, token_id: int) -> int:
+        """The child of ``node`` along ``token_id``, or 0 (the root is nobody's child)."""
+        lo, hi = self.first[node], self.first[node + 1]
+        k = bisect_left(self.token, token_id, lo, hi)
+        return k if k < hi and self.token[k] == token_id else 0
 
-        for skill in skills:
-            count += 1
-            full = label_key(skill.name)
-            token_df.update(set(full))
-            for key in label_keys(skill.name):
-                add(key, Entry(skill.id, "label" if key == full else "label_core", skill.name, skill.taxonomy))
-            for alias in skill.aliases:
-                key = label_key(alias)
-                if key:
-                    add(key, Entry(skill.id, "alias", alias, skill.taxonomy))
-        trie = pygtrie.Trie()
-        for key, by_skill in entries.items():
-            ranked = sorted(by_skill.values(), key=lambda e: (-KIND_SCORE[e.kind], e.skill_id))
-            labels = [e for e in ranked if e.kind != "alias"]
-            # A key that is some skill's own name means that skill, not another skill's alias
-            # ("SQL" is SQL, not "database management systems"); and an alias shared by many
-            # skills ("planning") names none of them.
-            named = {e.taxonomy for e in labels}
-            aliases = [e for e in ranked if e.kind == "alias" and e.taxonomy not in named]
-            kept = labels + (aliases if len(aliases) <= max_alias_owners else [])
-            if kept:
-                trie[key] = tuple(kept)
-        # Words that recur across many skill names ("engineering", "design", "management") are
-        # generic: alone, and said only by an alias, they do not name one skill.
-        generic = sorted(t for t, n in token_df.items() if n >= generic_df)
-        manifest = {"format": FORMAT_VERSION, "skills": count, "keys": len(trie), "generic_tokens": generic,
-                    "taxonomy_versions": dict(taxonomy_versions or {}), "built_at": time.time()}
-        return cls(trie, manifest)
+    def entries(self, node: int) -> tuple[Entry, ...]:
+        """What the key ending at ``node`` means; empty for a node that only leads to longer keys."""
+        found = self._entries.get(node)
+        if found is None:
+            v = self.value[node]
+            if v < 0:
+                return ()
+            text = str(self._values[self.value_off[v] : self.value_off[v + 1]], "utf-8")
+            found = tuple(Entry(*record.split(_FIELD)) for record in text.split(_RECORD))
+            self._entries[node] = found
+        return found
+
+    def get(self, key: Sequence[str]) -> tuple[Entry, ...]:
+        node = 0
+        for token in key:
+            node = self.child(node, self.vocab.get(token, len(self.vocab)))
+            if not node:
+                return ()
+        return self.entries(node)
 
     def save(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
-        blob = pickle.dumps(self.trie, protocol=pickle.HIGHEST_PROTOCOL)
-        (directory / "trie.pkl").write_bytes(blob)
-        manifest = {**self.manifest, "sha256": hashlib.sha256(blob).hexdigest()}
+        (directory / TRIE_FILE).write_bytes(self._blob)
+        (directory / "trie.pkl").unlink(missing_ok=True)  # format 1, which nothing reads any more
+        manifest = {**self.manifest, "sha256": hashlib.sha256(self._blob).hexdigest()}
         (directory / "manifest.json").write_text(json.dumps(manifest, indent=2))
         return directory
 
     @classmethod
     def load(cls, directory: Path) -> SkillTrie:
-        path = directory / "trie.pkl"
-        if not path.exists():
-            raise ArtifactMissing(f"no skill trie at {directory}; build it with `kgservice index build`")
-        manifest = json.loads((directory / "manifest.json").read_text())
+        rebuild = "rebuild it with `kgservice index build`"
+        try:
+            manifest = json.loads((directory / "manifest.json").read_text())
+        except FileNotFoundError:
+            raise ArtifactMissing(f"no skill trie at {directory}; build it with `kgservice index build`") from None
+        except ValueError as exc:
+            raise ArtifactMissing(f"skill trie manifest at {directory} is unreadable ({exc}); {rebuild}") from None
         if manifest.get("format") != FORMAT_VERSION:
             raise ArtifactMissing(f"skill trie at {directory} has format {manifest.get('format')}, "
-                                  f"expected {FORMAT_VERSION}; rebuild with `kgservice index build`")
+                                  f"expected {FORMAT_VERSION}; {rebuild}")
+        path = directory / TRIE_FILE
+        if not path.exists():
+            raise ArtifactMissing(f"no skill trie at {directory} ({TRIE_FILE} is missing); {rebuild}")
         blob = path.read_bytes()
-        if hashlib.sha256(blob).hexdigest() != manifest["sha256"]:
-            raise ArtifactMissing(f"skill trie at {directory} does not match its manifest; rebuild it")
-        # The file is written by this project only (never user-supplied), so unpickling is safe.
-        return cls(pickle.loads(blob), manifest)  # noqa: S301
+        if hashlib.sha256(blob).hexdigest() != manifest.get("sha256"):
+            raise ArtifactMissing(f"skill trie at {directory} does not match its manifest; {rebuild}")
+        try:
+            return cls(blob, manifest)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ArtifactMissing(f"skill trie manifest at {directory} does not describe {TRIE_FILE} "
+                                  f"({exc}); {rebuild}") from None
+
+
+def _ints(data: memoryview) -> array[int]:
+    out = array("i")
+    out.frombytes(data)
+    if sys.byteorder == "big":
+        out.byteswap()  # the file is little-endian wherever it was built
+    return out
+
+
+def _packed(values: Iterable[int]) -> bytes:
+    out = array("i", values)
+    if sys.byteorder == "big":
+        out.byteswap()
+    return out.tobytes()
+
+
+def _flatten(trie: pygtrie.Trie) -> tuple[bytes, dict[str, list[int]], int]:
+    """The serving file: the trie's nodes as breadth-first int32 arrays, plus vocabulary and entries."""
+    tree = trie.traverse(lambda _conv, path, children, *value: (path[-1] if path else "", value, list(children)))
+    tokens = sorted({token for key in trie.iterkeys() for token in key})
+    if any(_LINE in token for token in tokens):
+        raise ValueError("a label token holds a line break; the vocabulary section cannot store it")
+    token_id = {token: i for i, token in enumerate(tokens)}
+    queue = [tree]
+    first: list[int] = []
+    edge = [-1]
+    value: list[int] = []
+    value_off = [0]
+    values = bytearray()
+    for _, stored, children in queue:  # the loop visits what it appends: breadth-first numbering
+        first.append(len(queue))
+        children.sort(key=lambda c: token_id[c[0]])
+        queue.extend(children)
+        edge.extend(token_id[c[0]] for c in children)
+        if not stored:
+            value.append(-1)
+            continue
+        fields = [(e.skill_id, e.kind, e.surface, e.taxonomy) for e in stored[0]]
+        if any(_FIELD in f or _RECORD in f for record in fields for f in record):
+            raise ValueError(f"a skill record holds a separator character: {fields}")
+        value.append(len(value_off) - 1)
+        values += _RECORD.join(_FIELD.join(record) for record in fields).encode()
+        value_off.append(len(values))
+    first.append(len(queue))
+    root = [0] * (len(tokens) + 1)
+    for node in range(first[0], first[1]):
+        root[edge[node]] = node
+    sections = {"vocab": _LINE.join(tokens).encode(), "root": _packed(root), "first": _packed(first),
+                "token": _packed(edge), "value": _packed(value), "value_off": _packed(value_off),
+                "values": bytes(values)}
+    layout: dict[str, list[int]] = {}
+    offset = 0
+    for name, data in sections.items():
+        layout[name] = [offset, len(data)]
+        offset += len(data)
+    return b"".join(sections.values()), layout, len(queue)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +288,7 @@ class TrieTagger(StageBase):
     assigns = frozenset({"spans.trie_tagger"})
 
     def __init__(self, trie: SkillTrie) -> None:
-        self._trie = trie.trie
+        self._trie = trie
         self._generic = trie.generic
 
     def __call__(self, doc: Document) -> Document:
@@ -170,30 +297,35 @@ class TrieTagger(StageBase):
         return self.annotate(doc, tokens, matches)
 
     def predict(self, tokens: Sequence[Token]) -> list[_Match]:
-        keys = [t.norm for t in tokens]
-        found: list[_Match] = []
-        i = 0
         trie = self._trie
-        while i < len(keys):
-            # Walk the trie token by token; remember the longest key that ends here.
-            node_key: list[str] = []
-            best: tuple[int, tuple[Entry, ...]] | None = None
-            j = i
-            while j < len(keys):
-                node_key.append(keys[j])
-                probe = trie.has_node(node_key)
-                if not probe:
-                    break
-                if probe & pygtrie.Trie.HAS_VALUE:
-                    best = (j + 1, trie[node_key])
-                if not probe & pygtrie.Trie.HAS_SUBTRIE:
-                    break
-                j += 1
-            if best is None:
+        # SkillTrie.child, inlined: this loop is most of the tagger's time.
+        root, first, edge, value = trie.root, trie.first, trie.token, trie.value
+        unknown = len(trie.vocab)
+        ids = [trie.vocab.get(t.norm, unknown) for t in tokens]
+        found: list[_Match] = []
+        i, n = 0, len(ids)
+        while i < n:
+            node = root[ids[i]]
+            if not node:
                 i += 1
                 continue
-            found.append(_Match(i, best[0], best[1]))
-            i = best[0]
+            # Walk down from the first token; remember the longest key that ends on the way.
+            best, end = (node, i + 1) if value[node] >= 0 else (0, 0)
+            j = i + 1
+            while j < n:
+                lo, hi = first[node], first[node + 1]
+                k = bisect_left(edge, ids[j], lo, hi)
+                if k == hi or edge[k] != ids[j]:
+                    break
+                node = k
+                j += 1
+                if value[node] >= 0:
+                    best, end = node, j
+            if not best:
+                i += 1
+                continue
+            found.append(_Match(i, end, trie.entries(best)))
+            i = end
         return found
 
     def annotate(self, doc: Document, tokens: Sequence[Token], matches: Sequence[_Match]) -> Document:

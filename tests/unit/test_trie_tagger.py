@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+import json
+
 from kgservice.document import Document, Domain, Section
-from kgservice.pipeline.trie_tagger import SkillText, SkillTrie, TrieTagger
+from kgservice.errors import ArtifactMissing
+from kgservice.pipeline.trie_tagger import FORMAT_VERSION, TRIE_FILE, SkillText, SkillTrie, TrieTagger, key_trie
+from kgservice.text_normalizer import tokenize
 
 SKILLS = [
     SkillText("t:py", "Python (computer programming)", ("Python 3",), "t"),
@@ -94,13 +98,85 @@ def test_trie_tagger_records_section(tagger):
     assert (span.section, span.score) == ("qualifications", 0.9)
 
 
-def test_trie_tagger_load_rejects_tampered_file(tmp_path):
-    SkillTrie.build(SKILLS).save(tmp_path)
-    (tmp_path / "trie.pkl").write_bytes(b"tampered")
-    from kgservice.errors import ArtifactMissing
+@pytest.mark.parametrize(
+    ("text", "section"),
+    [
+        ("Stack: C++, C#, .NET and Node.js; machine learning engineering in Python 3.", "other"),
+        ("Experience with Go, R, C and Excel; Spark and Word.", "other"),
+        ("You will go to the office and excel at it; a word to spark ideas.", "other"),
+        ("Word, Excel, SQL databases, Golang", "qualifications"),
+        ("managing databases and database management systems, design", "other"),
+    ],
+)
+def test_trie_tagger_saved_trie_matches_built_trie(tmp_path, text, section):
+    built = SkillTrie.build(SKILLS)
+    built.save(tmp_path)
+    saved, fresh = TrieTagger(SkillTrie.load(tmp_path)), TrieTagger(built)
+    tokens = tokenize(text)
+    assert saved.predict(tokens) == fresh.predict(tokens) != []  # before the ambiguity filter too
+    doc = Document(text, Domain.JOB, sections=(Section(section, 0, len(text)),))
+    assert saved(doc).spans["trie_tagger"] == fresh(doc).spans["trie_tagger"]
 
-    with pytest.raises(ArtifactMissing, match="does not match"):
+
+def test_trie_tagger_flat_trie_holds_every_key_of_the_built_trie(tmp_path):
+    keys, _, _ = key_trie(SKILLS)
+    SkillTrie.build(SKILLS).save(tmp_path)
+    loaded = SkillTrie.load(tmp_path)
+    assert {key: loaded.get(key) for key in keys} == dict(keys.items())
+    assert loaded.get(("machine",)) == ()  # a node on the way to "machine learning", not a key
+    assert loaded.get(("unknown", "words")) == ()
+
+
+def _flip_byte(directory):
+    data = bytearray((directory / TRIE_FILE).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (directory / TRIE_FILE).write_bytes(bytes(data))
+
+
+def _truncate(directory):
+    (directory / TRIE_FILE).write_bytes((directory / TRIE_FILE).read_bytes()[:100])
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "message"),
+    [
+        (_flip_byte, "does not match its manifest"),
+        (_truncate, "does not match its manifest"),
+        (lambda d: (d / TRIE_FILE).unlink(), "is missing"),
+        (lambda d: (d / "manifest.json").write_text("{not json"), "unreadable"),
+        (lambda d: (d / "manifest.json").unlink(), "no skill trie"),
+    ],
+    ids=["flipped-byte", "truncated", "no-data", "bad-manifest", "no-manifest"],
+)
+def test_trie_tagger_load_rejects_corrupted_artifact(tmp_path, corrupt, message):
+    SkillTrie.build(SKILLS).save(tmp_path)
+    corrupt(tmp_path)
+    with pytest.raises(ArtifactMissing, match=message):
         SkillTrie.load(tmp_path)
+
+
+def test_trie_tagger_load_rejects_manifest_that_misdescribes_the_file(tmp_path):
+    SkillTrie.build(SKILLS).save(tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest["layout"]["first"][1] -= 4
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ArtifactMissing, match="does not describe"):
+        SkillTrie.load(tmp_path)
+
+
+def test_trie_tagger_load_rejects_old_format(tmp_path):
+    # What format 1 left on disk: a pickled pygtrie and a manifest without a layout.
+    (tmp_path / "trie.pkl").write_bytes(b"pickled pygtrie")
+    (tmp_path / "manifest.json").write_text(json.dumps({"format": 1, "sha256": "0" * 64}))
+    with pytest.raises(ArtifactMissing, match=f"format 1, expected {FORMAT_VERSION}.*kgservice index build"):
+        SkillTrie.load(tmp_path)
+
+
+def test_trie_tagger_save_replaces_old_format(tmp_path):
+    (tmp_path / "trie.pkl").write_bytes(b"pickled pygtrie")
+    SkillTrie.build(SKILLS).save(tmp_path)
+    assert not (tmp_path / "trie.pkl").exists()
+    assert SkillTrie.load(tmp_path).manifest["format"] == FORMAT_VERSION
 
 
 def test_trie_tagger_generic_word_said_only_by_an_alias_needs_a_skills_list(tmp_path):
