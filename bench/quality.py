@@ -63,7 +63,9 @@ def minilm_baseline(settings: Settings, esco: list[dict]) -> Predict:
     from kgservice.inference import artifacts
     from kgservice.inference.onnx_encoder import OnnxEncoder
 
-    encoder = OnnxEncoder.load(artifacts.model_dir(settings))
+    from kgservice.train.onnx_export import MODEL_ID
+
+    encoder = OnnxEncoder.load(artifacts.model_dir(settings, MODEL_ID))
     ids = [s["id"] for s in esco]
     labels = encoder.encode([s["name"] for s in esco], batch_size=256)
 
@@ -106,9 +108,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=None, help="skill-extraction-dev folder")
     parser.add_argument("--peers", default="ssg-sea,skill-extractor,esco-skill-extractor",
                         help="comma-separated peers to run from .venv-bench ('' for none)")
+    parser.add_argument("--scorer", choices=["feature", "multitask"], default=None,
+                        help="the pipeline's scorer (default: KG_PIPELINE__SCORER, else feature)")
     args = parser.parse_args(argv)
     settings = Settings()
-    settings = settings.model_copy(update={"pipeline": settings.pipeline.model_copy(update={"taxonomies": ["esco"]})})
+    scorer = {"scorer": args.scorer} if args.scorer else {}
+    settings = settings.model_copy(update={"pipeline": settings.pipeline.model_copy(update={"taxonomies": ["esco"],
+                                                                                           **scorer})})
     data = args.data or Path(os.environ.get("KG_SHARED_DATA", settings.shared_data)) / "skill-extraction-dev"
     console = Console(width=170)
     graph = Graph.connect(settings)

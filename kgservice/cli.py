@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -146,6 +147,16 @@ def _models(args: argparse.Namespace, settings: Settings, console: Console) -> i
 
             console.print(f"encoder exported to {export_encoder(settings)}")
             return 0
+        if args.action == "ship-student":
+            from kgservice.train.distill import STUDENT_ID, ship
+
+            console.print(f"int8 student copied to {ship(settings.home / 'models' / STUDENT_ID)}")
+            return 0
+        if args.action == "fetch-teacher":
+            from kgservice.train.teacher import fetch_teacher
+
+            console.print(f"teacher unpacked at {fetch_teacher(settings.cache)}")
+            return 0
     except ImportError as exc:
         raise KgServiceError(f"{exc}; the export needs the train extra: pip install -e '.[train]'") from exc
     from kgservice.graph.driver import Graph
@@ -155,6 +166,23 @@ def _models(args: argparse.Namespace, settings: Settings, console: Console) -> i
             from kgservice.train.scorer_fit import fit
 
             console.print(f"scorer weights written to {fit(settings, graph, console)}")
+        elif args.action == "finetune-teacher":
+            from kgservice.train.skill_linker import finetune_teacher
+
+            finetune_teacher(settings, graph, console, steps=args.steps, limit=args.limit)
+        elif args.action == "distill":
+            from kgservice.train.distill import distill
+
+            distill(settings, graph, console, teacher_steps=args.steps, epochs=args.epochs, limit=args.limit,
+                    out=args.out)
+        elif args.action == "train-scorer":
+            from kgservice.train.multitask_scorer import train_scorer
+
+            try:
+                train_scorer(settings, graph, console, epochs=args.epochs, steps=args.steps, limit=args.limit,
+                             feedback_texts=args.feedback_texts)
+            except ImportError as exc:
+                raise KgServiceError(f"{exc}; training needs the train extra: pip install -e '.[train]'") from exc
     return 0
 
 
@@ -379,7 +407,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_index)
 
     p = sub.add_parser("models", help="produce model artifacts: export the encoder to ONNX, fit the scorer")
-    p.add_argument("action", choices=["export", "fit-scorer"])
+    p.add_argument("action", choices=["export", "fit-scorer", "fetch-teacher", "finetune-teacher", "distill",
+                                      "train-scorer", "ship-student"])
+    p.add_argument("--steps", type=int, default=300, help="training steps: of the teacher (finetune-teacher, distill) or at most of the scorer (train-scorer)")
+    p.add_argument("--epochs", type=float, default=3.0, help="epochs: of the student (distill) or of the scorer (train-scorer)")
+    p.add_argument("--limit", type=int, default=None, help="use only the first N training pairs/texts (smoke runs)")
+    p.add_argument("--out", type=Path, default=None, help="distill: output folder of the student")
+    p.add_argument("--feedback-texts", type=Path, default=None,
+                   help='train-scorer: JSON Lines {"id", "kind", "text", "title"} of the graph documents with feedback')
     p.set_defaults(handler=_models)
 
     p = sub.add_parser("extract", help="extract skills from one document, or a JSON Lines file of them")

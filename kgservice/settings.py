@@ -7,6 +7,7 @@ holds a global instance, so tests can build their own.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -74,11 +75,18 @@ class PipelineSettings(BaseModel):
     semantic_floor: float | None = 0.45
     expansion_per_relation: int = 5
     max_chars: int = 100_000
-    encoder_model: str = "all-MiniLM-L6-v2"
-    # int8 (ONNX Runtime dynamic quantization) is about 2x faster with ~95% of fp32's RP@5, but its
-    # activation scales are computed per batch, so a document's scores then depend on its batch-mates:
-    # the API, the nearline worker and the Spark job would write slightly different edges. Opt-in.
-    quantized: bool = False
+    # The distilled student shipped in models/ (see its MODEL_CARD.md); "all-MiniLM-L6-v2" after
+    # `kgservice models export` is the untrained baseline.
+    encoder_model: str = "kgservice-skills-student-L3"
+    # "multitask": the network trained by `kgservice models train-scorer` (kgservice/pipeline/multitask_scorer.py);
+    # "feature": the first scorer's fitted logistic weights.
+    scorer: Literal["feature", "multitask"] = "feature"
+    # int8 (ONNX Runtime dynamic quantization) is what ships (the fp32 student is 70 MB, a local
+    # artifact of `kgservice models distill`). Its activation scales are computed per batch, so a
+    # document's cosines can move by about 0.01 with its batch-mates: the API, the nearline worker and
+    # the Spark job may write scores that differ in the second decimal; a rerun of the same input in
+    # the same batches is exact. Set false (with the fp32 file present) for batch-independent scores.
+    quantized: bool = True
     threads: int | None = None
 
 

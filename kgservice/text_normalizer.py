@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # A token is a run of letters/digits that may carry internal dots ("node.js", "asp.net"), a
 # leading dot (".net") or trailing "+"/"#" ("c++", "c#"). Hyphens, slashes and apostrophes split,
@@ -39,6 +40,9 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+# Word frequencies are Zipfian: a bounded cache answers most tokens of a posting without the
+# unicode decomposition, and the function is pure, so sharing it across threads is safe.
+@lru_cache(maxsize=1 << 17)
 def normalize_token(token: str) -> str:
     """Fold case and reduce simple plural and verb inflections to a shared stem.
 

@@ -54,6 +54,9 @@ class Query(StrEnum):
     GET_SKILL_LINKS = "get_skill_links"
     GET_TOP_CANDIDATES = "get_top_candidates"
     GET_TOP_JOBS = "get_top_jobs"
+    GET_FEEDBACK_LABELS = "get_feedback_labels"
+    GET_OCCUPATION_SKILL_RELATIONS = "get_occupation_skill_relations"
+    GET_SAME_AS_NAMES = "get_same_as_names"
 
 
 _COMMENT = re.compile(r"^\s*//.*$", re.MULTILINE)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from kgservice.graph.cypher import Query
 from kgservice.graph.driver import Graph
-from kgservice.settings import Settings
+from kgservice.settings import PROJECT_ROOT, Settings
 
 
 def taxonomy_version(graph: Graph) -> str:
@@ -34,7 +34,15 @@ def catalog_path(settings: Settings, version: str) -> Path:
 
 
 def model_dir(settings: Settings, model_id: str | None = None) -> Path:
-    return settings.home / "models" / (model_id or settings.pipeline.encoder_model)
+    """The exported encoder: one produced on this machine (``<home>/models``) wins over one shipped
+    with the source tree (``models/``, the committed int8 student), so a local ``kgservice models
+    distill`` takes effect without touching the checkout."""
+    model_id = model_id or settings.pipeline.encoder_model
+    local = settings.home / "models" / model_id
+    shipped = PROJECT_ROOT / "models" / model_id
+    if not (local / "manifest.json").exists() and (shipped / "manifest.json").exists():
+        return shipped
+    return local
 
 
 def vector_index_dir(settings: Settings, version: str, model_id: str | None = None) -> Path:

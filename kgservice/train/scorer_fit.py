@@ -57,6 +57,24 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, iterations: int
     return float(w[0]), w[1:]
 
 
+def explicit_mention_floor(bias: float, w: np.ndarray, min_score: float) -> np.ndarray:
+    """Raise the trie weight until one preferred-label mention, alone, scores ``min_score``.
+
+    SkillSkape's gold lists leave out most skills a sentence names outright, so the fit learns to
+    distrust the trie (with the fine-tuned student it put "Python" in "5+ years of Python" under
+    the cut). The product contract is that a skill named by its label is returned; this keeps the
+    fitted weights and only lifts the trie weight to the least value that honours it.
+    """
+    lone = dict.fromkeys(FEATURES, 0.0)
+    lone.update(trie=1.0, section=0.5, frequency=float(np.log1p(1) / np.log1p(4)))
+    x = np.array([lone[f] for f in FEATURES])
+    need = float(np.log(min_score / (1 - min_score))) - (bias + float(x @ w))
+    if need > 0:
+        w = w.copy()
+        w[FEATURES.index("trie")] += need
+    return w
+
+
 def fit(settings: Settings, graph: Graph, console: Console) -> Path:
     settings = settings.model_copy(update={"pipeline": settings.pipeline.model_copy(update={"taxonomies": ["esco"]})})
     esco = graph.read(Query.GET_SKILLS_FOR_INDEX, taxonomies=["esco"])
@@ -70,6 +88,7 @@ def fit(settings: Settings, graph: Graph, console: Console) -> Path:
     x, y, _ = _candidates(pipeline, scorer, train)
     console.print(f"train: {len(train)} sentences, {len(y)} candidates, {int(y.sum())} positive")
     bias, w = fit_logistic(x, y)
+    w = explicit_mention_floor(bias, w, min_score=0.5)
     weights = ScorerWeights(bias=float(bias), **{f: float(v) for f, v in zip(FEATURES, w, strict=True)})
     console.print(f"weights: {weights}")
 

@@ -94,5 +94,10 @@ def test_pipeline_pipe_equals_one_by_one(full_pipeline):
     texts = [POSTING, "Proficient in SQL and Python.", "We are a bakery in Lyon.\n\nBenefits\n- Free bread"]
     one = [full_pipeline(make_document(t, "job")).skills for t in texts]
     batched = [d.skills for d in full_pipeline.pipe([make_document(t, "job") for t in texts], batch_size=2)]
-    assert [[(s.skill_id, round(s.score, 3)) for s in x] for x in one] == [
-        [(s.skill_id, round(s.score, 3)) for s in x] for x in batched]
+    # int8's activation scales are per batch, so its scores may move in the second decimal with the
+    # batch-mates (documented at PipelineSettings.quantized); fp32 must agree to the third.
+    tolerance = 0.02 if full_pipeline.model_version.endswith("-int8") else 0.0005
+    for a, b in zip(one, batched, strict=True):
+        assert {s.skill_id for s in a} == {s.skill_id for s in b}
+        by_id = {s.skill_id: s.score for s in b}
+        assert all(abs(s.score - by_id[s.skill_id]) <= tolerance for s in a)

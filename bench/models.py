@@ -1,0 +1,192 @@
+"""Teacher vs distilled student: size, speed and linking quality, one run, one table.
+
+Run: ``.venv/bin/python bench/models.py`` after ``kgservice models distill`` (which fine-tunes the
+teacher first). The raw and fine-tuned teachers are exported to ONNX (fp32) on first use, so every
+row is timed in the same runtime (ONNX Runtime, CPU, all cores of this machine). Rows:
+all-MiniLM-L6-v2 (the baseline of ``../shared/data/README.md``, measured in the same run), the raw
+teacher all-mpnet-base-v2, the fine-tuned teacher, and the student in fp32 and int8.
+
+Columns: parameters (counted in the ONNX initializers), file size, sentences per second (512
+SkillSkape dev sentences, batches of 64), p50/p99 latency for one sentence and for one ~400-word
+posting (split into sentences/clauses as the semantic tagger does, one encoder call), and the
+semantic tagger's ranking quality on the evaluation split (skill-extraction-dev TECH and HOUSE):
+the model ranks all ESCO preferred labels by cosine for each sentence; R-Precision@5 and MRR as in
+``bench/quality.py``. Ratios are to the fine-tuned teacher (speed, size, quality) and to the
+baseline (RP@5 difference), both measured here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from postings import postings  # noqa: E402
+
+from kgservice.document import Domain  # noqa: E402
+from kgservice.evaluation import label_resolver, load_annotations, score  # noqa: E402
+from kgservice.graph.cypher import Query  # noqa: E402
+from kgservice.graph.driver import Graph  # noqa: E402
+from kgservice.inference import artifacts  # noqa: E402
+from kgservice.inference.onnx_encoder import OnnxEncoder  # noqa: E402
+from kgservice.pipeline.build import make_document  # noqa: E402
+from kgservice.pipeline.embedding_tagger import EmbeddingTagger  # noqa: E402
+from kgservice.pipeline.sectioner import Sectioner  # noqa: E402
+from kgservice.settings import Settings  # noqa: E402
+
+SPLITS = {"TECH": "tech_validation_annotations.csv", "HOUSE": "house_validation_annotations.csv"}
+
+
+@dataclass
+class Row:
+    name: str
+    params: int
+    mb: float
+    sents_per_s: float
+    one_p50: float
+    one_p99: float
+    post_p50: float
+    post_p99: float
+    rp5: dict[str, float]
+    mrr: dict[str, float]
+
+
+def onnx_parameters(path: Path) -> int:
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path), load_external_data=True)
+    return int(sum(numpy_helper.to_array(t).size for t in model.graph.initializer))
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def ensure_teacher_onnx(settings: Settings, fine_tuned: bool, console: Console) -> Path:
+    from kgservice.train.onnx_export import export_pooled
+    from kgservice.train.skill_linker import training_dir
+    from kgservice.train.teacher import TEACHER_ID, fetch_teacher
+    from kgservice.train.torch_encoder import PooledEncoder
+
+    model_id = f"{TEACHER_ID}-skills" if fine_tuned else TEACHER_ID
+    out = settings.home / "models" / model_id
+    if (out / "manifest.json").exists() and (out / "model.onnx").exists():
+        return out
+    src = training_dir(settings, model_id) / "model" if fine_tuned else fetch_teacher(settings.cache)
+    with console.status(f"exporting {model_id} to ONNX"):
+        model, tokenizer = PooledEncoder.load(src)
+        export_pooled(model, tokenizer, src / "tokenizer.json", out, model_id=model_id, quantize=False,
+                      verify_texts=["Python programming", "design and ship iPhone apps", "forklift licence"],
+                      source={"from": str(src)}, max_seq_length=384)
+    return out
+
+
+def measure(name: str, encoder: OnnxEncoder, labels: list[str], ids: list[str], splits: dict, sentences: list[str],
+            pieces: list[list[str]], console: Console) -> Row:
+    for _ in range(3):
+        encoder.encode(sentences[:64])
+    started = time.perf_counter()
+    encoder.encode(sentences, batch_size=64)
+    rate = len(sentences) / (time.perf_counter() - started)
+    one = []
+    for s in sentences[:100]:
+        t = time.perf_counter()
+        encoder.encode([s])
+        one.append((time.perf_counter() - t) * 1000)
+    post = []
+    for p in pieces:
+        t = time.perf_counter()
+        encoder.encode(p, batch_size=64)
+        post.append((time.perf_counter() - t) * 1000)
+    with console.status(f"{name}: encoding {len(labels)} ESCO labels"):
+        label_vecs = encoder.encode(labels, batch_size=128)
+    rp5, mrr = {}, {}
+    for split, examples in splits.items():
+        sims = encoder.encode([e.sentence for e in examples]) @ label_vecs.T
+        top = np.argsort(-sims, axis=1)[:, :10]
+        s = score([[ids[j] for j in row] for row in top], examples)
+        rp5[split], mrr[split] = s.rp5, s.mrr
+    model_file = encoder.model_path
+    return Row(name, onnx_parameters(model_file), model_file.stat().st_size / 1e6, rate,
+               statistics.median(one), percentile(one, 0.99), statistics.median(post), percentile(post, 0.99), rp5,
+               mrr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from kgservice.train.distill import STUDENT_ID
+    from kgservice.train.onnx_export import MODEL_ID as MINILM
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postings", type=int, default=20)
+    parser.add_argument("--skip-teachers", action="store_true", help="only the baseline and the student")
+    args = parser.parse_args(argv)
+    console = Console(width=200)
+    settings = Settings()
+    graph = Graph.connect(settings)
+    esco = graph.read(Query.GET_SKILLS_FOR_INDEX, taxonomies=["esco"])
+    graph.close()
+    ids, labels = [str(s["id"]) for s in esco], [str(s["name"]) for s in esco]
+    resolve = label_resolver(esco)
+    data = settings.shared_data / "skill-extraction-dev"
+    splits = {k: load_annotations(data / v, resolve) for k, v in SPLITS.items()}
+    import csv
+
+    with open(settings.shared_data / "skillskape" / "dev.csv", encoding="utf-8", newline="") as fh:
+        sentences = [row["sentence"] for _, row in zip(range(512), csv.DictReader(fh))]
+    # Only the splitting is used; a fixed threshold means the index is never consulted.
+    sectioner, splitter = Sectioner(), EmbeddingTagger(encoder=None, index=None, threshold=1.0)  # type: ignore[arg-type]
+    pieces = [[p.text for p in splitter.split(sectioner(make_document(t, Domain.JOB)))[0]]
+              for t in postings(args.postings)]
+    console.print(f"{len(sentences)} sentences; {args.postings} postings, "
+                  f"{statistics.mean(len(p) for p in pieces):.0f} pieces each on average")
+
+    student_dir = artifacts.model_dir(settings, STUDENT_ID)
+    models: list[tuple[str, Path, bool]] = [(f"baseline {MINILM}", artifacts.model_dir(settings, MINILM), False)]
+    if not args.skip_teachers:
+        models += [("teacher all-mpnet-base-v2 (raw)", ensure_teacher_onnx(settings, False, console), False),
+                   ("teacher fine-tuned", ensure_teacher_onnx(settings, True, console), False)]
+    if (student_dir / "model.onnx").exists():
+        models.append(("student fp32", student_dir, False))
+    models.append(("student int8", student_dir, True))
+    rows = []
+    for name, directory, quantized in models:
+        encoder = OnnxEncoder.load(directory, quantized=quantized, threads=settings.pipeline.threads)
+        rows.append(measure(name, encoder, labels, ids, splits, sentences, pieces, console))
+        r = rows[-1]
+        console.print(f"{name}: {r.sents_per_s:.0f} sentences/s, RP@5 {r.rp5}")
+
+    ref = next((r for r in rows if r.name == "teacher fine-tuned"), None)
+    base = rows[0]
+    table = Table(title="Encoders on the semantic tagger's job (ONNX Runtime, CPU)")
+    for col in ("model", "params", "MB", "sent/s", "1 sent p50/p99 ms", "posting p50/p99 ms", "TECH RP@5",
+                "HOUSE RP@5", "TECH MRR", "HOUSE MRR", "RP@5 - base (T/H)", "size / ft teacher",
+                "speed x ft teacher", "RP@5 / ft teacher (T/H)"):
+        table.add_column(col, justify="left" if col == "model" else "right")
+    for r in rows:
+        vs = ("-", "-", "-") if ref is None else (
+            f"{r.params / ref.params:.2f}", f"{r.sents_per_s / ref.sents_per_s:.1f}",
+            f"{r.rp5['TECH'] / ref.rp5['TECH']:.2f}/{r.rp5['HOUSE'] / ref.rp5['HOUSE']:.2f}")
+        table.add_row(r.name, f"{r.params / 1e6:.1f}M", f"{r.mb:.0f}", f"{r.sents_per_s:.0f}",
+                      f"{r.one_p50:.1f}/{r.one_p99:.1f}", f"{r.post_p50:.0f}/{r.post_p99:.0f}",
+                      f"{r.rp5['TECH']:.3f}", f"{r.rp5['HOUSE']:.3f}", f"{r.mrr['TECH']:.3f}", f"{r.mrr['HOUSE']:.3f}",
+                      f"{r.rp5['TECH'] - base.rp5['TECH']:+.3f}/{r.rp5['HOUSE'] - base.rp5['HOUSE']:+.3f}", *vs)
+    console.print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

