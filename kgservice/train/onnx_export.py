@@ -197,10 +197,9 @@ def _ensure(path: Path) -> Path:
 
 def _load_pooled(src: Path) -> tuple[Any, Any]:
     try:
-        from kgservice.train.torch_encoder import PooledEncoder, torch
+        from kgservice.train.torch_encoder import PooledEncoder
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("the ONNX export needs torch, transformers and onnx: pip install -e '.[train]'") from exc
-    torch.set_grad_enabled(False)
     model, tokenizer = PooledEncoder.load(src)
     return model.eval(), tokenizer
 
@@ -219,8 +218,11 @@ def _export_onnx(model: Any, path: Path) -> None:
     dynamic_axes[OUTPUT_NAME] = {0: "batch"}
     # The TorchScript exporter (dynamo=False) gives a stable opset-17 graph for BERT; dynamo export
     # would need onnxscript and picks its own opset.
-    torch.onnx.export(model.eval(), dummy, str(path), input_names=list(names), output_names=[OUTPUT_NAME],
-                      dynamic_axes=dynamic_axes, opset_version=OPSET, do_constant_folding=True, dynamo=False)
+    # no_grad here, never torch.set_grad_enabled(False): that is process-wide and would silently
+    # break any training that runs later in the same process (a test session, a notebook).
+    with torch.no_grad():
+        torch.onnx.export(model.eval(), dummy, str(path), input_names=list(names), output_names=[OUTPUT_NAME],
+                          dynamic_axes=dynamic_axes, opset_version=OPSET, do_constant_folding=True, dynamo=False)
     import onnx
 
     onnx.checker.check_model(str(path))
