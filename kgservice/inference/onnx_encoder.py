@@ -35,11 +35,12 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _onnxruntime() -> ModuleType:
+def onnxruntime_module(needed_by: str = "the ONNX encoder") -> ModuleType:
+    """ONNX Runtime, or an ImportError that says who needs it and how to install it."""
     try:
         import onnxruntime
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("the ONNX encoder needs onnxruntime: pip install onnxruntime (or pip install -e .)") from exc
+        raise ImportError(f"{needed_by} needs onnxruntime: pip install onnxruntime (or pip install -e .)") from exc
     return onnxruntime
 
 
@@ -91,7 +92,7 @@ class OnnxEncoder:
         tokenizer.no_padding()
         tokenizer.enable_truncation(max_length=int(manifest["max_seq_length"]))
 
-        ort = _onnxruntime()
+        ort = onnxruntime_module()
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL

