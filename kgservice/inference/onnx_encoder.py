@@ -22,6 +22,10 @@ import numpy as np
 from kgservice.errors import ArtifactMissing
 
 EXPORT_COMMAND = "kgservice models export"
+# Padded tokens per ONNX Runtime call. On one core with the int8 student, 40 clauses of one posting
+# encode in 24 ms at 128 and 46 ms at 1024 (a batch pads every row to its longest), and 32 postings
+# at once are not faster above 128 either (per-call overhead is already amortized).
+DEFAULT_BATCH_TOKENS = 128
 FP32_FILE = "model.onnx"
 INT8_FILE = "model.int8.onnx"
 
@@ -102,8 +106,13 @@ class OnnxEncoder:
         session = ort.InferenceSession(str(model_path), sess_options=options, providers=list(providers))
         return cls(session, tokenizer, manifest, model_path)
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """Embed ``texts``; returns float32 ``[len(texts), dimension]``, rows L2-normalized, in input order."""
+    def encode(self, texts: Sequence[str], batch_size: int = 64, max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
+               ) -> np.ndarray:
+        """Embed ``texts``; returns float32 ``[len(texts), dimension]``, rows L2-normalized, in input order.
+
+        Texts run longest first in batches of at most ``batch_size`` rows and ``max_batch_tokens``
+        padded tokens (rows x longest row), so short texts are not padded to a long one's length.
+        """
         if isinstance(texts, str):
             raise TypeError("encode takes a sequence of strings, not one string")
         n = len(texts)
@@ -113,12 +122,15 @@ class OnnxEncoder:
         encodings = self._tokenizer.encode_batch(list(texts))
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=n)
         order = np.argsort(-lengths, kind="stable")
-        for lo in range(0, n, batch_size):
-            idx = order[lo:lo + batch_size]
-            width = int(lengths[idx].max())
-            ids = np.zeros((len(idx), width), dtype=np.int64)
-            mask = np.zeros((len(idx), width), dtype=np.int64)
-            types = np.zeros((len(idx), width), dtype=np.int64)
+        lo = 0
+        while lo < n:
+            width = int(lengths[order[lo]])
+            rows = max(1, min(batch_size, max_batch_tokens // max(1, width), n - lo))
+            idx = order[lo:lo + rows]
+            lo += rows
+            ids = np.zeros((rows, width), dtype=np.int64)
+            mask = np.zeros((rows, width), dtype=np.int64)
+            types = np.zeros((rows, width), dtype=np.int64)
             for row, i in enumerate(idx):
                 enc = encodings[i]
                 k = len(enc.ids)

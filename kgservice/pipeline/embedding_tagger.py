@@ -2,7 +2,8 @@
 
 Requires: ``sections``. Assigns: ``spans.embedding_tagger``.
 
-Each section (minus its header line) is cut into *pieces*:
+Each section (minus its header line; sections whose kind is in ``skip_sections`` are left to the
+trie) is cut into *pieces*:
 
 1. **Sentences**: line breaks, bullet markers (``-``, ``*``, ``•``, ``1.``...) and ``.!?`` followed
    by space and an upper-case letter, digit or bullet (so ``e.g. Jira``, ``3.5 years``, ``Node.js``
@@ -31,7 +32,7 @@ On skillskape dev top_k=1 scores better than the default 5 (see the calibration 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Protocol
@@ -160,7 +161,7 @@ class EmbeddingTagger(StageBase):
 
     def __init__(self, encoder: Encoder, index: SkillIndex, *, threshold: float | None = None,
                  top_k: int = DEFAULT_TOP_K, max_pieces_per_doc: int = MAX_PIECES_PER_DOC,
-                 encode_batch_size: int = 64) -> None:
+                 encode_batch_size: int = 64, skip_sections: Collection[str] = ()) -> None:
         self.encoder = encoder
         self.index = index
         if threshold is None:
@@ -170,6 +171,7 @@ class EmbeddingTagger(StageBase):
         self.top_k = top_k
         self.max_pieces_per_doc = max_pieces_per_doc
         self.encode_batch_size = encode_batch_size
+        self.skip_sections = frozenset(skip_sections)
 
     # -- splitting --------------------------------------------------------------------------------
     def split(self, doc: Document) -> tuple[list[Piece], int]:
@@ -178,6 +180,8 @@ class EmbeddingTagger(StageBase):
         regions: list[tuple[int, int, str | None]] = []
         if doc.sections:
             for section in doc.sections:
+                if section.kind in self.skip_sections:
+                    continue
                 start = section.start
                 if section.header is not None and section.start <= section.header[0] < section.end:
                     # Skip the header line itself: "Requirements" is not a skill mention.
@@ -257,5 +261,6 @@ def load_embedding_tagger(settings: Settings, taxonomy_version: str) -> Embeddin
     encoder = OnnxEncoder.load(artifacts.model_dir(settings), quantized=cfg.quantized, threads=cfg.threads)
     index = SkillVectorIndex.load(artifacts.vector_index_dir(settings, taxonomy_version),
                                   expected_model_id=encoder.model_id, expected_dim=encoder.dimension,
-                                  expected_taxonomy_version=taxonomy_version)
-    return EmbeddingTagger(encoder, index, threshold=cfg.semantic_threshold, top_k=cfg.semantic_top_k)
+                                  expected_taxonomy_version=taxonomy_version, ef_search=cfg.semantic_ef_search)
+    return EmbeddingTagger(encoder, index, threshold=cfg.semantic_threshold, top_k=cfg.semantic_top_k,
+                           skip_sections=cfg.semantic_skip_sections)

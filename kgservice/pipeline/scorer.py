@@ -80,31 +80,53 @@ class FeatureScorer(StageBase):
             return False
         return self._taxonomies is None or self._catalog[skill_id].taxonomy in self._taxonomies
 
-    def features(self, doc: Document) -> dict[str, dict[str, float]]:
+    def spans_by_skill(self, doc: Document) -> dict[str, list[SkillSpan]]:
+        """The document's spans grouped by skill, only skills of the catalog (and allowed taxonomies)."""
         by_skill: dict[str, list[SkillSpan]] = defaultdict(list)
+        allowed: dict[str, bool] = {}
         for span in doc.all_spans():
-            if self._allowed(span.skill_id):
+            ok = allowed.get(span.skill_id)
+            if ok is None:
+                ok = allowed[span.skill_id] = self._allowed(span.skill_id)
+            if ok:
                 by_skill[span.skill_id].append(span)
+        return by_skill
+
+    def features(self, doc: Document, by_skill: Mapping[str, list[SkillSpan]] | None = None,
+                 ) -> dict[str, dict[str, float]]:
+        if by_skill is None:
+            by_skill = self.spans_by_skill(doc)
         neighbours: dict[str, set[str]] = defaultdict(set)
         for link in doc.links:
             if link.seed in by_skill and link.skill_id in by_skill and link.seed != link.skill_id:
                 neighbours[link.skill_id].add(link.seed)
                 neighbours[link.seed].add(link.skill_id)
         length = max(1, len(doc.text))
+        scale = max(1e-6, 1.0 - self._threshold)
+        weights: dict[str | None, float] = {}
         out: dict[str, dict[str, float]] = {}
+        # One pass per skill's spans: this runs for every candidate of every document (hundreds per posting).
         for sid, spans in by_skill.items():
-            trie = max((s.score for s in spans if s.method is Method.TRIE), default=0.0)
-            cos = max((s.score for s in spans if s.method is Method.SEMANTIC), default=0.0)
-            semantic = max(0.0, (cos - self._threshold) / max(1e-6, 1.0 - self._threshold)) if cos else 0.0
-            starts = {s.start for s in spans}
+            trie = cos = section = 0.0
+            starts: set[int] = set()
+            for s in spans:
+                if s.method is Method.TRIE:
+                    trie = max(trie, s.score)
+                elif s.method is Method.SEMANTIC:
+                    cos = max(cos, s.score)
+                w = weights.get(s.section)
+                if w is None:
+                    w = weights[s.section] = section_weight(s.section)
+                section = max(section, w)
+                starts.add(s.start)
             out[sid] = {
                 "trie": trie,
-                "semantic": min(1.0, semantic),
+                "semantic": min(1.0, max(0.0, (cos - self._threshold) / scale)) if cos else 0.0,
                 "agree": 1.0 if trie and cos else 0.0,
-                "section": max(section_weight(s.section) for s in spans),
+                "section": section,
                 "frequency": min(1.0, math.log1p(len(starts)) / math.log1p(4)),
                 "position": 1.0 - min(starts) / length,
-                "support": min(1.0, len(neighbours[sid]) / 3.0),
+                "support": min(1.0, len(neighbours[sid]) / 3.0) if sid in neighbours else 0.0,
             }
         return out
 
@@ -122,10 +144,8 @@ class FeatureScorer(StageBase):
         return Relation.MENTIONED
 
     def __call__(self, doc: Document) -> Document:
-        feats = self.features(doc)
-        spans_by_skill: dict[str, list[SkillSpan]] = defaultdict(list)
-        for span in doc.all_spans():
-            spans_by_skill[span.skill_id].append(span)
+        spans_by_skill = self.spans_by_skill(doc)
+        feats = self.features(doc, spans_by_skill)
         skills: list[ScoredSkill] = []
         for sid, x in feats.items():
             score = sigmoid(self.weights.logit(x))

@@ -76,6 +76,15 @@ def test_embedding_tagger_split_offsets_skip_header_and_cap() -> None:
     assert len(pieces) == 2 and dropped > 0
 
 
+def test_embedding_tagger_skips_configured_sections() -> None:
+    doc = Document(text=JOB, sections=SECTIONS)
+    every = EmbeddingTagger(encoder=None, index=_NoIndex()).split(doc)[0]  # type: ignore[arg-type]
+    skipping = EmbeddingTagger(encoder=None, index=_NoIndex(),  # type: ignore[arg-type]
+                               skip_sections={"company"}).split(doc)[0]
+    assert {p.section for p in skipping} == {p.section for p in every} - {"company"}
+    assert [p for p in every if p.section != "company"] == skipping
+
+
 # -- with the real model ----------------------------------------------------------------------------
 class CountingEncoder:
     """The real encoder, counting calls (to check cross-document batching)."""

@@ -59,6 +59,15 @@ def test_onnx_encoder_order_restored_across_batches(encoder: OnnxEncoder) -> Non
 
 
 @pytest.mark.onnx
+@pytest.mark.parametrize("max_batch_tokens", [1, 16, 128, 100_000])
+def test_onnx_encoder_token_budget_changes_batching_not_vectors(encoder: OnnxEncoder, max_batch_tokens: int) -> None:
+    texts = TEXTS + ["a longer piece of text about operating forklift trucks in a warehouse"] * 3
+    reference = np.vstack([encoder.encode([t]) for t in texts])
+    out = encoder.encode(texts, max_batch_tokens=max_batch_tokens)
+    np.testing.assert_allclose(np.sum(out * reference, axis=1), 1.0, atol=1e-4)
+
+
+@pytest.mark.onnx
 @pytest.mark.parametrize(
     ("anchor", "near", "far"),
     [

@@ -1,0 +1,73 @@
+"""Recall and query time of the HNSW skill index against its search breadth (``ef``).
+
+Run: ``.venv/bin/python bench/hnsw_recall.py [--docs 200]``. Embeds the pieces the semantic tagger
+cuts from the speed benchmark's postings, queries the index at several ``ef`` values, and prints the
+share of matches above the tagger's threshold that an exhaustive-in-practice ``ef=2000`` search
+also returns, with microseconds per query (one thread). ``KG_PIPELINE__SEMANTIC_EF_SEARCH`` picks
+the serving value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from postings import postings  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from kgservice.document import Domain  # noqa: E402
+from kgservice.graph.driver import Graph  # noqa: E402
+from kgservice.pipeline.build import build_pipeline, make_document  # noqa: E402
+from kgservice.settings import Settings  # noqa: E402
+
+REFERENCE_EF = 2000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--docs", type=int, default=200)
+    parser.add_argument("--ef", type=int, nargs="+", default=[16, 32, 48, 64, 96, 128])
+    args = parser.parse_args()
+    settings = Settings()
+    graph = Graph.connect(settings)
+    try:
+        pipeline = build_pipeline(settings, graph, semantic=True, expansion=False)
+    finally:
+        graph.close()
+    sectioner = pipeline.stages[0]
+    tagger = next(s for s in pipeline.stages if s.name == "embedding_tagger")
+    pieces = list(dict.fromkeys(p.text for t in postings(args.docs)
+                                for p in tagger.split(sectioner(make_document(t, Domain.JOB)))[0]))
+    vectors = tagger.encoder.encode(pieces)
+    index = tagger.index
+
+    def matches(ef: int) -> tuple[list[set[str]], float]:
+        index._index.set_ef(ef)
+        started = time.perf_counter()
+        ids, sims = index.query(vectors, k=tagger.top_k)
+        seconds = time.perf_counter() - started
+        return [{sid for sid, sim in zip(row, srow) if sim >= tagger.threshold} for row, srow in zip(ids, sims)], seconds
+
+    reference, ref_s = matches(REFERENCE_EF)
+    total = sum(len(r) for r in reference)
+    table = Table(title=f"HNSW recall vs ef={REFERENCE_EF}: {len(pieces)} distinct pieces, top {tagger.top_k}, "
+                        f"cosine >= {tagger.threshold}, {total} reference matches")
+    for col in ("ef", "recall", "us/query", "time / ef=2000"):
+        table.add_column(col, justify="right")
+    for ef in args.ef:
+        found, seconds = matches(ef)
+        recall = sum(len(f & r) for f, r in zip(found, reference, strict=True)) / max(1, total)
+        table.add_row(str(ef), f"{recall:.4f}", f"{seconds * 1e6 / len(pieces):.0f}", f"{seconds / ref_s:.2f}")
+    Console(width=120).print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
