@@ -171,10 +171,10 @@ def _models(args: argparse.Namespace, settings: Settings, console: Console) -> i
 
             finetune_teacher(settings, graph, console, steps=args.steps, limit=args.limit)
         elif args.action == "distill":
-            from kgservice.train.distill import distill
+            from kgservice.train.distill import TASK_STEPS, distill
 
             distill(settings, graph, console, teacher_steps=args.steps, epochs=args.epochs, limit=args.limit,
-                    out=args.out)
+                    out=args.out, task_steps=TASK_STEPS if args.task_steps is None else args.task_steps)
         elif args.action == "train-scorer":
             from kgservice.train.multitask_scorer import train_scorer
 
@@ -413,6 +413,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=float, default=3.0, help="epochs: of the student (distill) or of the scorer (train-scorer)")
     p.add_argument("--limit", type=int, default=None, help="use only the first N training pairs/texts (smoke runs)")
     p.add_argument("--out", type=Path, default=None, help="distill: output folder of the student")
+    p.add_argument("--task-steps", type=int, default=None,
+                   help="distill: contrastive task-tuning steps of the distilled student (default: TASK_STEPS)")
     p.add_argument("--feedback-texts", type=Path, default=None,
                    help='train-scorer: JSON Lines {"id", "kind", "text", "title"} of the graph documents with feedback')
     p.set_defaults(handler=_models)

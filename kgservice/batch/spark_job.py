@@ -209,8 +209,12 @@ def read_documents(spark: Any, source: str | Path, fmt: str | None = None) -> An
                      F.col("text").cast("string"), F.col("version").cast("long"), F.col("updatedAt").cast("long"))
 
 
-def _job_conf(settings: Settings, **options: Any) -> JobConf:
+def _job_conf(settings: Settings, task_cpus: int = 1, **options: Any) -> JobConf:
     data = settings.model_dump()
+    if data["pipeline"].get("threads") is None:
+        # Spark runs one task per `spark.task.cpus` cores; an ONNX Runtime session per Python worker
+        # that also spreads over every core oversubscribes them (local[2]: 2 workers x 2 threads).
+        data["pipeline"]["threads"] = task_cpus
     return JobConf(settings=data, **options)
 
 
@@ -229,8 +233,8 @@ def run_batch(spark: Any, settings: Settings, source: str | Path, *, fmt: str | 
         return report
     n = partitions or max(1, min(total, sc.defaultParallelism * 4))
     df = df.repartition(n, "kind", "id")
-    conf = _job_conf(settings, semantic=semantic, expansion=expansion, with_expansion=with_expansion,
-                     write_batch=max(1, min(write_batch, 1000)), bulk=out is not None)
+    conf = _job_conf(settings, int(sc.getConf().get("spark.task.cpus", "1")), semantic=semantic, expansion=expansion,
+                     with_expansion=with_expansion, write_batch=max(1, min(write_batch, 1000)), bulk=out is not None)
     done = sc.accumulator(0)
 
     def partition(rows: Iterable[Any]) -> Iterator[dict[str, Any]]:

@@ -157,7 +157,7 @@ class SkillVectorIndex:
     @classmethod
     def load(cls, directory: Path | str, expected_model_id: str | None = None, expected_dim: int | None = None,
              expected_taxonomy_version: str | None = None, *, ef_search: int | None = None,
-             verify_checksums: bool = True) -> SkillVectorIndex:
+             verify_checksums: bool = True, expected_encoder_sha256: str | None = None) -> SkillVectorIndex:
         """Open an index folder written by :meth:`save`, checking it is the one the caller expects.
 
         Raises:
@@ -172,8 +172,10 @@ class SkillVectorIndex:
             raise ArtifactMissing(f"no skill index at {directory} (no {MANIFEST_FILE}): run `{BUILD_COMMAND}`")
         manifest = json.loads(manifest_path.read_text())
         rebuild = f"rebuild it with `{BUILD_COMMAND}`"
+        # The encoder's file checksum, not only its id: a retrained model keeps its id, and queries
+        # embedded by it against vectors of the previous weights would match silently wrong skills.
         expectations = (("model_id", expected_model_id), ("dimension", expected_dim),
-                        ("taxonomy_version", expected_taxonomy_version))
+                        ("taxonomy_version", expected_taxonomy_version), ("encoder_sha256", expected_encoder_sha256))
         for key, expected in expectations:
             if expected is not None and manifest.get(key) != expected:
                 raise ArtifactMissing(f"skill index at {directory} has {key}={manifest.get(key)!r}, "
@@ -286,6 +288,7 @@ def build_skill_index(encoder: Encoder, skills: Iterable[tuple[str, str]], *, ta
     index = SkillVectorIndex.build(ids, vectors, ef_construction=ef_construction, M=M, model_id=encoder.model_id,
                                    taxonomy_version=taxonomy_version, texts=texts, threads=threads)
     index.manifest["encoder_file"] = getattr(getattr(encoder, "model_path", None), "name", None)
+    index.manifest["encoder_sha256"] = getattr(encoder, "file_sha256", None)
     index.manifest["build_seconds"] = {"encode": round(encode_seconds, 2),
                                        "hnsw": round(time.perf_counter() - started - encode_seconds, 2)}
     return index

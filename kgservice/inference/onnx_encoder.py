@@ -56,12 +56,21 @@ class OnnxEncoder:
         self._tokenizer = tokenizer
         self.manifest = manifest
         self.model_path = model_path
+        self._file_sha256: str | None = None
         self.model_id: str = manifest["model_id"]
         self.dimension: int = int(manifest["dimension"])
         self.max_seq_length: int = int(manifest["max_seq_length"])
         self.quantized = model_path.name == INT8_FILE
         self._input_names = {i.name for i in session.get_inputs()}
         self._output_name = manifest.get("output") or session.get_outputs()[0].name
+
+    @property
+    def file_sha256(self) -> str:
+        """SHA-256 of the model file in use: what a vector index built with this encoder records."""
+        if self._file_sha256 is None:
+            listed = self.manifest.get("files", {}).get(self.model_path.name, {}).get("sha256")
+            self._file_sha256 = listed or sha256_file(self.model_path)
+        return self._file_sha256
 
     @classmethod
     def load(cls, model_dir: Path | str, quantized: bool = False, threads: int | None = None,

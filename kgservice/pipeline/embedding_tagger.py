@@ -261,6 +261,7 @@ def load_embedding_tagger(settings: Settings, taxonomy_version: str) -> Embeddin
     encoder = OnnxEncoder.load(artifacts.model_dir(settings), quantized=cfg.quantized, threads=cfg.threads)
     index = SkillVectorIndex.load(artifacts.vector_index_dir(settings, taxonomy_version),
                                   expected_model_id=encoder.model_id, expected_dim=encoder.dimension,
-                                  expected_taxonomy_version=taxonomy_version, ef_search=cfg.semantic_ef_search)
+                                  expected_taxonomy_version=taxonomy_version, ef_search=cfg.semantic_ef_search,
+                                  expected_encoder_sha256=encoder.file_sha256)
     return EmbeddingTagger(encoder, index, threshold=cfg.semantic_threshold, top_k=cfg.semantic_top_k,
                            skip_sections=cfg.semantic_skip_sections)

@@ -17,7 +17,7 @@ import json
 import math
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -58,7 +58,12 @@ def _batches(pairs: Sequence[Pair], cfg: FinetuneConfig) -> list[list[int]]:
     return out[: cfg.steps]
 
 
-def contrastive_loss(model: PooledEncoder, tokenizer: Any, batch: Sequence[Pair], cfg: FinetuneConfig) -> Any:
+# Extra term on a batch: (its texts, their embeddings: anchors then targets) -> a loss tensor.
+Regularizer = Callable[[Sequence[str], Any], Any]
+
+
+def contrastive_loss(model: PooledEncoder, tokenizer: Any, batch: Sequence[Pair], cfg: FinetuneConfig,
+                     regularizer: Regularizer | None = None) -> Any:
     anchors = model(**tokenize(tokenizer, [p.anchor for p in batch], cfg.max_length))
     labels = [p.positive for p in batch] + [p.negative for p in batch if p.negative]
     targets = model(**tokenize(tokenizer, labels, cfg.max_length))
@@ -71,11 +76,14 @@ def contrastive_loss(model: PooledEncoder, tokenizer: Any, batch: Sequence[Pair]
             if j != i and label.casefold() in gold[i]:
                 mask[i, j] = True
     logits = logits.masked_fill(mask, float("-inf"))
-    return torch.nn.functional.cross_entropy(logits, torch.arange(len(batch)))
+    loss = torch.nn.functional.cross_entropy(logits, torch.arange(len(batch)))
+    if regularizer is not None:
+        loss = loss + regularizer([p.anchor for p in batch] + labels, torch.cat([anchors, targets]))
+    return loss
 
 
 def finetune(model: PooledEncoder, tokenizer: Any, pairs: Sequence[Pair], cfg: FinetuneConfig, work: Path,
-             console: Any = None) -> dict[str, Any]:
+             console: Any = None, regularizer: Regularizer | None = None) -> dict[str, Any]:
     """Train in place; returns the training record (losses, seconds, config)."""
     seed_everything(cfg.seed)
     work.mkdir(parents=True, exist_ok=True)
@@ -109,7 +117,7 @@ def finetune(model: PooledEncoder, tokenizer: Any, pairs: Sequence[Pair], cfg: F
     with training_progress(console) as progress:
         task = progress.add_task("fine-tune", total=cfg.steps, completed=start, loss=losses[-1] if losses else 0.0)
         for step in range(start, cfg.steps):
-            loss = contrastive_loss(model, tokenizer, [pairs[i] for i in batches[step]], cfg)
+            loss = contrastive_loss(model, tokenizer, [pairs[i] for i in batches[step]], cfg, regularizer)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()

@@ -21,7 +21,7 @@ def test_distill_tiny_run_exports_a_verified_student(settings, graph, full_taxon
     from kgservice.train.skill_linker import training_dir
 
     tiny = settings.model_copy(update={"home": tmp_path, "cache_dir": settings.cache})
-    out = distill(tiny, graph, quiet, teacher_steps=2, epochs=1, limit=48)
+    out = distill(tiny, graph, quiet, teacher_steps=2, epochs=1, limit=48, task_steps=3)
 
     teacher = json.loads((training_dir(tiny, "all-mpnet-base-v2-skills") / "model" / "training.json").read_text())
     assert teacher["steps_run"] == 2 and teacher["base_zip_sha256"]
@@ -31,7 +31,9 @@ def test_distill_tiny_run_exports_a_verified_student(settings, graph, full_taxon
     assert check["fp32_min_cosine"] >= 0.999
     assert check["int8_vs_torch_mean_cosine"] >= 0.99
     assert manifest["training"]["smaller_than_teacher"] >= 0.80
+    assert manifest["training"]["task_tuning"]["steps_run"] == 3
     card = (out / "MODEL_CARD.md").read_text()
+    assert "## Task tuning" in card
     for name, entry in manifest["files"].items():
         assert (out / name).stat().st_size == entry["bytes"]
         assert entry["sha256"] in card

@@ -10,7 +10,7 @@ import pytest
 
 from kgservice.errors import ArtifactMissing
 from kgservice.inference.hnsw_index import SkillVectorIndex, build_skill_index, index_dir
-from kgservice.inference.onnx_encoder import OnnxEncoder
+from kgservice.inference.onnx_encoder import OnnxEncoder, sha256_file
 from kgservice.settings import Settings
 
 
@@ -46,8 +46,9 @@ def test_hnsw_index_save_load_round_trip(small_index: SkillVectorIndex, tmp_path
 
 @pytest.mark.parametrize(
     "expect",
-    [{"expected_model_id": "other"}, {"expected_dim": 384}, {"expected_taxonomy_version": "t2"}],
-    ids=["model", "dimension", "taxonomy"],
+    [{"expected_model_id": "other"}, {"expected_dim": 384}, {"expected_taxonomy_version": "t2"},
+     {"expected_encoder_sha256": "0" * 64}],
+    ids=["model", "dimension", "taxonomy", "encoder-weights"],
 )
 def test_hnsw_index_manifest_mismatch_raises(small_index: SkillVectorIndex, tmp_path: Path, expect: dict) -> None:
     small_index.save(tmp_path)
@@ -94,7 +95,9 @@ def test_hnsw_index_build_skill_index_with_aliases(encoder: OnnxEncoder, tmp_pat
     index = build_skill_index(encoder, skills, taxonomy_version="tiny", progress=False)
     assert len(index) == 5 and index.manifest["skills"] == 4  # "python"/"Python" embedded once
     index.save(tmp_path)
-    loaded = SkillVectorIndex.load(tmp_path, expected_model_id=encoder.model_id, expected_dim=encoder.dimension)
+    loaded = SkillVectorIndex.load(tmp_path, expected_model_id=encoder.model_id, expected_dim=encoder.dimension,
+                                   expected_encoder_sha256=encoder.file_sha256)
+    assert loaded.manifest["encoder_sha256"] == sha256_file(encoder.model_path)
     ids, sims = loaded.query(encoder.encode(["Python programming", "bread baker"]), k=2)
     assert ids[0][0] == "esco:py" and ids[1][0] == "esco:bake"
     assert len(set(ids[0])) == 2 and sims[0, 0] > sims[0, 1]
