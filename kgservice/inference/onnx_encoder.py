@@ -22,7 +22,7 @@ import numpy as np
 from kgservice.errors import ArtifactMissing
 
 EXPORT_COMMAND = "kgservice models export"
-# Padded tokens per ONNX Runtime call. On one core with the int8 student, 40 clauses of one posting
+# Padded tokens per ONNX Runtime call. On one core with the int8 student, the ~35 clauses of one posting
 # encode in 24 ms at 128 and 46 ms at 1024 (a batch pads every row to its longest), and 32 postings
 # at once are not faster above 128 either (per-call overhead is already amortized).
 DEFAULT_BATCH_TOKENS = 128

@@ -51,8 +51,8 @@ import numpy as np
 from kgservice.document import Document, Domain, Method, Relation, ScoredSkill, SkillSpan
 from kgservice.errors import ArtifactMissing
 from kgservice.pipeline.embedding_tagger import clauses, sentences
-from kgservice.pipeline.scorer import FEATURES, FeatureScorer
-from kgservice.pipeline.sectioner import KINDS, section_weight
+from kgservice.pipeline.scorer import FEATURES, FeatureScorer, best_span
+from kgservice.pipeline.sectioner import KINDS
 from kgservice.pipeline.skill_catalog import SkillCatalog
 
 if TYPE_CHECKING:
@@ -203,11 +203,8 @@ def describe(scorer: FeatureScorer, catalog: SkillCatalog, doc: Document) -> Can
     ``scorer`` supplies the first scorer's features, rule-based relation and skill filter (taxonomies);
     ``catalog`` the skill names compared with the title.
     """
-    feats = scorer.features(doc)
-    by_skill: dict[str, list[SkillSpan]] = {sid: [] for sid in feats}
-    for span in doc.all_spans():
-        if span.skill_id in by_skill:
-            by_skill[span.skill_id].append(span)
+    by_skill = scorer.spans_by_skill(doc)
+    feats = scorer.features(doc, by_skill)
     column = {name: j for j, name in enumerate(MANUAL_FEATURES)}
     manual = np.zeros((len(feats), len(MANUAL_FEATURES)), dtype=np.float32)
     title_tokens = _tokens(doc.title) if doc.title else set()
@@ -215,7 +212,7 @@ def describe(scorer: FeatureScorer, catalog: SkillCatalog, doc: Document) -> Can
     ids, spans, best, contexts, methods = [], [], [], [], []
     for row, (sid, x) in enumerate(feats.items()):
         group = by_skill[sid]
-        top = max(group, key=lambda s: (section_weight(s.section), s.method is Method.TRIE, s.score))
+        top = best_span(group)
         if top.method is not Method.SEMANTIC and pieces is None:
             pieces = _pieces(doc)
         for j, name in enumerate(FEATURES):

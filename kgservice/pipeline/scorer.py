@@ -152,7 +152,7 @@ class FeatureScorer(StageBase):
             if score < self.min_score:
                 continue
             spans = spans_by_skill[sid]
-            best = max(spans, key=lambda s: (section_weight(s.section), s.method is Method.TRIE, s.score))
+            best = best_span(spans)
             entry = self._catalog[sid]
             skills.append(ScoredSkill(sid, entry.name, entry.taxonomy, round(score, 4), self.relation(doc, spans),
                                       Method.TRIE if x["trie"] else Method.SEMANTIC,
@@ -172,6 +172,11 @@ class FeatureScorer(StageBase):
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[1][1].name))[: self._max_expanded]
         return tuple(ScoredSkill(sid, link.name, link.taxonomy, round(score, 4), Relation.MENTIONED, Method.EXPANSION,
                                  via=f"{link.relation}:{link.seed}") for sid, (score, link) in ranked)
+
+
+def best_span(spans: Collection[SkillSpan]) -> SkillSpan:
+    """The span that represents a skill: in the weightiest section, a trie match before a semantic one."""
+    return max(spans, key=lambda s: (section_weight(s.section), s.method is Method.TRIE, s.score))
 
 
 def _sentence(text: str, offset: int) -> str:

