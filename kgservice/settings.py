@@ -73,10 +73,11 @@ class PipelineSettings(BaseModel):
     # Matches between this cosine and the calibrated threshold still reach the scorer as weak
     # candidates, so ranking can use them; None: the tagger keeps only calibrated matches.
     semantic_floor: float | None = 0.45
-    # Sections the semantic tagger does not embed (the trie still reads them), e.g. ["company",
-    # "benefits"] for postings with reliable headers: saves their share of encoder time. Off by
-    # default: on header-less text the sectioner's learned fallback calls some skill-bearing
-    # sentences "company", and skipping those cost 0.02-0.04 RP@5 on the dev splits (bench/quality.py).
+    # Section kinds the semantic tagger does not embed when a header opened the section (the trie
+    # still reads them), e.g. ["company", "benefits"]: saves their share of encoder time. Sections
+    # the sectioner's learned fallback labelled are always embedded: it calls some skill-bearing
+    # header-less sentences "company" (skipping those cost 0.02-0.04 RP@5 on the dev splits; with the
+    # header condition bench/quality.py prints the same figures with and without the setting).
     semantic_skip_sections: list[str] = []
     # HNSW search breadth. On the speed benchmark's 5,243 clauses, 64 finds 99.9% of the matches above
     # the floor that ef=2000 finds, at 57% of the query time of 128 (bench/hnsw_recall.py).

@@ -2,8 +2,10 @@
 
 Requires: ``sections``. Assigns: ``spans.embedding_tagger``.
 
-Each section (minus its header line; sections whose kind is in ``skip_sections`` are left to the
-trie) is cut into *pieces*:
+Each section (minus its header line) is cut into *pieces*. A section whose kind is in
+``skip_sections`` *and* that a header opened (``Section.source == "header"``) is left to the trie:
+a posting's "About us" or "Benefits" section implies no skill the job needs, while the sectioner's
+learned fallback can call a skill-bearing header-less sentence "company". Pieces:
 
 1. **Sentences**: line breaks, bullet markers (``-``, ``*``, ``•``, ``1.``...) and ``.!?`` followed
    by space and an upper-case letter, digit or bullet (so ``e.g. Jira``, ``3.5 years``, ``Node.js``
@@ -180,8 +182,8 @@ class EmbeddingTagger(StageBase):
         regions: list[tuple[int, int, str | None]] = []
         if doc.sections:
             for section in doc.sections:
-                if section.kind in self.skip_sections:
-                    continue
+                if section.kind in self.skip_sections and section.source == "header":
+                    continue  # a classifier guess may be wrong: only a header makes a section skippable
                 start = section.start
                 if section.header is not None and section.start <= section.header[0] < section.end:
                     # Skip the header line itself: "Requirements" is not a skill mention.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -76,11 +77,13 @@ def test_embedding_tagger_split_offsets_skip_header_and_cap() -> None:
     assert len(pieces) == 2 and dropped > 0
 
 
-def test_embedding_tagger_skips_configured_sections() -> None:
-    doc = Document(text=JOB, sections=SECTIONS)
-    every = EmbeddingTagger(encoder=None, index=_NoIndex()).split(doc)[0]  # type: ignore[arg-type]
-    skipping = EmbeddingTagger(encoder=None, index=_NoIndex(),  # type: ignore[arg-type]
-                               skip_sections={"company"}).split(doc)[0]
+def test_embedding_tagger_skips_configured_sections_only_when_a_header_opened_them() -> None:
+    guessed = Document(text=JOB, sections=SECTIONS)  # "company" comes from the classifier here
+    every = EmbeddingTagger(encoder=None, index=_NoIndex()).split(guessed)[0]  # type: ignore[arg-type]
+    skipper = EmbeddingTagger(encoder=None, index=_NoIndex(), skip_sections={"company"})  # type: ignore[arg-type]
+    assert skipper.split(guessed)[0] == every
+    headed = Document(text=JOB, sections=(dataclasses.replace(SECTIONS[0], source="header"), SECTIONS[1]))
+    skipping = skipper.split(headed)[0]
     assert {p.section for p in skipping} == {p.section for p in every} - {"company"}
     assert [p for p in every if p.section != "company"] == skipping
 
