@@ -62,7 +62,7 @@ class PipelineSettings(BaseModel):
     taxonomies: list[str] = ["esco", "lightcast"]
     semantic: bool = True
     expansion: bool = True
-    # None: use the minimum score fitted with the scorer weights (scorer_weights.json), else 0.5.
+    # None: use the minimum score fitted with the scorer weights (scorer_weights.<encoder_model>.json), else 0.5.
     min_score: float | None = None
     semantic_top_k: int = 5
     # The semantic tower links text to ESCO's descriptive labels ("develop mobile applications");

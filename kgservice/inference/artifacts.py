@@ -33,6 +33,13 @@ def catalog_path(settings: Settings, version: str) -> Path:
     return taxonomy_dir(settings, version) / "catalog.json"
 
 
+def scorer_weights_path(settings: Settings, version: str) -> Path:
+    """The first scorer's fitted weights. Per encoder as well as per taxonomy: the semantic feature's
+    scale depends on the encoder (weights fitted with the 2-layer student and used with the 3-layer
+    one cost HOUSE F1), so switching ``encoder_model`` must not pick up another encoder's fit."""
+    return taxonomy_dir(settings, version) / f"scorer_weights.{settings.pipeline.encoder_model}.json"
+
+
 def model_dir(settings: Settings, model_id: str | None = None) -> Path:
     """The exported encoder: one produced on this machine (``<home>/models``) wins over one shipped
     with the source tree (``models/``, the committed int8 student), so a local ``kgservice models

@@ -110,7 +110,7 @@ def build_pipeline(settings: Settings, graph: Graph | None, *, semantic: bool | 
                                        max_expanded=25 if expansion else 0)
         stages.append(scorer)
         return Pipeline(stages, model_version=f"{model_version}+multitask-{scorer.model.sha256[:8]}")
-    weights, fitted_min = load_scorer_weights(artifacts.taxonomy_dir(settings, version) / "scorer_weights.json")
+    weights, fitted_min = load_scorer_weights(artifacts.scorer_weights_path(settings, version))
     min_score = cfg.min_score if cfg.min_score is not None else fitted_min
     stages.append(FeatureScorer(catalog, weights=weights, min_score=min_score, semantic_threshold=threshold,
                                 taxonomies=cfg.taxonomies, max_expanded=25 if expansion else 0))

@@ -105,7 +105,7 @@ def fit(settings: Settings, graph: Graph, console: Console) -> Path:
             best = (s.f1, float(threshold))
     console.print(f"dev: best F1 {best[0]:.3f} at min_score {best[1]:.3f}")
     version = artifacts.taxonomy_version(graph)
-    out = artifacts.taxonomy_dir(settings, version) / "scorer_weights.json"
+    out = artifacts.scorer_weights_path(settings, version)
     out.write_text(json.dumps({"weights": dataclasses.asdict(weights), "min_score": best[1],
                                "fitted_on": "skillskape/train.csv", "threshold_on": "skillskape/dev.csv",
                                "dev_f1": best[0], "pipeline": pipeline.model_version}, indent=2))

@@ -29,7 +29,7 @@ def multitask_settings(settings, graph, built_indexes, quiet, tmp_path_factory):
     for name in ("models", "indexes"):
         (home / name).symlink_to(settings.home / name)
     (home / "artifacts" / version).mkdir(parents=True)
-    for name in ("trie", "catalog.json", "scorer_weights.json"):
+    for name in ("trie", "catalog.json", artifacts.scorer_weights_path(settings, version).name):
         source = artifacts.taxonomy_dir(settings, version) / name
         if source.exists():
             (home / "artifacts" / version / name).symlink_to(source)
