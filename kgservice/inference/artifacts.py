@@ -34,9 +34,10 @@ def catalog_path(settings: Settings, version: str) -> Path:
 
 
 def scorer_weights_path(settings: Settings, version: str) -> Path:
-    """The first scorer's fitted weights. Per encoder as well as per taxonomy: the semantic feature's
-    scale depends on the encoder (weights fitted with the 2-layer student and used with the 3-layer
-    one cost HOUSE F1), so switching ``encoder_model`` must not pick up another encoder's fit."""
+    """The first scorer's fitted weights. Per encoder as well as per taxonomy: the semantic feature is
+    the cosine above the encoder's calibrated threshold, and both the threshold and the spread of
+    cosines differ between encoders, so switching ``encoder_model`` must not pick up another
+    encoder's fit (without a fit of its own, the hand-set defaults apply)."""
     return taxonomy_dir(settings, version) / f"scorer_weights.{settings.pipeline.encoder_model}.json"
 
 
