@@ -4,7 +4,9 @@ Run: ``.venv/bin/python bench/models.py`` after ``kgservice models distill`` (wh
 teacher first). The raw and fine-tuned teachers are exported to ONNX (fp32) on first use, so every
 row is timed in the same runtime (ONNX Runtime, CPU, all cores of this machine). Rows:
 all-MiniLM-L6-v2 (the baseline of ``../shared/data/README.md``, measured in the same run), the raw
-teacher all-mpnet-base-v2, the fine-tuned teacher, and the student in fp32 and int8.
+teacher all-mpnet-base-v2, the fine-tuned teacher, the student in fp32 and int8, and any other
+student distilled on this machine (``kgservice models distill --layers 0,5`` -> ``...-student-L2``),
+marked "not served".
 
 Columns: parameters (counted in the ONNX initializers), file size, sentences per second (512
 SkillSkape dev sentences, batches of 64), p50/p99 latency for one sentence and for one ~400-word
@@ -162,6 +164,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if (student_dir / "model.onnx").exists():
         models.append(("student fp32", student_dir, False))
     models.append(("student int8", student_dir, True))
+    # Other students distilled here (`kgservice models distill --layers ...`), measured beside the one that serves.
+    for other in sorted((settings.home / "models").glob("kgservice-skills-student-L*")):
+        if other.name != STUDENT_ID and (other / "model.int8.onnx").exists():
+            models.append((f"{other.name.removeprefix('kgservice-skills-')} int8 (not served)", other, True))
     rows = []
     for name, directory, quantized in models:
         encoder = OnnxEncoder.load(directory, quantized=quantized, threads=settings.pipeline.threads)

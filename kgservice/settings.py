@@ -79,9 +79,10 @@ class PipelineSettings(BaseModel):
     # header-less sentences "company" (skipping those cost 0.02-0.04 RP@5 on the dev splits; with the
     # header condition bench/quality.py prints the same figures with and without the setting).
     semantic_skip_sections: list[str] = []
-    # HNSW search breadth. On the speed benchmark's 5,243 clauses, 64 finds 99.9% of the matches above
-    # the floor that ef=2000 finds, at 57% of the query time of 128 (bench/hnsw_recall.py).
-    semantic_ef_search: int = 64
+    # HNSW search breadth. On the speed benchmark's 5,409 distinct pieces, 32 finds 99.25% of the
+    # matches above the floor that ef=2000 finds, at 53% of the query time of 64 (99.87%)
+    # (bench/hnsw_recall.py); bench/quality.py's full-pipeline figures are the same with 32 and 64.
+    semantic_ef_search: int = 32
     expansion_per_relation: int = 5
     max_chars: int = 100_000
     # The distilled student shipped in models/ (see its MODEL_CARD.md); "all-MiniLM-L6-v2" after
