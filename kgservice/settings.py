@@ -79,10 +79,10 @@ class PipelineSettings(BaseModel):
     # header-less sentences "company" (skipping those cost 0.02-0.04 RP@5 on the dev splits; with the
     # header condition bench/quality.py prints the same figures with and without the setting).
     semantic_skip_sections: list[str] = []
-    # HNSW search breadth. On the speed benchmark's 5,409 distinct pieces, 32 finds 99.25% of the
-    # matches above the floor that ef=2000 finds, at 53% of the query time of 64 (99.87%)
-    # (bench/hnsw_recall.py); bench/quality.py's full-pipeline figures are the same with 32 and 64.
-    semantic_ef_search: int = 32
+    # HNSW search breadth. On the speed benchmark's 5,409 distinct pieces, 64 finds 99.87% of the
+    # matches above the floor that ef=2000 finds (bench/hnsw_recall.py). 32 (99.25%) halves the query
+    # time, ~5% of a posting's, but moved HOUSE RP@5 from 0.662 to 0.644 in bench/quality.py.
+    semantic_ef_search: int = 64
     expansion_per_relation: int = 5
     max_chars: int = 100_000
     # The distilled student shipped in models/ (see its MODEL_CARD.md); "all-MiniLM-L6-v2" after
