@@ -49,7 +49,7 @@ def main() -> int:
     index = tagger.index
 
     def matches(ef: int) -> tuple[list[set[str]], float]:
-        index._index.set_ef(ef)
+        index.ef_search = ef
         started = time.perf_counter()
         ids, sims = index.query(vectors, k=tagger.top_k)
         seconds = time.perf_counter() - started

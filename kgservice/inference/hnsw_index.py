@@ -94,6 +94,17 @@ class SkillVectorIndex:
         per_k = self.calibration.get("by_top_k", {}).get(str(top_k)) if top_k is not None else None
         return float((per_k or self.calibration)["threshold"])
 
+    @property
+    def ef_search(self) -> int:
+        """HNSW search breadth: candidates kept per query (recall against time, ``bench/hnsw_recall.py``)."""
+        return int(self._index.ef)
+
+    @ef_search.setter
+    def ef_search(self, ef: int) -> None:
+        if ef < 1:
+            raise InvalidInput(f"ef_search must be at least 1, got {ef}")
+        self._index.set_ef(int(ef))
+
     def __len__(self) -> int:
         return len(self.ids)
 

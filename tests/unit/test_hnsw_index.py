@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kgservice.errors import ArtifactMissing
+from kgservice.errors import ArtifactMissing, InvalidInput
 from kgservice.inference.hnsw_index import SkillVectorIndex, build_skill_index, index_dir
 from kgservice.inference.onnx_encoder import OnnxEncoder, sha256_file
 from kgservice.settings import Settings
@@ -31,6 +31,15 @@ def test_hnsw_index_query_finds_itself(small_index: SkillVectorIndex) -> None:
     np.testing.assert_allclose(sims[:, 0], 1.0, atol=1e-5)
     assert sims.shape == (5, 3) and np.all(sims <= 1.0 + 1e-6) and np.all(sims >= -1.0 - 1e-6)
     assert np.all(np.diff(sims, axis=1) <= 1e-6)  # best first
+
+
+def test_hnsw_index_ef_search_is_settable_and_checked(small_index: SkillVectorIndex, tmp_path: Path) -> None:
+    small_index.ef_search = 17
+    assert small_index.ef_search == 17
+    with pytest.raises(InvalidInput):
+        small_index.ef_search = 0
+    small_index.save(tmp_path / "idx")
+    assert SkillVectorIndex.load(tmp_path / "idx", ef_search=9).ef_search == 9
 
 
 def test_hnsw_index_save_load_round_trip(small_index: SkillVectorIndex, tmp_path: Path) -> None:
