@@ -2,6 +2,8 @@
 // $ids: LIST<STRING> seed skill ids. $limit: INTEGER, most neighbours per seed and relation.
 // Returns: seed, id, name, taxonomy, relation ("parent"|"child"|"sibling"|"same_group"|"same_as"), support
 // (for siblings and same-group skills: how many parents/groups they share with the seed).
+// replan=skip: seeks by skill id; statistics do not change the plan, so a replan is only latency.
+CYPHER replan=skip
 UNWIND $ids AS seedId
 MATCH (seed:Skill {id: seedId})
 CALL (seed) {
