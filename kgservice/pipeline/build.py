@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
+import re
 from pathlib import Path
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -20,6 +22,8 @@ from kgservice.pipeline.sectioner import Sectioner
 from kgservice.pipeline.skill_catalog import SkillCatalog
 from kgservice.pipeline.trie_tagger import SkillTrie, TrieTagger
 from kgservice.settings import Settings
+
+log = logging.getLogger("kgservice.pipeline")
 
 
 class Pipeline:
@@ -110,16 +114,32 @@ def build_pipeline(settings: Settings, graph: Graph | None, *, semantic: bool | 
                                        max_expanded=25 if expansion else 0)
         stages.append(scorer)
         return Pipeline(stages, model_version=f"{model_version}+multitask-{scorer.model.sha256[:8]}")
-    weights, fitted_min = load_scorer_weights(artifacts.scorer_weights_path(settings, version))
+    weights, fitted_min = load_scorer_weights(artifacts.scorer_weights_path(settings, version),
+                                              encoder_model=cfg.encoder_model)
     min_score = cfg.min_score if cfg.min_score is not None else fitted_min
     stages.append(FeatureScorer(catalog, weights=weights, min_score=min_score, semantic_threshold=threshold,
                                 taxonomies=cfg.taxonomies, max_expanded=25 if expansion else 0))
     return Pipeline(stages, model_version=model_version)
 
 
-def load_scorer_weights(path: Path) -> tuple[ScorerWeights, float]:
-    """Weights fitted by ``kgservice models fit-scorer``, or the defaults when none were fitted."""
+LEGACY_SCORER_WEIGHTS = "scorer_weights.json"
+
+
+def load_scorer_weights(path: Path, encoder_model: str | None = None) -> tuple[ScorerWeights, float]:
+    """Weights fitted by ``kgservice models fit-scorer``, or the defaults (with a warning) when none were.
+
+    A ``scorer_weights.json`` written before the file name carried the encoder is still used when the
+    pipeline it records was fitted with ``encoder_model``.
+    """
+    if not path.exists() and encoder_model is not None:
+        legacy = path.with_name(LEGACY_SCORER_WEIGHTS)
+        # The recorded pipeline is "<trie>+<encoder>[-int8][+...]" (see build_pipeline's model_version).
+        fitted_with = re.compile(rf"\+{re.escape(encoder_model)}(?:-int8)?(?:\+|$)")
+        if legacy.exists() and fitted_with.search(json.loads(legacy.read_text()).get("pipeline", "")):
+            path = legacy
     if not path.exists():
+        log.warning("no fitted scorer weights at %s: hand-set defaults apply (run `kgservice models fit-scorer`)",
+                    path)
         return ScorerWeights(), 0.5
     data = json.loads(path.read_text())
     return ScorerWeights(**data["weights"]), float(data["min_score"])
