@@ -171,9 +171,7 @@ def _models(args: argparse.Namespace, settings: Settings, console: Console) -> i
 
             finetune_teacher(settings, graph, console, steps=args.steps, limit=args.limit)
         elif args.action == "distill":
-            from kgservice.train.distill import TASK_STEPS, distill
-
-            from kgservice.train.distill import STUDENT_LAYERS
+            from kgservice.train.distill import STUDENT_LAYERS, TASK_STEPS, distill
 
             distill(settings, graph, console, teacher_steps=args.steps, epochs=args.epochs, limit=args.limit,
                     out=args.out, task_steps=TASK_STEPS if args.task_steps is None else args.task_steps,
@@ -380,6 +378,17 @@ def _batch(args: argparse.Namespace, settings: Settings, console: Console) -> in
     return 0 if report.failed == 0 else 1
 
 
+def _minilm_layers(value: str) -> tuple[int, ...]:
+    """``--layers 0,5``: distinct layer numbers of all-MiniLM-L6-v2 (0-5), kept in ascending order."""
+    try:
+        layers = tuple(sorted({int(v) for v in value.split(",")}))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated layer numbers such as 0,5, got {value!r}") from None
+    if not layers or layers[0] < 0 or layers[-1] > 5:
+        raise argparse.ArgumentTypeError(f"all-MiniLM-L6-v2 has layers 0-5, got {value!r}")
+    return layers
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kgservice", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -421,7 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="distill: output folder of the student")
     p.add_argument("--task-steps", type=int, default=None,
                    help="distill: contrastive task-tuning steps of the distilled student (default: TASK_STEPS)")
-    p.add_argument("--layers", type=lambda v: tuple(int(i) for i in v.split(",")), default=None,
+    p.add_argument("--layers", type=_minilm_layers, default=None,
                    help="distill: layers of all-MiniLM-L6-v2 the student starts from, e.g. 0,5 (default: 0,2,5)")
     p.add_argument("--feedback-texts", type=Path, default=None,
                    help='train-scorer: JSON Lines {"id", "kind", "text", "title"} of the graph documents with feedback')

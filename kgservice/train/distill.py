@@ -68,6 +68,7 @@ def student_id(layers: Sequence[int]) -> str:
 
 
 STUDENT_ID = student_id(STUDENT_LAYERS)  # the student that ships (models/) and serves by default
+
 # Distil into the teacher's 768-d space through a new projection (vector MSE), or keep MiniLM's own
 # 384-d space and match the teacher's similarities (measured in the README: the second keeps what
 # MiniLM already knows, the first has to relearn it through a random projection).

@@ -1,0 +1,17 @@
+"""Command-line argument parsing that needs no services."""
+
+from __future__ import annotations
+
+import pytest
+
+from kgservice.cli import build_parser
+
+
+def test_distill_layers_are_parsed_sorted_and_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = build_parser()
+    assert parser.parse_args(["models", "distill", "--layers", "5,0,0"]).layers == (0, 5)
+    assert parser.parse_args(["models", "distill"]).layers is None
+    for bad, message in (("a,b", "comma-separated"), ("0,9", "layers 0-5")):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["models", "distill", "--layers", bad])
+        assert message in capsys.readouterr().err
