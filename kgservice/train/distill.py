@@ -165,6 +165,15 @@ def build_student(minilm_dir: Path, dimension: int | None, layers: Sequence[int]
     return PooledEncoder(inner, projection), AutoTokenizer.from_pretrained(str(minilm_dir))
 
 
+def similarity_mse(student: Any, teacher: Any) -> Any:
+    """The distillation loss in MiniLM's own space: MSE between the student's and the teacher's in-batch
+    cosine matrices (rows are unit vectors), x100 so the loss reads as a number. Used by distillation
+    and, as a regularizer, by task tuning."""
+    from kgservice.train.torch_encoder import torch
+
+    return torch.nn.functional.mse_loss(student @ student.T, teacher @ teacher.T) * 100
+
+
 def train_student(student: Any, tokenizer: Any, texts: list[str], targets: np.ndarray, epochs: float, work: Path,
                   console: Console, pairs: Sequence[tuple[int, int]] = ()) -> dict[str, Any]:
     """Fit the student to the teacher. With a projection: MSE on the vectors. Without one (the student
@@ -208,8 +217,7 @@ def train_student(student: Any, tokenizer: Any, texts: list[str], targets: np.nd
             if student.projection is not None:
                 loss = torch.nn.functional.mse_loss(out, target[idx]) * dim
             else:
-                t = target[idx]
-                loss = torch.nn.functional.mse_loss(out @ out.T, t @ t.T) * 100
+                loss = similarity_mse(out, target[idx])
             loss.backward()
             optimizer.step()
             scheduler.step()
@@ -315,9 +323,8 @@ class TeacherSimilarity:
         self.covered += len(hits)
         if self.weight <= 0 or len(hits) < 2:
             return out.new_zeros(())
-        s = out[torch.tensor([k for k, _ in hits])]
-        t = self.vectors[torch.tensor([r for _, r in hits])]
-        return self.weight * torch.nn.functional.mse_loss(s @ s.T, t @ t.T) * 100
+        return self.weight * similarity_mse(out[torch.tensor([k for k, _ in hits])],
+                                            self.vectors[torch.tensor([r for _, r in hits])])
 
 
 def _task_tune(settings: Settings, graph: Graph, console: Console, student: Any, tokenizer: Any, work: Path,
