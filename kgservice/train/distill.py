@@ -354,10 +354,12 @@ def write_model_card(directory: Path, record: dict[str, Any]) -> None:
     manifest = json.loads((directory / "manifest.json").read_text())
     teacher = record["teacher_training"]
     files = "\n".join(f"| {name} | {e['bytes'] / 1e6:.1f} MB | `{e['sha256']}` |" for name, e in manifest["files"].items())
+    layers = record["layers_from_minilm"]
+    layers_arg = "" if tuple(layers) == STUDENT_LAYERS else f" --layers {','.join(map(str, layers))}"
     card = f"""# {manifest['model_id']}
 
 A small sentence encoder for linking text to skills, distilled from a fine-tuned all-mpnet-base-v2.
-Produced by `kgservice models distill --steps {teacher['config']['steps']} --epochs {record['epochs']} --task-steps {(record.get('task_tuning') or {}).get('config', {}).get('steps', 0)}`
+Produced by `kgservice models distill --steps {teacher['config']['steps']} --epochs {record['epochs']} --task-steps {(record.get('task_tuning') or {}).get('config', {}).get('steps', 0)}{layers_arg}`
 (seeds: teacher {teacher['config']['seed']}, student {record['seed']}).
 
 ## Architecture

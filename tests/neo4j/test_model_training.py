@@ -39,6 +39,7 @@ def test_distill_tiny_run_exports_a_verified_student(settings, graph, full_taxon
     assert manifest["training"]["task_tuning"]["steps_run"] == 3
     card = (out / "MODEL_CARD.md").read_text()
     assert "## Task tuning" in card
+    assert "--task-steps 3 --layers 0,5`" in card  # the command that reproduces this student
     for name, entry in manifest["files"].items():
         assert (out / name).stat().st_size == entry["bytes"]
         assert entry["sha256"] in card
