@@ -60,22 +60,16 @@ def time_call(session: object, feeds: dict[str, np.ndarray], calls: int) -> floa
 
 
 def encoder_ms_per_posting(n_postings: int) -> float | None:
-    from postings import postings
+    from postings import posting_pieces, postings
 
-    from kgservice.document import Domain
     from kgservice.inference import artifacts
     from kgservice.inference.onnx_encoder import INT8_FILE, OnnxEncoder
-    from kgservice.pipeline.build import make_document
-    from kgservice.pipeline.embedding_tagger import EmbeddingTagger
-    from kgservice.pipeline.sectioner import Sectioner
     from kgservice.settings import Settings
 
     model_dir = artifacts.model_dir(Settings())
     if not (model_dir / INT8_FILE).exists():
         return None
-    sectioner, splitter = Sectioner(), EmbeddingTagger(encoder=None, index=None, threshold=1.0)  # type: ignore[arg-type]
-    pieces = list(dict.fromkeys(p.text for t in postings(n_postings)
-                                for p in splitter.split(sectioner(make_document(t, Domain.JOB)))[0]))
+    pieces = list(dict.fromkeys(p for per_posting in posting_pieces(postings(n_postings)) for p in per_posting))
     encoder = OnnxEncoder.load(model_dir, quantized=True, threads=1)
     encoder.encode(pieces[:100])
     best = min(_timed(encoder.encode, pieces) for _ in range(3))

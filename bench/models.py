@@ -35,17 +35,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from postings import postings  # noqa: E402
+from postings import posting_pieces, postings  # noqa: E402
 
-from kgservice.document import Domain  # noqa: E402
 from kgservice.evaluation import label_resolver, load_annotations, score  # noqa: E402
 from kgservice.graph.cypher import Query  # noqa: E402
 from kgservice.graph.driver import Graph  # noqa: E402
 from kgservice.inference import artifacts  # noqa: E402
 from kgservice.inference.onnx_encoder import OnnxEncoder  # noqa: E402
-from kgservice.pipeline.build import make_document  # noqa: E402
-from kgservice.pipeline.embedding_tagger import EmbeddingTagger  # noqa: E402
-from kgservice.pipeline.sectioner import Sectioner  # noqa: E402
 from kgservice.settings import Settings  # noqa: E402
 
 SPLITS = {"TECH": "tech_validation_annotations.csv", "HOUSE": "house_validation_annotations.csv"}
@@ -149,10 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with open(settings.shared_data / "skillskape" / "dev.csv", encoding="utf-8", newline="") as fh:
         sentences = [row["sentence"] for _, row in zip(range(512), csv.DictReader(fh))]
-    # Only the splitting is used; a fixed threshold means the index is never consulted.
-    sectioner, splitter = Sectioner(), EmbeddingTagger(encoder=None, index=None, threshold=1.0)  # type: ignore[arg-type]
-    pieces = [[p.text for p in splitter.split(sectioner(make_document(t, Domain.JOB)))[0]]
-              for t in postings(args.postings)]
+    pieces = posting_pieces(postings(args.postings))
     console.print(f"{len(sentences)} sentences; {args.postings} postings, "
                   f"{statistics.mean(len(p) for p in pieces):.0f} pieces each on average")
 

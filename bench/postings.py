@@ -64,3 +64,15 @@ def postings(n: int, words: int = 400, seed: int = 7) -> list[str]:
         parts.append(blocks.get("benefits", ""))
         out.append("".join(parts))
     return out
+
+
+def posting_pieces(texts: list[str]) -> list[list[str]]:
+    """Per posting, the sentences/clauses the semantic tagger would embed (default splitting, every
+    section): what the encoder benchmarks time. Only the splitting runs; no model or index is loaded."""
+    from kgservice.document import Domain
+    from kgservice.pipeline.build import make_document
+    from kgservice.pipeline.embedding_tagger import EmbeddingTagger
+    from kgservice.pipeline.sectioner import Sectioner
+
+    sectioner, splitter = Sectioner(), EmbeddingTagger(encoder=None, index=None, threshold=1.0)  # type: ignore[arg-type]
+    return [[p.text for p in splitter.split(sectioner(make_document(t, Domain.JOB)))[0]] for t in texts]
