@@ -100,7 +100,8 @@ async def over_http(url: str, texts: list[str], concurrency: int, seconds: float
 
 def start_server(port: int) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "kgservice.cli", "serve", "--port", str(port), "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**os.environ, "KG_PIPELINE__SEMANTIC_CACHE_SIZE": "0"}  # see main()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -122,6 +123,9 @@ def main() -> int:
     args = parser.parse_args()
     console = Console(width=120)
     settings = Settings()
+    # Every measurement sends the same postings: a piece cache would answer the second one from the
+    # first. Off here (server and in-process alike); bench/speed.py measures what it saves.
+    settings.pipeline.semantic_cache_size = 0
     texts = postings(args.requests)
     words = statistics.mean(len(t.split()) for t in texts)
     console.print(f"{len(texts)} postings, {words:.0f} words on average; {os.cpu_count()} CPUs")

@@ -8,6 +8,11 @@ SkillSkape job-posting corpus (``../shared/data/skillskape``, train and dev, 7,6
 at random, so postings do not share their skill-bearing text: a batch of 32 postings repeats
 about 2% of its sentences, where reusing the 28 hand-written postings repeated most of them and let
 the embedding tagger's per-batch deduplication hide the encoder's cost.
+
+Drawn with replacement (the default), 200 postings repeat about a quarter of their sentences: a
+pool of 7,669 is small. ``distinct=True`` deals the pool out like a deck instead, so no sentence
+repeats until all have been used (~700 postings): what a benchmark of a cross-posting cache needs,
+where only the boilerplate should repeat.
 """
 
 from __future__ import annotations
@@ -46,9 +51,19 @@ def _layouts() -> tuple[dict[str, str], ...]:
     return tuple(layouts)
 
 
-def postings(n: int, words: int = 400, seed: int = 7) -> list[str]:
+def postings(n: int, words: int = 400, seed: int = 7, distinct: bool = False) -> list[str]:
     rng = random.Random(seed)
     sentences, layouts = _sentences(), _layouts()
+    deck: list[str] = []
+
+    def draw() -> str:
+        if not distinct:
+            return rng.choice(sentences)
+        if not deck:
+            deck.extend(sentences)
+            rng.shuffle(deck)
+        return deck.pop()
+
     out = []
     for i in range(n):
         blocks = layouts[i % len(layouts)]
@@ -59,7 +74,7 @@ def postings(n: int, words: int = 400, seed: int = 7) -> list[str]:
             body, target = [], max(12, int(budget * share))
             # Stop once within 30 words of the target (a sentence averages ~35), so postings average ~400 words.
             while sum(len(s.split()) for s in body) < target - 30:
-                body.append(rng.choice(sentences))
+                body.append(draw())
             parts.append(header + "\n" + "".join(f"- {s}\n" for s in body) + "\n")
         parts.append(blocks.get("benefits", ""))
         out.append("".join(parts))

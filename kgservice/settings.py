@@ -83,6 +83,9 @@ class PipelineSettings(BaseModel):
     # matches above the floor that ef=2000 finds (bench/hnsw_recall.py). 32 (99.25%) halves the query
     # time, ~5% of a posting's, but moved HOUSE RP@5 from 0.662 to 0.644 in bench/quality.py.
     semantic_ef_search: int = 64
+    # Distinct pieces (sentences/clauses) whose index matches the semantic tagger remembers, per
+    # process; 0 turns it off. An entry is the text plus top_k (id, cosine) pairs, under 1 KB.
+    semantic_cache_size: int = Field(default=50_000, ge=0)
     expansion_per_relation: int = 5
     max_chars: int = 100_000
     # The distilled student shipped in models/ (see its MODEL_CARD.md); "all-MiniLM-L6-v2" after

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from collections.abc import Iterable, Iterator, Sequence
 
+from kgservice.bounded_cache import BoundedCache
 from kgservice.document import Document, Domain
 from kgservice.errors import InvalidInput
 from kgservice.graph.driver import Graph
@@ -42,6 +43,15 @@ class Pipeline:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.stages)
+
+    @property
+    def caches(self) -> dict[str, BoundedCache]:
+        """Each stage's memo (``stage.cache``) by stage name: for hit rates, and to clear between benchmark passes."""
+        return {s.name: s.cache for s in self.stages if isinstance(getattr(s, "cache", None), BoundedCache)}
+
+    def clear_caches(self) -> None:
+        for cache in self.caches.values():
+            cache.clear()
 
     def __call__(self, doc: Document) -> Document:
         for stage in self.stages:

@@ -26,6 +26,14 @@ order; the rest of a very long document is not embedded (``pieces_dropped`` in
 :meth:`split` reports it). Each piece is also cut by the encoder at its 256-token limit. So one
 document costs at most 256 encoder rows and 256 index queries.
 
+**Cache.** ``predict`` remembers each distinct piece's unthresholded top-k matches (``cache_size``
+pieces, least recently used dropped first): postings repeat their employer's "About us", benefits and
+equal-opportunity paragraphs, and a profile or posting edit leaves most of its sentences unchanged,
+so those pieces skip the encoder and the index. The cache lives and dies with the tagger, which is
+rebuilt with its encoder and index, so a hit is what a miss would compute for the same piece. With
+the int8 encoder a piece's cosines depend slightly on its batch-mates (see
+``PipelineSettings.quantized``); a hit returns the cosines of the batch that first encoded it.
+
 **Threshold.** ``threshold=None`` takes the index's ``calibration.json`` (written by
 ``python -m kgservice.train.calibrate``) for this tagger's ``top_k``, else :data:`FALLBACK_THRESHOLD`.
 On skillskape dev top_k=1 scores better than the default 5 (see the calibration report).
@@ -41,6 +49,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from kgservice.bounded_cache import BoundedCache
 from kgservice.document import Document, Method, SkillSpan
 from kgservice.pipeline.base import StageBase
 
@@ -51,6 +60,7 @@ if TYPE_CHECKING:
 FALLBACK_THRESHOLD = 0.64
 DEFAULT_TOP_K = 5
 MAX_PIECES_PER_DOC = 256
+DEFAULT_CACHE_SIZE = 50_000
 LONG_SENTENCE_WORDS = 16
 MIN_CLAUSE_WORDS = 3
 MIN_PIECE_CHARS = 2
@@ -155,6 +165,8 @@ class EmbeddingTagger(StageBase):
         top_k: Matches considered per piece.
         max_pieces_per_doc: Cap on pieces embedded per document (text order).
         encode_batch_size: Rows per ONNX run.
+        skip_sections: Section kinds not embedded when a header opened them.
+        cache_size: Distinct pieces whose matches are remembered; 0 turns the cache off.
     """
 
     name = "embedding_tagger"
@@ -163,7 +175,8 @@ class EmbeddingTagger(StageBase):
 
     def __init__(self, encoder: Encoder, index: SkillIndex, *, threshold: float | None = None,
                  top_k: int = DEFAULT_TOP_K, max_pieces_per_doc: int = MAX_PIECES_PER_DOC,
-                 encode_batch_size: int = 64, skip_sections: Collection[str] = ()) -> None:
+                 encode_batch_size: int = 64, skip_sections: Collection[str] = (),
+                 cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         self.encoder = encoder
         self.index = index
         if threshold is None:
@@ -174,6 +187,7 @@ class EmbeddingTagger(StageBase):
         self.max_pieces_per_doc = max_pieces_per_doc
         self.encode_batch_size = encode_batch_size
         self.skip_sections = frozenset(skip_sections)
+        self.cache: BoundedCache[str, tuple[tuple[str, float], ...]] = BoundedCache(cache_size)
 
     # -- splitting --------------------------------------------------------------------------------
     def split(self, doc: Document) -> tuple[list[Piece], int]:
@@ -202,16 +216,23 @@ class EmbeddingTagger(StageBase):
         return pieces, total - len(pieces)
 
     # -- compute ----------------------------------------------------------------------------------
-    def predict(self, texts: Sequence[str]) -> list[list[tuple[str, float]]]:
-        """Top-k ``(skill_id, cosine)`` per text, best first, unthresholded. Identical texts are encoded once."""
+    def predict(self, texts: Sequence[str]) -> list[tuple[tuple[str, float], ...]]:
+        """Top-k ``(skill_id, cosine)`` per text, best first, unthresholded.
+
+        Identical texts are encoded once, and texts the cache holds not at all.
+        """
         if not texts:
             return []
-        unique = list(dict.fromkeys(texts))
-        position = {t: i for i, t in enumerate(unique)}
-        vectors = self.encoder.encode(unique, batch_size=self.encode_batch_size)
-        ids, sims = self.index.query(vectors, k=self.top_k)
-        per_unique = [[(sid, float(sims[i, j])) for j, sid in enumerate(row)] for i, row in enumerate(ids)]
-        return [per_unique[position[t]] for t in texts]
+        found = self.cache.get_many(texts)
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            vectors = self.encoder.encode(missing, batch_size=self.encode_batch_size)
+            ids, sims = self.index.query(vectors, k=self.top_k)
+            fresh = {text: tuple((sid, float(sims[i, j])) for j, sid in enumerate(row))
+                     for i, (text, row) in enumerate(zip(missing, ids, strict=True))}
+            self.cache.put_many(fresh)
+            found.update(fresh)
+        return [found[t] for t in texts]
 
     def annotate(self, doc: Document, pieces: Sequence[Piece], matches: Sequence[Sequence[tuple[str, float]]],
                  ) -> Document:
@@ -266,4 +287,4 @@ def load_embedding_tagger(settings: Settings, taxonomy_version: str) -> Embeddin
                                   expected_taxonomy_version=taxonomy_version, ef_search=cfg.semantic_ef_search,
                                   expected_encoder_sha256=encoder.file_sha256)
     return EmbeddingTagger(encoder, index, threshold=cfg.semantic_threshold, top_k=cfg.semantic_top_k,
-                           skip_sections=cfg.semantic_skip_sections)
+                           skip_sections=cfg.semantic_skip_sections, cache_size=cfg.semantic_cache_size)

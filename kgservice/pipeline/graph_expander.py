@@ -11,10 +11,10 @@ work for the skills that recur across documents. The neighbours are recorded as
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 
+from kgservice.bounded_cache import BoundedCache
 from kgservice.document import Document, GraphLink
 from kgservice.graph.cypher import Query
 from kgservice.graph.driver import Graph
@@ -32,9 +32,7 @@ class GraphExpander(StageBase):
         self._graph = graph
         self._per_relation = per_relation
         self._max_seeds = max_seeds
-        self._cache: OrderedDict[str, tuple[GraphLink, ...]] = OrderedDict()
-        self._cache_size = cache_size
-        self._lock = threading.Lock()  # the API runs the pipeline from several threads
+        self.cache: BoundedCache[str, tuple[GraphLink, ...]] = BoundedCache(cache_size)
 
     def seeds(self, doc: Document) -> list[str]:
         best: dict[str, float] = defaultdict(float)
@@ -44,21 +42,16 @@ class GraphExpander(StageBase):
 
     def neighbours(self, seeds: Iterable[str]) -> dict[str, tuple[GraphLink, ...]]:
         wanted = list(dict.fromkeys(seeds))
-        with self._lock:
-            found = {s: self._cache[s] for s in wanted if s in self._cache}
-            for s in found:
-                self._cache.move_to_end(s)
+        found = self.cache.get_many(wanted)
         missing = [s for s in wanted if s not in found]
         if missing:
             fetched: dict[str, list[GraphLink]] = {s: [] for s in missing}
             for r in self._graph.read(Query.EXPAND_NEIGHBOURS, ids=missing, limit=self._per_relation):
                 fetched[r["seed"]].append(GraphLink(r["seed"], r["id"], r["name"], r["taxonomy"], r["relation"],
                                                     int(r["support"])))
-            with self._lock:
-                for s, links in fetched.items():
-                    found[s] = self._cache[s] = tuple(links)
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+            fresh = {s: tuple(links) for s, links in fetched.items()}
+            self.cache.put_many(fresh)
+            found.update(fresh)
         return found
 
     def __call__(self, doc: Document) -> Document:

@@ -38,8 +38,6 @@ import bisect
 import dataclasses
 import json
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -48,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from kgservice.bounded_cache import BoundedCache
 from kgservice.document import Document, Domain, Method, Relation, ScoredSkill, SkillSpan
 from kgservice.errors import ArtifactMissing
 from kgservice.pipeline.embedding_tagger import clauses, sentences
@@ -108,39 +107,32 @@ class SentenceVectorCache:
         self.model_id = encoder.model_id
         self.dimension = int(encoder.dimension)
         self.max_entries = max_entries
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
+        self._vectors: BoundedCache[str, np.ndarray] = BoundedCache(max_entries)
 
     def __len__(self) -> int:
         return len(self._vectors)
+
+    @property
+    def hits(self) -> int:
+        return self._vectors.hits
+
+    @property
+    def misses(self) -> int:
+        return self._vectors.misses
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Vectors of ``texts`` in order, ``[len(texts), dimension]`` float32; unseen texts encoded in one call."""
         if isinstance(texts, str):
             raise TypeError("encode takes a sequence of strings, not one string")
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        missing: dict[str, list[int]] = {}
-        with self._lock:
-            for i, text in enumerate(texts):
-                vector = self._vectors.get(text)
-                if vector is None:
-                    missing.setdefault(text, []).append(i)
-                else:
-                    self._vectors.move_to_end(text)
-                    out[i] = vector
-            self.hits += len(texts) - sum(len(v) for v in missing.values())
-            self.misses += len(missing)
+        found = self._vectors.get_many(texts)
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
-            fresh = self.inner.encode(list(missing), batch_size=batch_size)
-            with self._lock:
-                for (text, rows), vector in zip(missing.items(), fresh, strict=True):
-                    out[rows] = vector
-                    self._vectors[text] = vector
-                if self.max_entries is not None:
-                    while len(self._vectors) > self.max_entries:
-                        self._vectors.popitem(last=False)
+            fresh = dict(zip(missing, self.inner.encode(missing, batch_size=batch_size), strict=True))
+            self._vectors.put_many(fresh)
+            found.update(fresh)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            out[i] = found[text]
         return out
 
     def __repr__(self) -> str:

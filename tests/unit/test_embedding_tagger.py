@@ -181,3 +181,39 @@ def test_embedding_tagger_iphone_apps_hits_mobile_skill(encoder: OnnxEncoder, es
     texts = dict(zip(esco_index.ids, esco_index.texts or [], strict=True))
     top = [texts[i].lower() for i in ids[0]]
     assert any(word in label for label in top for word in ("ios", "mobile", "iphone", "smartphone", "app")), top
+
+
+class RecordingEncoder(CountingEncoder):
+    """Also records which texts reached the encoder."""
+
+    def __init__(self, inner: OnnxEncoder) -> None:
+        super().__init__(inner)
+        self.seen: list[str] = []
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        self.seen.extend(texts)
+        return super().encode(texts, batch_size=batch_size)
+
+
+@pytest.mark.onnx
+def test_embedding_tagger_cache_skips_pieces_it_has_matched(encoder: OnnxEncoder, tiny_index: SkillVectorIndex) -> None:
+    recording = RecordingEncoder(encoder)
+    tagger = EmbeddingTagger(recording, tiny_index, threshold=0.3)
+    doc = Document(text=JOB, sections=SECTIONS)
+    first = tagger(doc)
+    pieces = [p.text for p in tagger.split(doc)[0]]
+    assert sorted(recording.seen) == sorted(set(pieces))
+    recording.seen.clear()
+    assert tagger(doc).spans == first.spans and recording.seen == [], "a repeated document needs no encoding"
+    edited = JOB + "Experience baking bread for a bakery.\n"
+    edited_doc = Document(text=edited, sections=(SECTIONS[0], dataclasses.replace(SECTIONS[1], end=len(edited))))
+    tagged = tagger(edited_doc)
+    assert recording.seen == ["Experience baking bread for a bakery"], "only the new sentence is encoded"
+    assert tagged.spans["embedding_tagger"][: len(first.spans["embedding_tagger"])] == first.spans["embedding_tagger"]
+    assert tagger.cache.hits > 0 and len(tagger.cache) == len(set(pieces)) + 1
+
+    off = EmbeddingTagger(recording, tiny_index, threshold=0.3, cache_size=0)
+    recording.seen.clear()
+    off(doc)
+    off(doc)
+    assert len(recording.seen) == 2 * len(set(pieces)) and len(off.cache) == 0
