@@ -50,7 +50,12 @@ class ScorerWeights:
     support: float = 0.8
 
     def logit(self, x: Mapping[str, float]) -> float:
-        return self.bias + sum(getattr(self, f) * x[f] for f in FEATURES)
+        return self.bias + sum(w * x[f] for f, w in zip(FEATURES, self.coefficients, strict=True))
+
+    @property
+    def coefficients(self) -> tuple[float, ...]:
+        """The weights in ``FEATURES`` order."""
+        return tuple(getattr(self, f) for f in FEATURES)
 
 
 def sigmoid(z: float) -> float:
@@ -73,22 +78,23 @@ class FeatureScorer(StageBase):
         self._threshold = semantic_threshold
         self._taxonomies = set(taxonomies) if taxonomies else None
         self._max_expanded = max_expanded
+        self._allowed_ids: dict[str, bool] = {}  # memo of _allowed: at most one entry per catalog skill
 
     # -- features --------------------------------------------------------------------------------
     def _allowed(self, skill_id: str) -> bool:
-        if skill_id not in self._catalog:
-            return False
-        return self._taxonomies is None or self._catalog[skill_id].taxonomy in self._taxonomies
+        ok = self._allowed_ids.get(skill_id)
+        if ok is None:
+            ok = skill_id in self._catalog and (self._taxonomies is None
+                                                or self._catalog[skill_id].taxonomy in self._taxonomies)
+            if ok or len(self._allowed_ids) < 1_000_000:  # unknown ids come from input; keep the memo bounded
+                self._allowed_ids[skill_id] = ok
+        return ok
 
     def spans_by_skill(self, doc: Document) -> dict[str, list[SkillSpan]]:
         """The document's spans grouped by skill, only skills of the catalog (and allowed taxonomies)."""
         by_skill: dict[str, list[SkillSpan]] = defaultdict(list)
-        allowed: dict[str, bool] = {}
         for span in doc.all_spans():
-            ok = allowed.get(span.skill_id)
-            if ok is None:
-                ok = allowed[span.skill_id] = self._allowed(span.skill_id)
-            if ok:
+            if self._allowed(span.skill_id):
                 by_skill[span.skill_id].append(span)
         return by_skill
 
@@ -119,7 +125,7 @@ class FeatureScorer(StageBase):
                     w = weights[s.section] = section_weight(s.section)
                 section = max(section, w)
                 starts.add(s.start)
-            out[sid] = {
+            out[sid] = {  # in FEATURES order: __call__ pairs .values() with the weights' coefficients
                 "trie": trie,
                 "semantic": min(1.0, max(0.0, (cos - self._threshold) / scale)) if cos else 0.0,
                 "agree": 1.0 if trie and cos else 0.0,
@@ -147,8 +153,9 @@ class FeatureScorer(StageBase):
         spans_by_skill = self.spans_by_skill(doc)
         feats = self.features(doc, spans_by_skill)
         skills: list[ScoredSkill] = []
+        bias, coefficients = self.weights.bias, self.weights.coefficients
         for sid, x in feats.items():
-            score = sigmoid(self.weights.logit(x))
+            score = sigmoid(bias + sum(w * v for w, v in zip(coefficients, x.values(), strict=True)))
             if score < self.min_score:
                 continue
             spans = spans_by_skill[sid]

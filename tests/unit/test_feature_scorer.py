@@ -1,0 +1,52 @@
+"""FeatureScorer: the features it computes and the score it gives them (small in-memory catalog)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kgservice.document import Document, Domain, GraphLink, Method, Section, SkillSpan
+from kgservice.pipeline.scorer import FEATURES, FeatureScorer, ScorerWeights, sigmoid
+from kgservice.pipeline.skill_catalog import SkillCatalog
+
+TEXT = "Requirements\n- Python and SQL\n- experience building data pipelines\n"
+
+
+def _doc() -> Document:
+    py, sql = TEXT.index("Python"), TEXT.index("SQL")
+    pipe = TEXT.index("experience")
+    spans = {
+        "trie_tagger": (SkillSpan(py, py + 6, "Python", "s:py", Method.TRIE, 1.0, "qualifications"),
+                        SkillSpan(sql, sql + 3, "SQL", "s:sql", Method.TRIE, 0.8, "qualifications"),
+                        SkillSpan(sql, sql + 3, "SQL", "s:unknown", Method.TRIE, 1.0, "qualifications")),
+        "embedding_tagger": (SkillSpan(pipe, len(TEXT) - 1, TEXT[pipe:-1], "s:etl", Method.SEMANTIC, 0.8,
+                                       "qualifications"),
+                             SkillSpan(pipe, len(TEXT) - 1, TEXT[pipe:-1], "s:lc", Method.SEMANTIC, 0.9,
+                                       "qualifications")),
+    }
+    links = (GraphLink("s:py", "s:sql", "SQL", "esco", "sibling", 1), GraphLink("s:py", "s:prog", "programming",
+                                                                                  "esco", "parent", 1))
+    return Document(text=TEXT, domain=Domain.JOB, sections=(Section("qualifications", 0, len(TEXT), header=(0, 12)),),
+                    spans=spans, links=links)
+
+
+@pytest.fixture
+def scorer() -> FeatureScorer:
+    catalog = SkillCatalog.build([("s:py", "Python", "esco"), ("s:sql", "SQL", "esco"), ("s:etl", "ETL", "esco"),
+                                  ("s:prog", "programming", "esco"), ("s:lc", "Lightcast ETL", "lightcast")])
+    weights = ScorerWeights(bias=-1.0, trie=2.0, semantic=1.5, agree=0.5, section=0.7, frequency=0.3,
+                            position=0.1, support=0.9)
+    return FeatureScorer(catalog, weights=weights, min_score=0.0, semantic_threshold=0.5, taxonomies=["esco"])
+
+
+def test_feature_scorer_scores_are_the_logistic_of_the_features(scorer: FeatureScorer) -> None:
+    doc = _doc()
+    features = scorer.features(doc)
+    assert set(features) == {"s:py", "s:sql", "s:etl"}, "unknown ids and other taxonomies are dropped"
+    assert all(tuple(x) == FEATURES for x in features.values())
+    assert features["s:py"]["support"] > 0 and features["s:sql"]["support"] > 0
+    assert features["s:etl"]["semantic"] == pytest.approx((0.8 - 0.5) / 0.5)
+    scored = scorer(doc)
+    assert [s.skill_id for s in scored.skills] == sorted(features, key=lambda k: -scorer.weights.logit(features[k]))
+    for skill in scored.skills:
+        assert skill.score == pytest.approx(sigmoid(scorer.weights.logit(features[skill.skill_id])), abs=1e-4)
+    assert [(s.skill_id, s.method) for s in scored.expanded] == [("s:prog", Method.EXPANSION)]
