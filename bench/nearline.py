@@ -7,16 +7,23 @@ stopped here if it does not answer). Starts ``--workers`` ``kgservice worker`` p
 time whatever the backlog), stamping each with its enqueue time; the workers record the Neo4j commit
 time per message id in ``<stream>:committed``; latency is commit - enqueue, same clock.
 
-The edits: 90% short profile/job edits (a summary, skills, experience or qualifications section of
-30-80 words from tests/data/sections), 10% ~400-word postings (bench/postings.py); document ids
-``bench-nl-<n>`` drawn from a pool of 2,000, so some documents are edited several times. Everything
-written (documents ``bench-*``, the stream's keys) is removed at the end.
+The edits model entities that change over time. Each of the ``POOL`` (2,000) document ids
+``bench-nl-<n>`` is a profile/job section of 1-3 sentences (30-80 words; 90% of ids) or a ~400-word
+job posting under two headers (10%), built from SkillSkape job-posting sentences dealt like a deck
+(``bench/postings.py``'s pool), so no two documents share a sentence. The warm-up writes every id
+once. After that an edit picks an id at random and either revises it (80%: one sentence replaced or
+added, the rest unchanged, as when a member edits a line of a profile) or rewrites it (20%: all new
+sentences). When the deck runs out it is dealt again with a connective ("Also, ...") in front of
+each sentence, so a sentence never reaches the worker twice as the same text: what repeats across
+edits is only what the entity kept. The run prints the share of sentences new to the stream; with
+``--no-piece-cache`` the workers run with ``KG_PIPELINE__SEMANTIC_CACHE_SIZE=0`` (the same-run
+baseline for the semantic tagger's cache). Everything written (documents ``bench-*``, the stream's
+keys) is removed at the end.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import signal
@@ -39,9 +46,12 @@ from kgservice.graph.driver import Graph  # noqa: E402
 from kgservice.nearline.edit_stream import NearlineSettings, connect, ensure_group, make_edit  # noqa: E402
 from kgservice.settings import Settings  # noqa: E402
 
-SHORT_KINDS = {"profile": ("summary", "skills", "experience"), "job": ("qualifications", "responsibilities",
-                                                                       "nice_to_have")}
 POOL = 2000
+LONG_SHARE = 0.1
+REVISE_SHARE = 0.8
+# Put in front of every sentence once the deck has been dealt once, twice, ...: new text each time.
+CONNECTIVES = ("", "Also,", "In addition,", "Plus,", "Moreover,", "Besides that,", "On top of that,",
+               "Furthermore,", "Additionally,", "Likewise,", "Equally,", "As well,")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -49,36 +59,84 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def short_texts(rng: random.Random) -> list[tuple[str, str]]:
-    out = []
-    for kind, sections in SHORT_KINDS.items():
-        for line in (ROOT / f"tests/data/sections/{kind}.jsonl").read_text().splitlines():
-            for block in json.loads(line)["blocks"]:
-                if block["kind"] in sections:
-                    words = block["text"].split()
-                    if len(words) >= 30:
-                        out.append((kind, " ".join(words[: rng.randint(30, 80)])))
-    return out
-
-
 class Workload:
+    """Documents as lists of sentences; edits revise or rewrite them (see the module docstring)."""
+
     def __init__(self, seed: int = 11) -> None:
+        from postings import _sentences
+
         self.rng = random.Random(seed)
-        self.short = short_texts(self.rng)
-        self.long = postings(200)
+        self._pool = list(_sentences())
+        self._deck: list[str] = []
+        self._deals = 0
+        self.docs: dict[str, list[str]] = {}
+        self.sentences_sent = 0
+        self.sentences_new = 0
+
+    def _deal(self) -> str:
+        if not self._deck:
+            self._deck = self._pool[:]
+            self.rng.shuffle(self._deck)
+            self._deals += 1
+        connective = CONNECTIVES[(self._deals - 1) % len(CONNECTIVES)]
+        if self._deals > len(CONNECTIVES):
+            connective = f"{connective} round {self._deals}:".lstrip()
+        sentence = self._deck.pop()
+        return f"{connective} {sentence}" if connective else sentence
+
+    @staticmethod
+    def _is_long(doc_id: str) -> bool:
+        return random.Random(doc_id).random() < LONG_SHARE
+
+    def _fresh(self, long: bool) -> list[str]:
+        if long:
+            return [self._deal() for _ in range(11)]
+        out = [self._deal()]
+        while len(out) < 3 and sum(len(x.split()) for x in out) < 30:
+            out.append(self._deal())
+        return out
+
+    def _revise(self, sentences: list[str], long: bool) -> list[str]:
+        out = list(sentences)
+        words = sum(len(x.split()) for x in out)
+        if not long and len(out) < 3 and words < 80 and self.rng.random() < 0.5:
+            out.insert(self.rng.randrange(len(out) + 1), self._deal())
+        else:
+            out[self.rng.randrange(len(out))] = self._deal()
+        return out
+
+    @staticmethod
+    def _text(sentences: list[str], long: bool) -> str:
+        if not long:
+            return " ".join(sentences)
+        half = len(sentences) // 2
+        return ("Responsibilities\n" + "".join(f"- {x}\n" for x in sentences[:half]) +
+                "\nRequirements\n" + "".join(f"- {x}\n" for x in sentences[half:]))
 
     def edit(self, n: int, doc_id: str | None = None):  # noqa: ANN201
-        if self.rng.random() < 0.1:
-            kind, text = "job", self.rng.choice(self.long)
+        doc_id = doc_id or f"bench-nl-{self.rng.randrange(POOL)}"
+        long = self._is_long(doc_id)
+        before = self.docs.get(doc_id)
+        if before is None or self.rng.random() >= REVISE_SHARE:
+            after = self._fresh(long)
+            self.sentences_new += len(after)
         else:
-            kind, text = self.rng.choice(self.short)
-        return make_edit(kind, doc_id or f"bench-nl-{self.rng.randrange(POOL)}", text)
+            after = self._revise(before, long)
+            self.sentences_new += 1
+        self.docs[doc_id] = after
+        self.sentences_sent += len(after)
+        return make_edit("job" if long else self.rng.choice(("profile", "job")), doc_id, self._text(after, long))
+
+    def new_share(self) -> float:
+        return self.sentences_new / max(1, self.sentences_sent)
 
 
 def start_workers(n: int, stream: str, args: argparse.Namespace) -> list[subprocess.Popen]:
     env = dict(os.environ)
     if not args.semantic:
         env["KG_PIPELINE__SEMANTIC"] = "false"
+    if args.no_piece_cache:
+        env["KG_PIPELINE__SEMANTIC_CACHE_SIZE"] = "0"
     cmd = [str(ROOT / ".venv/bin/kgservice"), "worker", "--stream", stream, "--record-commits",
            "--batch-size", str(args.batch_size), "--block-ms", str(args.block_ms), "--log-level", args.log_level]
     if args.no_expansion:
@@ -140,6 +198,8 @@ def main() -> int:
     parser.add_argument("--block-ms", type=int, default=5)
     parser.add_argument("--semantic", action="store_true", help="keep the semantic stage (default: trie only)")
     parser.add_argument("--no-expansion", action="store_true")
+    parser.add_argument("--no-piece-cache", action="store_true", help="workers run without the semantic "
+                        "tagger's piece cache")
     parser.add_argument("--log-level", default="error", help="workers' log level (debug: per-batch timings, "
                         "in /tmp/kg-bench-worker-N.log)")
     args = parser.parse_args()
@@ -165,6 +225,7 @@ def main() -> int:
         # write query every 10 s while the Document count grows from zero), pipeline and Bolt warm.
         warm = run_rate(client, cfg, workload, 1000, POOL / 1000, ids=[f"bench-nl-{i}" for i in range(POOL)])
         console.print(f"warm-up: {warm['committed']}/{warm['sent']} committed (every pool document once)")
+        workload.sentences_sent = workload.sentences_new = 0
         for rate in [float(r) for r in args.rates.split(",") if r]:
             rows.append(("sweep", run_rate(client, cfg, workload, rate, args.duration)))
             r = rows[-1][1]
@@ -188,7 +249,8 @@ def main() -> int:
             redis_started.stop()
     table = Table(title=f"nearline: {args.workers} worker(s), batch {args.batch_size}, block {args.block_ms} ms, "
                         f"{'trie + semantic' if args.semantic else 'trie only'}"
-                        f"{', no expansion' if args.no_expansion else ' + expansion'}; {os.cpu_count()} CPUs")
+                        f"{', no expansion' if args.no_expansion else ' + expansion'}"
+                        f"{', no piece cache' if args.no_piece_cache else ''}; {os.cpu_count()} CPUs")
     for col in ("run", "offered/s", "seconds", "sent", "committed", "committed/s", "p50 ms", "p95 ms", "p99 ms",
                 "max ms"):
         table.add_column(col)
@@ -199,6 +261,8 @@ def main() -> int:
     console.print(f"load average (1/5/15 min) at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
                   "(other work on this machine competes for the same cores)")
     console.print(table)
+    console.print(f"sentences new to the stream after the warm-up: {workload.new_share():.0%} of those sent "
+                  "(the rest an entity kept from its previous version)")
     holding = [r["rate"] for _, r in rows if r["p99"] < 100 and r["committed"] == r["sent"]]
     console.print(f"highest offered rate with p99 < 100 ms: {max(holding):.0f}/s" if holding
                   else "no rate held p99 < 100 ms")

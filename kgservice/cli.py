@@ -316,9 +316,10 @@ def _worker(args: argparse.Namespace, settings: Settings, console: Console) -> i
                           f"batch={cfg.batch_size} model={pipeline.model_version}")
 
             def progress(s: Any) -> None:
+                hits = ", ".join(f"{name} {cache.hit_rate:.2f}" for name, cache in pipeline.caches.items())
                 console.print(f"committed {s.committed} (applied {s.applied}, older ignored {s.ignored}) in "
                               f"{s.batches} batches; claimed {s.claimed}, failed {s.failed}, dead {s.dead}, "
-                              f"retries {s.retries}")
+                              f"retries {s.retries}; cache hit rates: {hits or 'no caches'}")
 
             stats = worker.run(stop, idle_exit_s=args.idle_exit, on_progress=progress)
             progress(stats)
