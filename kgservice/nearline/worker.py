@@ -11,6 +11,16 @@ Several workers, on one machine or many, share one consumer group. Each loop:
 4. only after that commit are the messages acknowledged (``XACK`` + ``XDEL``, and the commit time
    when ``record_commits``), in one Redis ``MULTI``.
 
+Inside :meth:`Worker.run`, steps 3's write and 4 happen on a writer thread while the loop reads and
+extracts the next batch: a write is mostly waiting for Neo4j (another core), extraction is this
+process's CPU, so overlapping them shortens every batch's turn. At most one extracted batch waits
+for the writer, so a slow Neo4j slows reading down instead of piling batches up in memory; batches
+are written in the order they were read. :meth:`Worker.step` on its own writes before it returns.
+While the writer holds a batch (a write can wait tens of seconds on the driver's own retries when
+Neo4j is down), the loop renews the worker's claim on those messages every ``claim_idle_ms / 3``
+(``XCLAIM ... JUSTID``, which counts no delivery), so neither this worker's claim check nor another
+worker takes them from a live worker; if the process dies, the renewals stop and they are claimed.
+
 A crash between 3 and 4 means the batch is delivered again and written again: the same version with
 the same ``updatedAt``, so the graph ends up exactly as after one write (and the writer ignores any
 version older than the stored one, so reordering between workers cannot regress a document).
@@ -28,6 +38,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import queue
 import socket
 import threading
 import time
@@ -112,7 +123,10 @@ class WorkerStats:
 
 
 class Worker:
-    """One consumer of the edit stream. Not thread-safe: run one per thread (or, better, per process)."""
+    """One consumer of the edit stream. Not thread-safe: run one per thread (or, better, per process).
+
+    ``run`` uses one extra thread of its own, the writer (see the module docstring).
+    """
 
     def __init__(self, graph: Graph, client: Any, pipeline: Pipeline, cfg: NearlineSettings, *,
                  consumer: str | None = None, max_chars: int = 100_000, record_commits: bool = False) -> None:
@@ -127,6 +141,17 @@ class Worker:
         self.stop_event = threading.Event()
         self._claim_cursor = "0-0"
         self._next_claim = 0.0
+        self._lock = threading.Lock()  # stats and in-flight ids: the loop and the writer thread share them
+        self._writes: queue.Queue[list[tuple[_Item, DocumentWrite]] | None] | None = None
+        self._writer: threading.Thread | None = None
+        self._writer_error: BaseException | None = None
+        self._in_flight: set[str] = set()  # ids handed to the writer and not yet acknowledged or failed
+        self._next_renewal = 0.0
+
+    def _count(self, **increments: int) -> None:
+        with self._lock:
+            for name, n in increments.items():
+                setattr(self.stats, name, getattr(self.stats, name) + n)
 
     # -- loop ------------------------------------------------------------------------------------
     def run(self, stop: threading.Event | None = None, idle_exit_s: float | None = None,
@@ -138,31 +163,111 @@ class Worker:
         self._retrying(lambda: ensure_group(self.client, self.cfg))
         idle_since = time.monotonic()
         next_progress = time.monotonic() + progress_every_s
-        while not self.stop_event.is_set():
-            try:
-                handled = self.step()
-            except Stopped:
-                break
-            now = time.monotonic()
-            if handled:
-                idle_since = now
-            elif idle_exit_s is not None and now - idle_since >= idle_exit_s and self.pending() == 0:
-                break
-            if on_progress is not None and now >= next_progress:
-                on_progress(self.stats)
-                next_progress = now + progress_every_s
+        self._start_writer()
+        try:
+            while not self.stop_event.is_set():
+                try:
+                    handled = self.step()
+                except Stopped:
+                    break
+                now = time.monotonic()
+                if handled:
+                    idle_since = now
+                elif idle_exit_s is not None and now - idle_since >= idle_exit_s and self.pending() == 0:
+                    break
+                if on_progress is not None and now >= next_progress:
+                    on_progress(self.stats)
+                    next_progress = now + progress_every_s
+        finally:
+            self._stop_writer()
         return self.stats
+
+    # -- the writer thread -------------------------------------------------------------------------
+    def _start_writer(self) -> None:
+        self._writes = queue.Queue(maxsize=1)
+        self._writer_error = None
+        self._writer = threading.Thread(target=self._write_loop, name=f"{self.consumer}-writer", daemon=True)
+        self._writer.start()
+
+    def _write_loop(self) -> None:
+        writes = self._writes  # _stop_writer clears the attribute while this thread drains
+        assert writes is not None
+        while (batch := writes.get()) is not None:
+            try:
+                self._write_isolating(batch)
+            except BaseException as exc:  # noqa: BLE001 - handed to the loop, which stops with it
+                self._writer_error = exc
+                return
+            finally:
+                with self._lock:
+                    self._in_flight.difference_update(item.message.id for item, _ in batch)
+
+    def _submit(self, batch: list[tuple[_Item, DocumentWrite]]) -> None:
+        """Hand an extracted batch to the writer thread, or write it here when there is none (``step``)."""
+        if self._writer is None or self._writes is None:
+            self._write_isolating(batch)
+            return
+        with self._lock:
+            self._in_flight.update(item.message.id for item, _ in batch)
+        while True:
+            self._raise_writer_error()
+            self._renew_claims()
+            try:
+                self._writes.put(batch, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def _renew_claims(self) -> None:
+        """Reset the idle time of the messages the writer holds (no delivery counted), every claim_idle_ms / 3."""
+        now = time.monotonic()
+        if now < self._next_renewal:
+            return
+        self._next_renewal = now + self.cfg.claim_idle_ms / 3000
+        with self._lock:
+            ids = list(self._in_flight)
+        if ids:
+            try:
+                self.client.xclaim(self.cfg.stream, self.cfg.group, self.consumer, min_idle_time=0, message_ids=ids,
+                                   justid=True)
+            except TRANSIENT as exc:  # Redis is down: the next read says so and retries
+                log.debug("renewing the claim on %d messages failed: %s", len(ids), exc)
+
+    def _raise_writer_error(self) -> None:
+        if self._writer_error is not None:
+            error, self._writer_error = self._writer_error, None
+            raise error
+        if self._writer is not None and not self._writer.is_alive():
+            raise Stopped()
+
+    def _stop_writer(self) -> None:
+        """Let the writer finish what it was given (unless it is retrying and asked to stop), then end it."""
+        writer, writes = self._writer, self._writes
+        self._writer = self._writes = None
+        if writer is None or writes is None:
+            return
+        while writer.is_alive():
+            try:
+                writes.put(None, timeout=0.1)
+                break
+            except queue.Full:
+                continue
+        writer.join()
+        if self._writer_error is not None and not isinstance(self._writer_error, Stopped):
+            error, self._writer_error = self._writer_error, None
+            raise error
 
     def step(self) -> int:
         """One claim check (when due) and one read; returns the number of messages handled."""
         handled = 0
+        self._renew_claims()
         if time.monotonic() >= self._next_claim:
             handled += self._claim()
         response = self._retrying(self._read)
         messages = [Message(_text(mid), fields) for _, entries in (response or []) for mid, fields in entries
                     if fields is not None]
         if messages:
-            self.stats.read += len(messages)
+            self._count(read=len(messages))
             self.process(messages)
         return handled + len(messages)
 
@@ -193,7 +298,11 @@ class Worker:
         if len(response) > 2 and response[2]:
             log.error("messages %s were pending but deleted from the stream (trimmed?)",
                       [_text(i) for i in response[2]])
-        entries = [(_text(mid), fields) for mid, fields in entries if fields is not None]
+        with self._lock:
+            held = set(self._in_flight)
+        # Our own messages waiting on the writer are renewed; one can still come back right after a
+        # long write. It is being handled: claiming it again would only count a delivery twice.
+        entries = [(_text(mid), fields) for mid, fields in entries if fields is not None and _text(mid) not in held]
         if not entries:
             return 0
         ids = [mid for mid, _ in entries]
@@ -202,7 +311,7 @@ class Worker:
             consumername=self.consumer))
         deliveries = {_text(r["message_id"]): int(r["times_delivered"]) for r in rows}
         messages = [Message(mid, fields, deliveries.get(mid, 2)) for mid, fields in entries]
-        self.stats.claimed += len(messages)
+        self._count(claimed=len(messages))
         log.info("%s claimed %d messages idle for over %d ms", self.consumer, len(messages), cfg.claim_idle_ms)
         exhausted = [m for m in messages if m.deliveries > cfg.max_deliveries]
         if exhausted:
@@ -231,36 +340,58 @@ class Worker:
             self._process_items(items)
 
     def _process_items(self, items: list[_Item]) -> None:
+        extracted = self._extract_isolating(items)
+        if extracted:
+            self._submit(extracted)
+
+    def _extract_isolating(self, items: list[_Item]) -> list[tuple[_Item, DocumentWrite]]:
+        """Extract a batch; if it fails, each message alone, so only the failing one is held back."""
         try:
-            committed_at = self._retrying(lambda: self._commit(items), keep=[i.message.id for i in items])
+            return self._retrying(lambda: self._extract(items), keep=[i.message.id for i in items])
         except Stopped:
             raise
         except Exception as exc:  # noqa: BLE001 - isolate the message that fails, whatever the error
             if len(items) > 1:
-                log.warning("batch of %d failed (%s); retrying its messages one by one", len(items), exc)
-                for item in items:
-                    self._process_items([item])
+                log.warning("extracting a batch of %d failed (%s); retrying its messages one by one", len(items), exc)
+                return [pair for item in items for pair in self._extract_isolating([item])]
+            self._failed(items[0].message, exc)
+            return []
+
+    def _write_isolating(self, batch: list[tuple[_Item, DocumentWrite]]) -> None:
+        """Write a batch in one transaction, then acknowledge it; if the write fails, each message alone."""
+        items = [item for item, _ in batch]
+        try:
+            committed_at = self._retrying(lambda: self._write(batch), keep=[i.message.id for i in items])
+        except Stopped:
+            raise
+        except Exception as exc:  # noqa: BLE001 - isolate the message that fails, whatever the error
+            if len(batch) > 1:
+                log.warning("writing a batch of %d failed (%s); retrying its messages one by one", len(batch), exc)
+                for pair in batch:
+                    self._write_isolating([pair])
                 return
             self._failed(items[0].message, exc)
             return
         self._retrying(lambda: self._acknowledge(items, committed_at))
 
-    def _commit(self, items: list[_Item]) -> int:
+    def _extract(self, items: list[_Item]) -> list[tuple[_Item, DocumentWrite]]:
         started = time.perf_counter()
         docs = list(self.pipeline.pipe([i.doc for i in items], batch_size=max(1, len(items))))
         writes = [DocumentWrite.from_document(doc, item.edit.version, with_expansion=self.cfg.with_expansion,
                                               updated_at=item.edit.edited_ms) for doc, item in zip(docs, items)]
-        extracted = time.perf_counter()
-        report = write_documents(self.graph, writes)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("batch of %d: extract %.1f ms", len(items), (time.perf_counter() - started) * 1000)
+        return list(zip(items, writes, strict=True))
+
+    def _write(self, batch: list[tuple[_Item, DocumentWrite]]) -> int:
+        started = time.perf_counter()
+        report = write_documents(self.graph, [write for _, write in batch])
         committed_at = now_ms()
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("batch of %d: extract %.1f ms, write %.1f ms, oldest waited %d ms", len(items),
-                      (extracted - started) * 1000, (time.perf_counter() - extracted) * 1000,
-                      committed_at - min(i.edit.edited_ms for i in items))
-        self.stats.batches += 1
-        self.stats.committed += len(items)
-        self.stats.applied += len(report.applied)
-        self.stats.ignored += len(report.ignored)
+            log.debug("batch of %d: write %.1f ms, oldest waited %d ms", len(batch),
+                      (time.perf_counter() - started) * 1000,
+                      committed_at - min(item.edit.edited_ms for item, _ in batch))
+        self._count(batches=1, committed=len(batch), applied=len(report.applied), ignored=len(report.ignored))
         if report.ignored:
             log.info("older than the stored version, not applied: %s", report.ignored)
         return committed_at
@@ -278,7 +409,7 @@ class Worker:
         tx.execute()
 
     def _failed(self, message: Message, exc: Exception) -> None:
-        self.stats.failed += 1
+        self._count(failed=1)
         error = f"{type(exc).__name__}: {exc}"
         if message.deliveries >= self.cfg.max_deliveries:
             self._dead_letter(message, error)
@@ -303,7 +434,7 @@ class Worker:
             tx.execute()
 
         self._retrying(move)
-        self.stats.dead += 1
+        self._count(dead=1)
 
     # -- retries ---------------------------------------------------------------------------------
     def _retrying(self, work: Callable[[], T], keep: Sequence[str] = ()) -> T:
@@ -313,7 +444,7 @@ class Worker:
             try:
                 return work()
             except TRANSIENT as exc:
-                self.stats.retries += 1
+                self._count(retries=1)
                 log.warning("%s: %s; retrying in %.1fs", self.consumer, exc, delay)
                 if self.stop_event.wait(delay):
                     raise Stopped() from exc

@@ -117,13 +117,14 @@ def test_worker_crash_after_commit_is_claimed_and_applied_once_in_effect(clean_d
                              capture_output=True, text=True, timeout=300)
     assert crashed.returncode == CRASH_CODE, crashed.stderr[-3000:]
     pending = redis_client.xpending_range(stream_cfg.stream, stream_cfg.group, "-", "+", 100)
-    assert len(pending) == 10 and {p["consumer"].decode() for p in pending} == {"crasher"}
+    # The first batch, plus whatever the loop read and extracted while the writer thread wrote it.
+    assert len(pending) in (10, 20, 30) and {p["consumer"].decode() for p in pending} == {"crasher"}
     in_graph_after_crash = stored(graph, edits)
     assert len(in_graph_after_crash) == 10  # written, but not acknowledged
 
     survivor = Worker(graph, redis_client, trie_pipeline, stream_cfg, consumer="survivor", record_commits=True)
     stats = drain(survivor)
-    assert stats.claimed == 10 and stats.committed == 30 and stats.dead == 0
+    assert stats.claimed == len(pending) and stats.committed == 30 and stats.dead == 0
     final = stored(graph, edits)
     assert len(final) == 30
     # The 10 documents written twice look exactly as after their first write ...
