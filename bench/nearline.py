@@ -137,6 +137,8 @@ def start_workers(n: int, stream: str, args: argparse.Namespace) -> list[subproc
         env["KG_PIPELINE__SEMANTIC"] = "false"
     if args.no_piece_cache:
         env["KG_PIPELINE__SEMANTIC_CACHE_SIZE"] = "0"
+    if args.onnx_threads != "all":
+        env["KG_PIPELINE__THREADS"] = args.onnx_threads
     cmd = [str(ROOT / ".venv/bin/kgservice"), "worker", "--stream", stream, "--record-commits",
            "--batch-size", str(args.batch_size), "--block-ms", str(args.block_ms), "--log-level", args.log_level]
     if args.no_expansion:
@@ -198,6 +200,9 @@ def main() -> int:
     parser.add_argument("--block-ms", type=int, default=5)
     parser.add_argument("--semantic", action="store_true", help="keep the semantic stage (default: trie only)")
     parser.add_argument("--no-expansion", action="store_true")
+    parser.add_argument("--onnx-threads", default="1", help="ONNX Runtime threads per worker ('all': every "
+                        "core). 1 by default: Neo4j shares this machine's two cores, and with the writer thread "
+                        "overlapping Neo4j's commits one thread gave the lower tail")
     parser.add_argument("--no-piece-cache", action="store_true", help="workers run without the semantic "
                         "tagger's piece cache")
     parser.add_argument("--log-level", default="error", help="workers' log level (debug: per-batch timings, "
@@ -250,7 +255,8 @@ def main() -> int:
     table = Table(title=f"nearline: {args.workers} worker(s), batch {args.batch_size}, block {args.block_ms} ms, "
                         f"{'trie + semantic' if args.semantic else 'trie only'}"
                         f"{', no expansion' if args.no_expansion else ' + expansion'}"
-                        f"{', no piece cache' if args.no_piece_cache else ''}; {os.cpu_count()} CPUs")
+                        f"{', no piece cache' if args.no_piece_cache else ''}; ONNX Runtime threads "
+                        f"{args.onnx_threads}; {os.cpu_count()} CPUs")
     for col in ("run", "offered/s", "seconds", "sent", "committed", "committed/s", "p50 ms", "p95 ms", "p99 ms",
                 "max ms"):
         table.add_column(col)
