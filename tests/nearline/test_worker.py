@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -172,3 +173,38 @@ def test_worker_dead_letters_invalid_and_repeatedly_failing_messages(clean_docum
     assert list(stored(clean_documents, [good, poison])) == [f"profile:{DOC_PREFIX}good"]
     assert stats.dead == 4 and stats.failed == 2
     assert stream_state(redis_client, stream_cfg) == {"length": 0, "pending": 0, "dead": 4, "errors": 0}
+
+
+def test_worker_writer_thread_keeps_slow_writes_claimed_and_in_order(clean_documents, trie_pipeline, stream_cfg,
+                                                                      redis_client, monkeypatch):
+    real = worker_module.write_documents
+    deliveries: list[int] = []
+    extracted_during_write: list[bool] = []
+    writing = threading.Event()
+    real_extract = Worker._extract
+
+    def extract(self, items):  # noqa: ANN001, ANN202
+        extracted_during_write.append(writing.is_set())
+        return real_extract(self, items)
+
+    def slow(graph, docs):  # noqa: ANN001, ANN202
+        writing.set()
+        time.sleep(1.0)  # over three times claim_idle_ms (300 ms): only the renewals keep the claim
+        pending = redis_client.xpending_range(stream_cfg.stream, stream_cfg.group, "-", "+", 100)
+        deliveries.extend(int(p["times_delivered"]) for p in pending)
+        writing.clear()
+        return real(graph, docs)
+
+    monkeypatch.setattr(worker_module, "write_documents", slow)
+    monkeypatch.setattr(Worker, "_extract", extract)
+    edits = [make_edit("profile", f"{DOC_PREFIX}slow", TEXTS[i], version=i + 1) for i in range(4)]
+    enqueue(redis_client, stream_cfg, edits)
+    worker = Worker(clean_documents, redis_client, trie_pipeline, stream_cfg.model_copy(update={"batch_size": 1}),
+                    consumer="t-slow")
+    stats = drain(worker)
+    assert any(extracted_during_write), "the loop should extract the next batch while the writer writes"
+    assert deliveries and set(deliveries) == {1}, "a message held by the writer must not be delivered again"
+    # Batches are written in the order they were read: no version is older than the one stored before it.
+    assert (stats.committed, stats.applied, stats.ignored, stats.claimed, stats.dead) == (4, 4, 0, 0, 0)
+    assert stored(clean_documents, edits)[f"profile:{DOC_PREFIX}slow"]["version"] == 4
+    assert stream_state(redis_client, stream_cfg) == {"length": 0, "pending": 0, "dead": 0, "errors": 0}
