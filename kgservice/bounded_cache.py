@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -48,6 +48,18 @@ class BoundedCache(Generic[K, V]):
                     found[key] = value  # type: ignore[assignment]
             self.hits += len(found)
             self.misses += len(wanted) - len(found)
+        return found
+
+    def get_or_compute(self, keys: Iterable[K], compute: Callable[[list[K]], Mapping[K, V]]) -> dict[K, V]:
+        """Every distinct key's value: cached ones, and the rest from one ``compute(missing)`` call
+        (missing keys in first-seen order; it returns a value for each), which are then cached."""
+        keys = list(keys)
+        found = self.get_many(keys)
+        missing = [k for k in dict.fromkeys(keys) if k not in found]
+        if missing:
+            fresh = compute(missing)
+            self.put_many(fresh)
+            found.update(fresh)
         return found
 
     def put_many(self, items: Mapping[K, V]) -> None:

@@ -223,16 +223,13 @@ class EmbeddingTagger(StageBase):
         """
         if not texts:
             return []
-        found = self.cache.get_many(texts)
-        missing = [t for t in dict.fromkeys(texts) if t not in found]
-        if missing:
-            vectors = self.encoder.encode(missing, batch_size=self.encode_batch_size)
-            ids, sims = self.index.query(vectors, k=self.top_k)
-            fresh = {text: tuple((sid, float(sims[i, j])) for j, sid in enumerate(row))
-                     for i, (text, row) in enumerate(zip(missing, ids, strict=True))}
-            self.cache.put_many(fresh)
-            found.update(fresh)
+        found = self.cache.get_or_compute(texts, self._match)
         return [found[t] for t in texts]
+
+    def _match(self, texts: list[str]) -> dict[str, tuple[tuple[str, float], ...]]:
+        ids, sims = self.index.query(self.encoder.encode(texts, batch_size=self.encode_batch_size), k=self.top_k)
+        return {text: tuple((sid, float(sims[i, j])) for j, sid in enumerate(row))
+                for i, (text, row) in enumerate(zip(texts, ids, strict=True))}
 
     def annotate(self, doc: Document, pieces: Sequence[Piece], matches: Sequence[Sequence[tuple[str, float]]],
                  ) -> Document:

@@ -41,18 +41,14 @@ class GraphExpander(StageBase):
         return [sid for sid, _ in sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[: self._max_seeds]]
 
     def neighbours(self, seeds: Iterable[str]) -> dict[str, tuple[GraphLink, ...]]:
-        wanted = list(dict.fromkeys(seeds))
-        found = self.cache.get_many(wanted)
-        missing = [s for s in wanted if s not in found]
-        if missing:
-            fetched: dict[str, list[GraphLink]] = {s: [] for s in missing}
-            for r in self._graph.read(Query.EXPAND_NEIGHBOURS, ids=missing, limit=self._per_relation):
-                fetched[r["seed"]].append(GraphLink(r["seed"], r["id"], r["name"], r["taxonomy"], r["relation"],
-                                                    int(r["support"])))
-            fresh = {s: tuple(links) for s, links in fetched.items()}
-            self.cache.put_many(fresh)
-            found.update(fresh)
-        return found
+        return self.cache.get_or_compute(seeds, self._fetch)
+
+    def _fetch(self, seeds: list[str]) -> dict[str, tuple[GraphLink, ...]]:
+        fetched: dict[str, list[GraphLink]] = {s: [] for s in seeds}
+        for r in self._graph.read(Query.EXPAND_NEIGHBOURS, ids=seeds, limit=self._per_relation):
+            fetched[r["seed"]].append(GraphLink(r["seed"], r["id"], r["name"], r["taxonomy"], r["relation"],
+                                                int(r["support"])))
+        return {s: tuple(links) for s, links in fetched.items()}
 
     def __call__(self, doc: Document) -> Document:
         return next(self.pipe([doc]))

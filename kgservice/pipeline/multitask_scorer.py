@@ -124,12 +124,8 @@ class SentenceVectorCache:
         """Vectors of ``texts`` in order, ``[len(texts), dimension]`` float32; unseen texts encoded in one call."""
         if isinstance(texts, str):
             raise TypeError("encode takes a sequence of strings, not one string")
-        found = self._vectors.get_many(texts)
-        missing = [t for t in dict.fromkeys(texts) if t not in found]
-        if missing:
-            fresh = dict(zip(missing, self.inner.encode(missing, batch_size=batch_size), strict=True))
-            self._vectors.put_many(fresh)
-            found.update(fresh)
+        found = self._vectors.get_or_compute(
+            texts, lambda missing: dict(zip(missing, self.inner.encode(missing, batch_size=batch_size), strict=True)))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for i, text in enumerate(texts):
             out[i] = found[text]

@@ -49,3 +49,17 @@ def test_bounded_cache_stays_bounded_under_threads() -> None:
         t.join()
     assert len(cache) == 100
     assert cache.hits + cache.misses == 4 * 2_000 * 2
+
+
+def test_bounded_cache_get_or_compute_computes_each_missing_key_once() -> None:
+    cache: BoundedCache[str, int] = BoundedCache(10)
+    cache.put_many({"a": 1})
+    calls: list[list[str]] = []
+
+    def compute(missing: list[str]) -> dict[str, int]:
+        calls.append(missing)
+        return {k: len(k) for k in missing}
+
+    assert cache.get_or_compute(["bb", "a", "ccc", "bb"], compute) == {"a": 1, "bb": 2, "ccc": 3}
+    assert calls == [["bb", "ccc"]] and (cache.hits, cache.misses) == (1, 2)
+    assert cache.get_or_compute(["ccc", "a"], compute) == {"a": 1, "ccc": 3} and len(calls) == 1
