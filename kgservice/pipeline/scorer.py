@@ -76,19 +76,13 @@ class FeatureScorer(StageBase):
         self.weights = weights or ScorerWeights()
         self.min_score = min_score
         self._threshold = semantic_threshold
-        self._taxonomies = set(taxonomies) if taxonomies else None
         self._max_expanded = max_expanded
-        self._allowed_ids: dict[str, bool] = {}  # memo of _allowed: at most one entry per catalog skill
+        # Every span and graph link asks whether its skill may be returned; the answer is fixed per catalog.
+        self._allowed_ids = catalog.ids(set(taxonomies) if taxonomies else None)
 
     # -- features --------------------------------------------------------------------------------
     def _allowed(self, skill_id: str) -> bool:
-        ok = self._allowed_ids.get(skill_id)
-        if ok is None:
-            ok = skill_id in self._catalog and (self._taxonomies is None
-                                                or self._catalog[skill_id].taxonomy in self._taxonomies)
-            if ok or len(self._allowed_ids) < 1_000_000:  # unknown ids come from input; keep the memo bounded
-                self._allowed_ids[skill_id] = ok
-        return ok
+        return skill_id in self._allowed_ids
 
     def spans_by_skill(self, doc: Document) -> dict[str, list[SkillSpan]]:
         """The document's spans grouped by skill, only skills of the catalog (and allowed taxonomies)."""

@@ -7,7 +7,7 @@ the same moment as the trie and vector index, so all three describe the same tax
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +36,10 @@ class SkillCatalog:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def ids(self, taxonomies: Collection[str] | None = None) -> frozenset[str]:
+        """The ids of every skill, or of the skills of ``taxonomies``."""
+        return frozenset(sid for sid, e in self._entries.items() if taxonomies is None or e.taxonomy in taxonomies)
 
     def ids_by_name(self, taxonomy: str | None = None) -> dict[str, str]:
         return {e.name: sid for sid, e in self._entries.items() if taxonomy is None or e.taxonomy == taxonomy}
