@@ -63,10 +63,10 @@ class Workload:
     """Documents as lists of sentences; edits revise or rewrite them (see the module docstring)."""
 
     def __init__(self, seed: int = 11) -> None:
-        from postings import _sentences
+        from postings import sentence_pool
 
         self.rng = random.Random(seed)
-        self._pool = list(_sentences())
+        self._pool = list(sentence_pool())
         self._deck: list[str] = []
         self._deals = 0
         self.docs: dict[str, list[str]] = {}

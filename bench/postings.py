@@ -29,7 +29,7 @@ BODY = (("responsibilities", 0.45), ("qualifications", 0.4), ("nice_to_have", 0.
 
 
 @functools.lru_cache(maxsize=1)
-def _sentences() -> tuple[str, ...]:
+def sentence_pool() -> tuple[str, ...]:
     from kgservice.settings import Settings
 
     folder = Settings().shared_data / "skillskape"
@@ -53,7 +53,7 @@ def _layouts() -> tuple[dict[str, str], ...]:
 
 def postings(n: int, words: int = 400, seed: int = 7, distinct: bool = False) -> list[str]:
     rng = random.Random(seed)
-    sentences, layouts = _sentences(), _layouts()
+    sentences, layouts = sentence_pool(), _layouts()
     deck: list[str] = []
 
     def draw() -> str:
