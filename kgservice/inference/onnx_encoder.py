@@ -30,6 +30,30 @@ FP32_FILE = "model.onnx"
 INT8_FILE = "model.int8.onnx"
 
 
+def window_means(states: np.ndarray, lengths: Sequence[int], window: int) -> list[np.ndarray]:
+    """Per row of a padded batch ``[rows, width, dim]`` of token states: the L2-normalized means of
+    every ``window`` consecutive tokens between its first and last (special) token, stride 1.
+
+    A row of ``length`` tokens has ``length - 1 - window`` windows, or none when that is below 2
+    (the sentence vector already is its only window). Rows come back as views of one batch array.
+    """
+    rows, width, dim = states.shape
+    if width - 1 - window < 2:
+        return [np.zeros((0, dim), dtype=np.float32)] * rows
+    # Window j (tokens j .. j + window - 1, j >= 1) as a sum of `window` shifted slices: for the
+    # small windows used, cheaper than a cumulative sum along the sequence.
+    count = width - 1 - window
+    means = states[:, 1:1 + count].copy()
+    for shift in range(2, window + 1):
+        means += states[:, shift:shift + count]
+    means /= np.maximum(np.sqrt(np.einsum("rwd,rwd->rw", means, means))[:, :, None], 1e-12)
+    out = []
+    for row, length in enumerate(lengths):
+        count = int(length) - 1 - window
+        out.append(means[row, :count] if count >= 2 else means[row, :0])
+    return out
+
+
 def sha256_file(path: Path) -> str:
     """Hex SHA-256 of a file, read in 1 MiB blocks (artifact manifests record these)."""
     digest = hashlib.sha256()
@@ -63,6 +87,8 @@ class OnnxEncoder:
         self.quantized = model_path.name == INT8_FILE
         self._input_names = {i.name for i in session.get_inputs()}
         self._output_name = manifest.get("output") or session.get_outputs()[0].name
+        outputs = {o.name for o in session.get_outputs()}
+        self._token_output: str | None = manifest.get("token_output") if manifest.get("token_output") in outputs else None
 
     @property
     def file_sha256(self) -> str:
@@ -115,6 +141,11 @@ class OnnxEncoder:
         session = ort.InferenceSession(str(model_path), sess_options=options, providers=list(providers))
         return cls(session, tokenizer, manifest, model_path)
 
+    @property
+    def has_token_states(self) -> bool:
+        """Whether the graph outputs its token states (exports since ``token_output`` was added)."""
+        return self._token_output is not None
+
     def encode(self, texts: Sequence[str], batch_size: int = 64, max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
                ) -> np.ndarray:
         """Embed ``texts``; returns float32 ``[len(texts), dimension]``, rows L2-normalized, in input order.
@@ -122,12 +153,41 @@ class OnnxEncoder:
         Texts run longest first in batches of at most ``batch_size`` rows and ``max_batch_tokens``
         padded tokens (rows x longest row), so short texts are not padded to a long one's length.
         """
+        return self._run(texts, batch_size, max_batch_tokens, window=0)[0]
+
+    def encode_windows(self, texts: Sequence[str], window: int, batch_size: int = 64,
+                       max_batch_tokens: int = DEFAULT_BATCH_TOKENS) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Sentence vectors (as :meth:`encode`) and, per text, its *window* vectors, from one forward pass.
+
+        A window vector is the mean of ``window`` consecutive token states (stride 1, the special
+        tokens at either end left out), L2-normalized: "late chunking", a contextual n-gram in the
+        sentence's own space. A sentence that names several skills pools them into one vector, where
+        a window sits on one of them; the tagger re-ranks the sentence's candidates by them. A text
+        with at most ``window`` word pieces gets none (``[0, dimension]``).
+
+        Raises:
+            ArtifactMissing: The model has no token output (exported before it existed).
+        """
+        if window < 1:
+            raise ValueError("window must be at least 1 token")
+        if self._token_output is None:
+            raise ArtifactMissing(f"{self.model_path} has no token output: re-export it (`{EXPORT_COMMAND}`, or "
+                                  "`kgservice models distill` for the student)")
+        vectors, windows = self._run(texts, batch_size, max_batch_tokens, window=window)
+        return vectors, windows
+
+    def _run(self, texts: Sequence[str], batch_size: int, max_batch_tokens: int, window: int,
+             ) -> tuple[np.ndarray, list[np.ndarray]]:
         if isinstance(texts, str):
             raise TypeError("encode takes a sequence of strings, not one string")
         n = len(texts)
         out = np.zeros((n, self.dimension), dtype=np.float32)
+        windows: list[np.ndarray] = []
         if n == 0:
-            return out
+            return out, windows
+        if window:
+            windows = [np.zeros((0, self.dimension), dtype=np.float32)] * n
+        outputs = [self._output_name] + ([self._token_output] if window else [])
         encodings = self._tokenizer.encode_batch(list(texts))
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=n)
         order = np.argsort(-lengths, kind="stable")
@@ -148,11 +208,14 @@ class OnnxEncoder:
                 types[row, :k] = enc.type_ids
             feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
             feeds = {k: v for k, v in feeds.items() if k in self._input_names}
-            (vectors,) = self._session.run([self._output_name], feeds)
-            out[idx] = vectors
+            found = self._session.run(outputs, feeds)
+            out[idx] = found[0]
+            if window:
+                for i, vectors in zip(idx, window_means(found[1], lengths[idx], window), strict=True):
+                    windows[i] = vectors
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         np.divide(out, np.maximum(norms, 1e-12), out=out)
-        return out
+        return out, windows
 
     def __repr__(self) -> str:
         return f"OnnxEncoder({self.model_id!r}, dim={self.dimension}, file={self.model_path.name})"

