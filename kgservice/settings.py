@@ -86,6 +86,11 @@ class PipelineSettings(BaseModel):
     # Distinct pieces (sentences/clauses) whose index matches the semantic tagger remembers, per
     # process; 0 turns it off. An entry is the text plus top_k (id, cosine) pairs, under 1 KB.
     semantic_cache_size: int = Field(default=50_000, ge=0)
+    # Token windows (word pieces) by which the semantic tagger re-ranks each piece's candidates
+    # (kgservice/pipeline/embedding_tagger.py, "Windows"); 0: rank by the piece vector alone.
+    semantic_window_tokens: int = Field(default=2, ge=0)
+    # Skills fetched from the index per piece for that re-ranking.
+    semantic_candidates: int = Field(default=30, ge=1)
     expansion_per_relation: int = 5
     max_chars: int = 100_000
     # The distilled student shipped in models/ (see its MODEL_CARD.md); "all-MiniLM-L6-v2" after

@@ -131,6 +131,17 @@ class SentenceVectorCache:
             out[i] = found[text]
         return out
 
+    @property
+    def has_token_states(self) -> bool:
+        return bool(getattr(self.inner, "has_token_states", False))
+
+    def encode_windows(self, texts: Sequence[str], window: int, batch_size: int = 64,
+                       ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The inner encoder's sentence and window vectors; the sentence vectors are remembered as by :meth:`encode`."""
+        vectors, windows = self.inner.encode_windows(texts, window, batch_size=batch_size)
+        self._vectors.put_many(dict(zip(texts, vectors, strict=True)))
+        return vectors, windows
+
     def __repr__(self) -> str:
         return f"SentenceVectorCache({self.inner!r}, {len(self)}/{self.max_entries} vectors)"
 

@@ -8,7 +8,7 @@ reads). About 9% of dev labels are not ESCO v1.1.1 preferred labels (e.g. "machi
 predict them) and the F1 counting them as misses is printed too.
 
 Method: run :class:`~kgservice.pipeline.embedding_tagger.EmbeddingTagger` (the same splitting,
-top-k query and dedupe as serving) with no threshold over every dev sentence, keep each
+top-k query, window re-ranking and dedupe as serving) with no threshold over every dev sentence, keep each
 (sentence, skill) pair's best cosine, then sweep the threshold: a sentence's prediction is the set
 of skills with cosine >= t. Micro precision/recall/F1 over (sentence, skill) pairs; the threshold
 with the best F1 is written to ``calibration.json`` in the index folder, where the tagger reads it.
@@ -184,7 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     dev = read_dev(args.dev, preferred)
     top_ks = sorted(set(args.top_k) | {DEFAULT_TOP_K})
-    tagger = EmbeddingTagger(encoder, index, threshold=-1.0, top_k=max(top_ks))
+    # The serving tagger's ranking: the windows raise cosines, so the threshold is fitted with them.
+    window = settings.pipeline.semantic_window_tokens if encoder.has_token_states else 0
+    tagger = EmbeddingTagger(encoder, index, threshold=-1.0, top_k=max(top_ks), window_tokens=window,
+                             candidates=settings.pipeline.semantic_candidates)
     started = time.perf_counter()
     scores = best_scores(tagger, dev, top_ks)
     seconds = time.perf_counter() - started
@@ -222,6 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "metric": "micro F1 over (sentence, skill) pairs, unmapped gold labels dropped",
             "dev": {"path": str(args.dev), "sha256": sha256_file(args.dev), "sentences": len(dev),
                     "gold_mapped": sum(len(s.gold) for s in dev), "gold_unmapped": sum(s.unmapped for s in dev)},
+            "window_tokens": window, "candidates": tagger.candidates,
             "model_id": encoder.model_id, "encoder_file": encoder.model_path.name,
             "index_sha256": index.manifest["files"]["index.bin"]["sha256"],
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),

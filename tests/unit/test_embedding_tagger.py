@@ -217,3 +217,30 @@ def test_embedding_tagger_cache_skips_pieces_it_has_matched(encoder: OnnxEncoder
     off(doc)
     off(doc)
     assert len(recording.seen) == 2 * len(set(pieces)) and len(off.cache) == 0
+
+
+@pytest.fixture(scope="session")
+def student() -> OnnxEncoder:
+    """The shipped int8 student: its graph also outputs token states (the windows need them)."""
+    from kgservice.settings import PROJECT_ROOT
+    from kgservice.train.distill import STUDENT_ID
+
+    return OnnxEncoder.load(PROJECT_ROOT / "models" / STUDENT_ID, quantized=True, threads=2)
+
+
+@pytest.mark.onnx
+def test_embedding_tagger_windows_rerank_each_candidate_by_its_best_window(student: OnnxEncoder,
+                                                                           encoder: OnnxEncoder) -> None:
+    index = build_skill_index(student, TINY_SKILLS, taxonomy_version="tiny", progress=False)
+    text = "Bake bread at dawn, mentor the junior bakers and keep the JIRA board current"
+    plain = dict(EmbeddingTagger(student, index, threshold=-1.0, top_k=len(TINY_SKILLS)).predict([text])[0])
+    windowed = EmbeddingTagger(student, index, threshold=-1.0, top_k=3, window_tokens=3,
+                               candidates=len(TINY_SKILLS)).predict([text])[0]
+    scores = [score for _, score in windowed]
+    assert len(windowed) == 3 and scores == sorted(scores, reverse=True)
+    for sid, score in windowed:
+        assert score >= plain[sid] - 1e-5, "a window can only raise a candidate's cosine"
+    # Each named skill has a window of its own, so all three outrank the skills the sentence only averages.
+    assert {sid for sid, _ in windowed} == {"esco:bake", "esco:mentor", "esco:jira"}
+    with pytest.raises(ValueError, match="token states"):
+        EmbeddingTagger(CountingEncoder(encoder), index, window_tokens=3)

@@ -86,6 +86,26 @@ def test_hnsw_index_dedupes_alias_vectors() -> None:
     assert len(out_ids[0]) == 3 and np.isneginf(sims[0, 3:]).all()
 
 
+@pytest.mark.parametrize("aliases", [False, True], ids=["one-row-per-skill", "aliases"])
+def test_hnsw_index_rescore_is_the_best_exact_cosine_over_vectors_and_rows(aliases: bool) -> None:
+    v = _vectors(6)
+    ids = ["esco:a", "esco:a", "esco:b", "esco:c", "esco:d", "esco:e"] if aliases else [f"esco:{c}" for c in "abcdef"]
+    index = SkillVectorIndex.build(ids, v, model_id="m", taxonomy_version="t")
+    rows = {sid: [r for r, i in enumerate(ids) if i == sid] for sid in set(ids)}
+    candidates = [["esco:c", "esco:a", "esco:b"], ["esco:b"], ["esco:a", "esco:d"]]
+    queries = [_vectors(3, seed=1), _vectors(5, seed=2), np.zeros((0, 16), dtype=np.float32)]
+    out = index.rescore(candidates, queries)
+    assert out.shape == (3, 3) and out.dtype == np.float32
+    for i, asked in enumerate(candidates[:2]):
+        expected = [max(float(q @ v[r]) for q in queries[i] for r in rows[sid]) for sid in asked]
+        np.testing.assert_allclose(out[i, :len(asked)], expected, atol=1e-5)
+    assert np.isneginf(out[1, 1:]).all(), "a shorter candidate list is padded with -inf"
+    assert np.isneginf(out[2]).all(), "no vectors, no score"
+    assert index.rescore([], []).shape == (0, 0)
+    with pytest.raises(KeyError):
+        index.rescore([["esco:nope"]], [queries[0]])
+
+
 def test_hnsw_index_dir_layout(tmp_path: Path) -> None:
     assert index_dir(tmp_path, "all-MiniLM-L6-v2", "esco-1.1.1") == tmp_path / "indexes/all-MiniLM-L6-v2/esco-1.1.1"
 
