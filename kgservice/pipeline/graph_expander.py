@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import islice
 
 from kgservice.bounded_cache import BoundedCache
 from kgservice.document import Document, GraphLink
@@ -33,6 +35,7 @@ class GraphExpander(StageBase):
         self._per_relation = per_relation
         self._max_seeds = max_seeds
         self.cache: BoundedCache[str, tuple[GraphLink, ...]] = BoundedCache(cache_size)
+        self._prefetch: ThreadPoolExecutor | None = None
 
     def seeds(self, doc: Document) -> list[str]:
         best: dict[str, float] = defaultdict(float)
@@ -51,20 +54,39 @@ class GraphExpander(StageBase):
         return {s: tuple(links) for s, links in fetched.items()}
 
     def __call__(self, doc: Document) -> Document:
-        return next(self.pipe([doc]))
+        seeds = self.seeds(doc)
+        links = self.neighbours(seeds)
+        return dataclasses.replace(doc, links=tuple(link for s in seeds for link in links[s]))
 
     def pipe(self, docs: Iterable[Document], batch_size: int = 32) -> Iterator[Document]:
-        batch: list[Document] = []
-        for doc in docs:
-            batch.append(doc)
-            if len(batch) >= batch_size:
-                yield from self._expand(batch)
-                batch = []
-        if batch:
-            yield from self._expand(batch)
+        """Expand in batches, each batch's graph query running while the next batch is pulled.
 
-    def _expand(self, docs: Sequence[Document]) -> Iterator[Document]:
-        seeds = [self.seeds(d) for d in docs]
-        links = self.neighbours(s for group in seeds for s in group)
+        Pulling a batch runs the stages upstream (the encoder, on this process's CPU) while Neo4j
+        answers the previous batch's query on its own: the query is sent from a helper thread and the
+        batch is yielded once the next one has been pulled. A stream of one batch (the API, a worker's
+        read) is expanded and yielded as before, with no waiting.
+        """
+        pending: tuple[list[Document], list[list[str]], Future[dict[str, tuple[GraphLink, ...]]]] | None = None
+        for batch in _batches(docs, max(1, batch_size)):
+            seeds = [self.seeds(d) for d in batch]
+            if self._prefetch is None:
+                self._prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-expander")
+            future = self._prefetch.submit(self.neighbours, [s for group in seeds for s in group])
+            if pending is not None:
+                yield from self._attach(*pending)
+            pending = (batch, seeds, future)
+        if pending is not None:
+            yield from self._attach(*pending)
+
+    @staticmethod
+    def _attach(docs: Sequence[Document], seeds: Sequence[Sequence[str]],
+                found: Future[dict[str, tuple[GraphLink, ...]]]) -> Iterator[Document]:
+        links = found.result()
         for doc, group in zip(docs, seeds, strict=True):
             yield dataclasses.replace(doc, links=tuple(link for s in group for link in links[s]))
+
+
+def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    it = iter(docs)
+    while batch := list(islice(it, size)):
+        yield batch
