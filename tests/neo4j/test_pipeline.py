@@ -60,6 +60,30 @@ def test_graph_expander_finds_parents_siblings_and_related(graph, scratch_taxono
     assert ("sibling", "develop web applications") in links
 
 
+def test_graph_expander_pipe_overlaps_batches_and_keeps_order(graph, scratch_taxonomy, quiet):
+    load(graph, [read_bundle(DATA / "esco_bundle", taxonomy=scratch_taxonomy)], 100, quiet, same_as=())
+    skills = [f"{scratch_taxonomy}:f0000001-0000-4000-8000-00000000000{i}" for i in (1, 2, 3)]
+    docs = []
+    for n in range(7):
+        text = f"Document {n} names a skill."
+        span = SkillSpan(0, 8, "Document", skills[n % 3], Method.TRIE, 0.8, "other")
+        docs.append(Document(text, Domain.JOB, id=str(n), sections=(Section("other", 0, len(text)),))
+                    .with_spans("trie_tagger", (span,)))
+    one_by_one = [GraphExpander(graph)(d) for d in docs]
+    assert any(d.links for d in one_by_one)
+    # Batches of 2: each batch's query runs on the helper thread while the next batch is pulled.
+    piped = list(GraphExpander(graph).pipe(iter(docs), batch_size=2))
+    assert [d.id for d in piped] == [d.id for d in docs]
+    assert [d.links for d in piped] == [d.links for d in one_by_one]
+
+    class Down:
+        def read(self, *args, **kwargs):
+            raise ConnectionError("neo4j is down")
+
+    with pytest.raises(ConnectionError, match="down"):
+        list(GraphExpander(Down()).pipe(iter(docs), batch_size=2))  # the helper's error reaches the caller
+
+
 def test_jsonl_contract_keeps_order_reports_errors_and_resumes(trie_pipeline, settings, tmp_path, quiet):
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     lines = [{"id": "a", "text": POSTING, "domain": "job"}, {"id": "b", "text": "", "domain": "job"},
