@@ -178,6 +178,8 @@ def _regions(doc: Document) -> list[tuple[int, int]]:
 
 
 def _pieces(doc: Document) -> list[tuple[int, int]]:
+    # The clauses this scorer was trained with. With the tagger's windows on, the tagger keeps
+    # sentences whole, so a trie span's clause is encoded here (a cache miss) rather than reused.
     return sorted((c_start, c_end) for start, end in _regions(doc) for s_start, s_end in sentences(doc.text, start, end)
                   for c_start, c_end in clauses(doc.text, s_start, s_end))
 

@@ -244,3 +244,19 @@ def test_embedding_tagger_windows_rerank_each_candidate_by_its_best_window(stude
     assert {sid for sid, _ in windowed} == {"esco:bake", "esco:mentor", "esco:jira"}
     with pytest.raises(ValueError, match="token states"):
         EmbeddingTagger(CountingEncoder(encoder), index, window_tokens=3)
+
+
+@pytest.mark.onnx
+def test_embedding_tagger_with_windows_keeps_sentences_whole_but_cuts_run_on_text(student: OnnxEncoder) -> None:
+    index = build_skill_index(student, TINY_SKILLS, taxonomy_version="tiny", progress=False)
+    sentence = ("You will design and ship iOS apps, mentor junior engineers and work closely with product "
+                "managers to define the roadmap")
+    run_on = ", ".join(["write Python services for payment processing and review code"] * 12)
+    text = f"{sentence}.\n{run_on}\n"
+    doc = Document(text=text, sections=(Section("responsibilities", 0, len(text)),))
+    windowed = EmbeddingTagger(student, index, window_tokens=2)
+    pieces = [p.text for p in windowed.split(doc)[0]]
+    assert pieces[0] == sentence, "each skill has its own window: the sentence stays one piece"
+    assert len(pieces) > 2 and all(len(p.split()) <= 96 for p in pieces[1:]), "a 120-word run-on is cut"
+    plain = [p.text for p in EmbeddingTagger(student, index).split(doc)[0]]
+    assert len(plain) > len(pieces) and sentence not in plain, "without windows long sentences become clauses"
