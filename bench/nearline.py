@@ -8,8 +8,8 @@ time whatever the backlog), stamping each with its enqueue time; the workers rec
 time per message id in ``<stream>:committed``; latency is commit - enqueue, same clock.
 
 The edits model entities that change over time. Each of the ``POOL`` (2,000) document ids
-``bench-nl-<n>`` is a profile/job section of 1-3 sentences (30-80 words; 90% of ids) or a ~400-word
-job posting under two headers (10%), built from SkillSkape job-posting sentences dealt like a deck
+``bench-nl-<n>`` is a profile/job section of 1-3 sentences (30-80 words; 90% of ids) or an
+11-sentence (~310-word) job posting under two headers (10%), built from SkillSkape job-posting sentences dealt like a deck
 (``bench/postings.py``'s pool), so no two documents share a sentence. The warm-up writes every id
 once. After that an edit picks an id at random and either revises it (80%: one sentence replaced or
 added, the rest unchanged, as when a member edits a line of a profile) or rewrites it (20%: all new

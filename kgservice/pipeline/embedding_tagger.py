@@ -82,8 +82,9 @@ LONG_SENTENCE_WORDS = 16
 # With windows a sentence's several skills each get a window, and cutting it into clauses only
 # loses context: on the development splits, splitting at 16 words with 2-token windows gave F1
 # 0.410 / 0.349 and RP@5 0.783 / 0.618 (TECH / HOUSE, bench/quality.py), not splitting 0.487 /
-# 0.356 and 0.790 / 0.638, and 11% more postings/s. Run-on text is still cut, so that a piece
-# stays well inside the encoder's 256 word pieces.
+# 0.360 and 0.790 / 0.638, and bench/speed.py's full pipeline went from 41.7 to 47.0-52.8 postings/s
+# per core (README). Run-on text is still cut, so that a piece stays well inside the encoder's 256
+# word pieces.
 LONG_SENTENCE_WORDS_WITH_WINDOWS = 96
 MIN_CLAUSE_WORDS = 3
 MIN_PIECE_CHARS = 2
