@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from typing import Protocol, runtime_checkable
 
 from kgservice.document import Document
@@ -38,3 +39,10 @@ class StageBase:
     def pipe(self, docs: Iterable[Document], batch_size: int = 32) -> Iterator[Document]:
         for doc in docs:
             yield self(doc)
+
+
+def batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    """``docs`` in lists of ``size`` (at least 1), the last one shorter: how batching stages pull their input."""
+    it = iter(docs)
+    while batch := list(islice(it, max(1, size))):
+        yield batch

@@ -58,14 +58,13 @@ import logging
 import re
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from kgservice.bounded_cache import BoundedCache
 from kgservice.document import Document, Method, SkillSpan
-from kgservice.pipeline.base import StageBase
+from kgservice.pipeline.base import StageBase, batches
 
 if TYPE_CHECKING:
     from kgservice.settings import Settings
@@ -303,8 +302,7 @@ class EmbeddingTagger(StageBase):
 
     def pipe(self, docs: Iterable[Document], batch_size: int = 32) -> Iterator[Document]:
         """Tag documents, embedding all pieces of ``batch_size`` documents in one encoder call."""
-        it = iter(docs)
-        while batch := list(islice(it, max(1, batch_size))):
+        for batch in batches(docs, batch_size):
             split = [self.split(doc)[0] for doc in batch]
             flat = [p.text for pieces in split for p in pieces]
             matches = self.predict(flat)

@@ -14,13 +14,12 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import islice
 
 from kgservice.bounded_cache import BoundedCache
 from kgservice.document import Document, GraphLink
 from kgservice.graph.cypher import Query
 from kgservice.graph.driver import Graph
-from kgservice.pipeline.base import StageBase
+from kgservice.pipeline.base import StageBase, batches
 
 
 class GraphExpander(StageBase):
@@ -67,7 +66,7 @@ class GraphExpander(StageBase):
         read) is expanded and yielded as before, with no waiting.
         """
         pending: tuple[list[Document], list[list[str]], Future[dict[str, tuple[GraphLink, ...]]]] | None = None
-        for batch in _batches(docs, max(1, batch_size)):
+        for batch in batches(docs, batch_size):
             seeds = [self.seeds(d) for d in batch]
             if self._prefetch is None:
                 self._prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-expander")
@@ -84,9 +83,3 @@ class GraphExpander(StageBase):
         links = found.result()
         for doc, group in zip(docs, seeds, strict=True):
             yield dataclasses.replace(doc, links=tuple(link for s in group for link in links[s]))
-
-
-def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
-    it = iter(docs)
-    while batch := list(islice(it, size)):
-        yield batch

@@ -40,7 +40,6 @@ import json
 import re
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -49,6 +48,7 @@ import numpy as np
 from kgservice.bounded_cache import BoundedCache
 from kgservice.document import Document, Domain, Method, Relation, ScoredSkill, SkillSpan
 from kgservice.errors import ArtifactMissing
+from kgservice.pipeline.base import batches
 from kgservice.pipeline.embedding_tagger import clauses, sentences
 from kgservice.pipeline.scorer import FEATURES, FeatureScorer, best_span
 from kgservice.pipeline.sectioner import KINDS
@@ -394,8 +394,7 @@ class MultitaskScorer(FeatureScorer):
 
     def pipe(self, docs: Iterable[Document], batch_size: int = 32) -> Iterator[Document]:
         """Score documents, ``batch_size`` at a time (the embedding tagger's batches, so its pieces are cached)."""
-        it = iter(docs)
-        while batch := list(islice(it, max(1, batch_size))):
+        for batch in batches(docs, batch_size):
             for doc, result in zip(batch, self.predict(batch), strict=True):
                 yield self.annotate(doc, *result)
 
