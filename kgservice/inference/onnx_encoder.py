@@ -173,8 +173,7 @@ class OnnxEncoder:
         if self._token_output is None:
             raise ArtifactMissing(f"{self.model_path} has no token output: re-export it (`{EXPORT_COMMAND}`, or "
                                   "`kgservice models distill` for the student)")
-        vectors, windows = self._run(texts, batch_size, max_batch_tokens, window=window)
-        return vectors, windows
+        return self._run(texts, batch_size, max_batch_tokens, window=window)
 
     def _run(self, texts: Sequence[str], batch_size: int, max_batch_tokens: int, window: int,
              ) -> tuple[np.ndarray, list[np.ndarray]]:

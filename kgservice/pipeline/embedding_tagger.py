@@ -69,9 +69,9 @@ from kgservice.pipeline.base import StageBase, batches
 if TYPE_CHECKING:
     from kgservice.settings import Settings
 
-# Used only when the index carries no calibration.json; calibrate.py found 0.64 for top-5 on skillskape dev.
 log = logging.getLogger("kgservice.pipeline")
 
+# Used only when the index carries no calibration.json; calibrate.py found 0.64 for top-5 on skillskape dev.
 FALLBACK_THRESHOLD = 0.64
 DEFAULT_TOP_K = 5
 MAX_PIECES_PER_DOC = 256
@@ -315,6 +315,19 @@ class EmbeddingTagger(StageBase):
         return f"EmbeddingTagger(threshold={self.threshold}, top_k={self.top_k})"
 
 
+def window_for(settings: Settings, encoder: Encoder) -> int:
+    """The window size the tagger uses with ``encoder``: ``pipeline.semantic_window_tokens``, or 0
+    (with a warning) for an encoder exported without its token states. Serving and calibration
+    both ask here, so a threshold is always fitted to the ranking that uses it."""
+    window = settings.pipeline.semantic_window_tokens
+    if window and not getattr(encoder, "has_token_states", False):
+        log.warning("%s has no token output, so the semantic tagger ranks by sentence vectors only "
+                    "(KG_PIPELINE__SEMANTIC_WINDOW_TOKENS=%d ignored): re-export it",
+                    getattr(encoder, "model_path", encoder), window)
+        return 0
+    return window
+
+
 def load_embedding_tagger(settings: Settings, taxonomy_version: str) -> EmbeddingTagger:
     """The tagger for ``settings.pipeline`` over the vector index built for ``taxonomy_version``.
 
@@ -336,11 +349,7 @@ def load_embedding_tagger(settings: Settings, taxonomy_version: str) -> Embeddin
                                   expected_model_id=encoder.model_id, expected_dim=encoder.dimension,
                                   expected_taxonomy_version=taxonomy_version, ef_search=cfg.semantic_ef_search,
                                   expected_encoder_sha256=encoder.file_sha256)
-    window = cfg.semantic_window_tokens
-    if window and not encoder.has_token_states:
-        log.warning("%s has no token output, so the semantic tagger ranks by sentence vectors only "
-                    "(KG_PIPELINE__SEMANTIC_WINDOW_TOKENS=%d ignored): re-export it", encoder.model_path, window)
-        window = 0
+    window = window_for(settings, encoder)
     calibrated = (index.calibration or {}).get("window_tokens", 0)
     if cfg.semantic_threshold is None and index.calibration is not None and calibrated != window:
         log.warning("the index's calibration.json was made with window_tokens=%s, the tagger uses %s: "

@@ -149,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from kgservice.inference.hnsw_index import CALIBRATION_FILE, SkillVectorIndex, build_skill_index, index_dir
     from kgservice.inference.onnx_encoder import OnnxEncoder
-    from kgservice.pipeline.embedding_tagger import DEFAULT_TOP_K, EmbeddingTagger
+    from kgservice.pipeline.embedding_tagger import DEFAULT_TOP_K, EmbeddingTagger, window_for
     from kgservice.inference.artifacts import model_dir
 
     settings = Settings()
@@ -185,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     dev = read_dev(args.dev, preferred)
     top_ks = sorted(set(args.top_k) | {DEFAULT_TOP_K})
     # The serving tagger's ranking: the windows raise cosines, so the threshold is fitted with them.
-    window = settings.pipeline.semantic_window_tokens if encoder.has_token_states else 0
+    window = window_for(settings, encoder)
     tagger = EmbeddingTagger(encoder, index, threshold=-1.0, top_k=max(top_ks), window_tokens=window,
                              candidates=settings.pipeline.semantic_candidates)
     started = time.perf_counter()
