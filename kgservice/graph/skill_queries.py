@@ -69,6 +69,18 @@ def search_skill_names(graph: Graph, text: str, first: int) -> list[Row]:
     return graph.read(Query.SEARCH_SKILL_NAMES, text=query, first=first)
 
 
+Neighbour = tuple[str, str, str, str, int]  # id, name, taxonomy, relation, support
+
+
+def expansion_neighbours(graph: Graph, ids: Sequence[str], per_relation: int) -> dict[str, list[Neighbour]]:
+    """Each of ``ids`` -> its graph neighbours (``cypher/expand_neighbours.cypher``), at most
+    ``per_relation`` children, siblings and same-group skills each; an id with none (or unknown) maps to []."""
+    found: dict[str, list[Neighbour]] = {i: [] for i in ids}
+    for r in graph.read(Query.EXPAND_NEIGHBOURS, ids=list(found), limit=per_relation):
+        found[r["seed"]] = list(zip(r["ids"], r["names"], r["taxonomies"], r["relations"], r["supports"], strict=True))
+    return found
+
+
 def expand_skills(graph: Graph, ids: Sequence[str], relations: Sequence[str], depth: int,
                   per_relation: int = 10) -> list[Row]:
     """Skills reachable from ``ids`` over ``relations`` in up to ``depth`` hops, one round trip per hop.
@@ -83,17 +95,16 @@ def expand_skills(graph: Graph, ids: Sequence[str], relations: Sequence[str], de
     for hop in range(1, depth + 1):
         if not frontier:
             break
-        rows = graph.read(Query.EXPAND_NEIGHBOURS, ids=list(frontier), limit=per_relation)
         nxt: dict[str, str] = {}
-        for r in rows:
-            if r["relation"] not in wanted or r["id"] in seen:
-                continue
-            seen.add(r["id"])
-            seed = frontier[r["seed"]]
-            nxt[r["id"]] = seed
-            hits.append({"seed": seed, "via": r["seed"], "id": r["id"], "name": r["name"],
-                         "taxonomy": r["taxonomy"], "relation": r["relation"], "depth": hop,
-                         "support": r["support"]})
+        for via, neighbours in expansion_neighbours(graph, list(frontier), per_relation).items():
+            for skill_id, name, taxonomy, relation, support in neighbours:
+                if relation not in wanted or skill_id in seen:
+                    continue
+                seen.add(skill_id)
+                seed = frontier[via]
+                nxt[skill_id] = seed
+                hits.append({"seed": seed, "via": via, "id": skill_id, "name": name, "taxonomy": taxonomy,
+                             "relation": relation, "depth": hop, "support": support})
         frontier = nxt
     return hits
 

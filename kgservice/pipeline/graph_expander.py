@@ -17,8 +17,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from kgservice.bounded_cache import BoundedCache
 from kgservice.document import Document, GraphLink
-from kgservice.graph.cypher import Query
 from kgservice.graph.driver import Graph
+from kgservice.graph.skill_queries import expansion_neighbours
 from kgservice.pipeline.base import StageBase, batches
 
 
@@ -46,11 +46,10 @@ class GraphExpander(StageBase):
         return self.cache.get_or_compute(seeds, self._fetch)
 
     def _fetch(self, seeds: list[str]) -> dict[str, tuple[GraphLink, ...]]:
-        fetched: dict[str, list[GraphLink]] = {s: [] for s in seeds}
-        for r in self._graph.read(Query.EXPAND_NEIGHBOURS, ids=seeds, limit=self._per_relation):
-            fetched[r["seed"]].append(GraphLink(r["seed"], r["id"], r["name"], r["taxonomy"], r["relation"],
-                                                int(r["support"])))
-        return {s: tuple(links) for s, links in fetched.items()}
+        found = expansion_neighbours(self._graph, seeds, self._per_relation)
+        return {seed: tuple(GraphLink(seed, i, name, taxonomy, relation, int(support))
+                            for i, name, taxonomy, relation, support in neighbours)
+                for seed, neighbours in found.items()}
 
     def __call__(self, doc: Document) -> Document:
         seeds = self.seeds(doc)
