@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 # A token is a run of letters/digits that may carry internal dots ("node.js", "asp.net"), a
 # leading dot (".net") or trailing "+"/"#" ("c++", "c#"). Hyphens, slashes and apostrophes split,
@@ -26,8 +26,13 @@ _KEEP = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
+    """A word of the text: its normalized form and where it is (``text[start:end] == raw``).
+
+    A named tuple rather than a dataclass: a posting has hundreds of tokens and a frozen
+    dataclass's ``__init__`` (one object.__setattr__ per field) was a large share of the trie tagger's time.
+    """
+
     norm: str
     start: int
     end: int
@@ -36,6 +41,8 @@ class Token:
 
 def fold(text: str) -> str:
     """Case-fold and strip diacritics, keeping the string's length stable for ASCII input."""
+    if text.isascii():  # nothing to decompose: most text, and the per-character pass below is most of the cost
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
@@ -72,7 +79,13 @@ def normalize_token(token: str) -> str:
 
 def tokenize(text: str) -> list[Token]:
     """Split text into normalized tokens with their offsets in ``text``."""
-    return [Token(normalize_token(m.group()), m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+    tokens = []
+    make = tuple.__new__  # skips NamedTuple.__new__'s Python frame, once per token
+    for m in _TOKEN.finditer(text):
+        raw = m.group()
+        start, end = m.span()
+        tokens.append(make(Token, (normalize_token(raw), start, end, raw)))
+    return tokens
 
 
 def label_key(label: str) -> tuple[str, ...]:

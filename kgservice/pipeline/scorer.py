@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from operator import mul
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -149,7 +150,7 @@ class FeatureScorer(StageBase):
         skills: list[ScoredSkill] = []
         bias, coefficients = self.weights.bias, self.weights.coefficients
         for sid, x in feats.items():
-            score = sigmoid(bias + sum(w * v for w, v in zip(coefficients, x.values(), strict=True)))
+            score = sigmoid(bias + sum(map(mul, coefficients, x.values())))  # x is in FEATURES order
             if score < self.min_score:
                 continue
             spans = spans_by_skill[sid]
