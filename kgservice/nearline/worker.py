@@ -11,9 +11,12 @@ Several workers, on one machine or many, share one consumer group. Each loop:
 4. only after that commit are the messages acknowledged (``XACK`` + ``XDEL``, and the commit time
    when ``record_commits``), in one Redis ``MULTI``.
 
-Inside :meth:`Worker.run`, steps 3's write and 4 happen on a writer thread while the loop reads and
-extracts the next batch: a write is mostly waiting for Neo4j (another core), extraction is this
-process's CPU, so overlapping them shortens every batch's turn. At most one extracted batch waits
+Inside :meth:`Worker.run`, step 3 is split at the stage that assigns graph links
+(:meth:`~kgservice.pipeline.build.Pipeline.split`): the loop runs the tagging stages (sectioner,
+trie, semantic tagger: the encoder, this process's CPU), and a writer thread runs expansion,
+scoring, the write and step 4 while the loop reads and tags the next batch. Expansion and the write
+are mostly waiting for Neo4j (another core), so overlapping them with tagging shortens every
+batch's turn, and the loop, the busier of the two threads, does only tagging. At most one tagged batch waits
 for the writer, so a slow Neo4j slows reading down instead of piling batches up in memory; batches
 are written in the order they were read. :meth:`Worker.step` on its own writes before it returns.
 While the writer holds a batch (a write can wait tens of seconds on the driver's own retries when
@@ -133,6 +136,9 @@ class Worker:
         self.graph = graph
         self.client = client
         self.pipeline = pipeline
+        # Tagging (the encoder, this process's CPU) runs on the loop; expansion and scoring (mostly
+        # waiting for Neo4j's neighbour query) run on the writer thread, before the write.
+        self._tagging, self._finishing = pipeline.split("links")
         self.cfg = cfg
         self.consumer = consumer or default_consumer()
         self.max_chars = max_chars
@@ -142,7 +148,7 @@ class Worker:
         self._claim_cursor = "0-0"
         self._next_claim = 0.0
         self._lock = threading.Lock()  # stats and in-flight ids: the loop and the writer thread share them
-        self._writes: queue.Queue[list[tuple[_Item, DocumentWrite]] | None] | None = None
+        self._writes: queue.Queue[list[tuple[_Item, Document]] | None] | None = None
         self._writer: threading.Thread | None = None
         self._writer_error: BaseException | None = None
         self._in_flight: set[str] = set()  # ids handed to the writer and not yet acknowledged or failed
@@ -202,8 +208,8 @@ class Worker:
                 with self._lock:
                     self._in_flight.difference_update(item.message.id for item, _ in batch)
 
-    def _submit(self, batch: list[tuple[_Item, DocumentWrite]]) -> None:
-        """Hand an extracted batch to the writer thread, or write it here when there is none (``step``)."""
+    def _submit(self, batch: list[tuple[_Item, Document]]) -> None:
+        """Hand a tagged batch to the writer thread, or finish and write it here when there is none (``step``)."""
         if self._writer is None or self._writes is None:
             self._write_isolating(batch)
             return
@@ -344,8 +350,8 @@ class Worker:
         if extracted:
             self._submit(extracted)
 
-    def _extract_isolating(self, items: list[_Item]) -> list[tuple[_Item, DocumentWrite]]:
-        """Extract a batch; if it fails, each message alone, so only the failing one is held back."""
+    def _extract_isolating(self, items: list[_Item]) -> list[tuple[_Item, Document]]:
+        """Tag a batch; if it fails, each message alone, so only the failing one is held back."""
         try:
             return self._retrying(lambda: self._extract(items), keep=[i.message.id for i in items])
         except Stopped:
@@ -357,8 +363,9 @@ class Worker:
             self._failed(items[0].message, exc)
             return []
 
-    def _write_isolating(self, batch: list[tuple[_Item, DocumentWrite]]) -> None:
-        """Write a batch in one transaction, then acknowledge it; if the write fails, each message alone."""
+    def _write_isolating(self, batch: list[tuple[_Item, Document]]) -> None:
+        """Finish (expand, score) and write a batch in one transaction, then acknowledge it; if that
+        fails, each message alone."""
         items = [item for item, _ in batch]
         try:
             committed_at = self._retrying(lambda: self._write(batch), keep=[i.message.id for i in items])
@@ -374,22 +381,24 @@ class Worker:
             return
         self._retrying(lambda: self._acknowledge(items, committed_at))
 
-    def _extract(self, items: list[_Item]) -> list[tuple[_Item, DocumentWrite]]:
+    def _extract(self, items: list[_Item]) -> list[tuple[_Item, Document]]:
         started = time.perf_counter()
-        docs = list(self.pipeline.pipe([i.doc for i in items], batch_size=max(1, len(items))))
-        writes = [DocumentWrite.from_document(doc, item.edit.version, with_expansion=self.cfg.with_expansion,
-                                              updated_at=item.edit.edited_ms) for doc, item in zip(docs, items)]
+        docs = list(self._tagging.pipe([i.doc for i in items], batch_size=max(1, len(items))))
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("batch of %d: extract %.1f ms", len(items), (time.perf_counter() - started) * 1000)
-        return list(zip(items, writes, strict=True))
+            log.debug("batch of %d: tag %.1f ms", len(items), (time.perf_counter() - started) * 1000)
+        return list(zip(items, docs, strict=True))
 
-    def _write(self, batch: list[tuple[_Item, DocumentWrite]]) -> int:
+    def _write(self, batch: list[tuple[_Item, Document]]) -> int:
         started = time.perf_counter()
-        report = write_documents(self.graph, [write for _, write in batch])
+        docs = self._finishing.pipe([doc for _, doc in batch], batch_size=max(1, len(batch)))
+        writes = [DocumentWrite.from_document(doc, item.edit.version, with_expansion=self.cfg.with_expansion,
+                                              updated_at=item.edit.edited_ms) for doc, (item, _) in zip(docs, batch, strict=True)]
+        finished = time.perf_counter()
+        report = write_documents(self.graph, writes)
         committed_at = now_ms()
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("batch of %d: write %.1f ms, oldest waited %d ms", len(batch),
-                      (time.perf_counter() - started) * 1000,
+            log.debug("batch of %d: expand and score %.1f ms, write %.1f ms, oldest waited %d ms", len(batch),
+                      (finished - started) * 1000, (time.perf_counter() - finished) * 1000,
                       committed_at - min(item.edit.edited_ms for item, _ in batch))
         self._count(batches=1, committed=len(batch), applied=len(report.applied), ignored=len(report.ignored))
         if report.ignored:

@@ -30,8 +30,8 @@ log = logging.getLogger("kgservice.pipeline")
 class Pipeline:
     """Stages in order; refuses to assemble when a stage needs what no earlier stage assigns."""
 
-    def __init__(self, stages: Sequence[Stage], model_version: str) -> None:
-        available: set[str] = set()
+    def __init__(self, stages: Sequence[Stage], model_version: str, given: Iterable[str] = ()) -> None:
+        available: set[str] = set(given)
         for stage in stages:
             missing = set(stage.requires) - available
             if missing:
@@ -43,6 +43,20 @@ class Pipeline:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.stages)
+
+    def split(self, assigning: str) -> tuple[Pipeline, Pipeline]:
+        """The stages before the first that assigns ``assigning``, and that stage with the rest.
+
+        Running the first on a document and the second on its result is running the whole pipeline;
+        the nearline worker runs the two on different threads so one batch's tail overlaps the next
+        batch's head.
+        """
+        at = next((i for i, s in enumerate(self.stages) if assigning in s.assigns), None)
+        if at is None:
+            raise ValueError(f"no stage assigns {assigning!r}; stages: {', '.join(self.names)}")
+        head = Pipeline(self.stages[:at], self.model_version)
+        given = {name for stage in head.stages for name in stage.assigns}
+        return head, Pipeline(self.stages[at:], self.model_version, given=given)
 
     @property
     def caches(self) -> dict[str, BoundedCache]:

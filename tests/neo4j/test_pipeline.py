@@ -126,3 +126,16 @@ def test_pipeline_pipe_equals_one_by_one(full_pipeline):
         assert {s.skill_id for s in a} == {s.skill_id for s in b}
         by_id = {s.skill_id: s.score for s in b}
         assert all(abs(s.score - by_id[s.skill_id]) <= tolerance for s in a)
+
+
+def test_pipeline_split_runs_as_the_whole(full_pipeline):
+    head, tail = full_pipeline.split("links")
+    assert head.names == ("sectioner", "trie_tagger", "embedding_tagger")
+    assert tail.names[0] == "graph_expander" and head.names + tail.names == full_pipeline.names
+    whole = full_pipeline(make_document(POSTING, "job"))
+    parts = list(tail.pipe(head.pipe([make_document(POSTING, "job")])))[0]
+    assert parts.skills == whole.skills and parts.expanded == whole.expanded
+    with pytest.raises(ValueError, match="requires"):  # a tail on its own lacks what the head assigns
+        type(full_pipeline)(tail.stages, full_pipeline.model_version)
+    with pytest.raises(ValueError, match="no stage assigns"):
+        full_pipeline.split("nothing")
