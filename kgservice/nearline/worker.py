@@ -392,7 +392,8 @@ class Worker:
         started = time.perf_counter()
         docs = self._finishing.pipe([doc for _, doc in batch], batch_size=max(1, len(batch)))
         writes = [DocumentWrite.from_document(doc, item.edit.version, with_expansion=self.cfg.with_expansion,
-                                              updated_at=item.edit.edited_ms) for doc, (item, _) in zip(docs, batch, strict=True)]
+                                              updated_at=item.edit.edited_ms)
+                  for doc, (item, _) in zip(docs, batch, strict=True)]
         finished = time.perf_counter()
         report = write_documents(self.graph, writes)
         committed_at = now_ms()

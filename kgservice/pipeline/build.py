@@ -38,6 +38,7 @@ class Pipeline:
                 raise ValueError(f"stage {stage.name!r} requires {sorted(missing)}, which no earlier stage assigns")
             available |= set(stage.assigns)
         self.stages = tuple(stages)
+        self.assigns = frozenset(available)  # what a document has after this pipeline (with ``given``)
         self.model_version = model_version
 
     @property
@@ -55,8 +56,7 @@ class Pipeline:
         if at is None:
             raise ValueError(f"no stage assigns {assigning!r}; stages: {', '.join(self.names)}")
         head = Pipeline(self.stages[:at], self.model_version)
-        given = {name for stage in head.stages for name in stage.assigns}
-        return head, Pipeline(self.stages[at:], self.model_version, given=given)
+        return head, Pipeline(self.stages[at:], self.model_version, given=head.assigns)
 
     @property
     def caches(self) -> dict[str, BoundedCache]:

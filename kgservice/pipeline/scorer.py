@@ -17,10 +17,10 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from operator import mul
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from operator import mul
 
 from kgservice.document import Document, Domain, GraphLink, Method, Relation, ScoredSkill, SkillSpan
 from kgservice.pipeline.base import StageBase
