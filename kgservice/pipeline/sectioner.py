@@ -487,27 +487,52 @@ _WORD = re.compile(r"[^\W_]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 _MAX_BLOCK_CHARS = 400
 _MAX_TOKENS = 120
-_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("years", re.compile(r"\b\d+\s*\+?\s*(?:-\s*\d+\s*)?(?:years?|yrs)\b", re.I)),
+# Each cue's pattern, and the substrings of which a match must contain one (in the lowercased text;
+# _DIGIT: a digit; None: no guard). Python's regex engine tries every start position, ~10-40 us
+# per pattern and block on these machines, and a block rarely has a cue, so where a guard holds no
+# substring the pattern cannot match and is not run. Guards are read off the patterns by hand and
+# only hold for ASCII text (case-insensitive matching folds a few non-ASCII letters onto ASCII
+# ones, e.g. the Kelvin sign onto k), so other text runs every pattern; tests/unit/test_sectioner.py
+# checks the guarded features against the unguarded ones.
+_DIGIT = "<digit>"
+_CUES: tuple[tuple[str, re.Pattern[str], tuple[str, ...] | None], ...] = (
+    ("years", re.compile(r"\b\d+\s*\+?\s*(?:-\s*\d+\s*)?(?:years?|yrs)\b", re.I), (_DIGIT,)),
     ("date_range", re.compile(
         r"\b(?:19|20)\d\d\s*(?:-|–|—|to)\s*(?:(?:19|20)\d\d|present|current|now|today)\b"
-        r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?:19|20)\d\d\b", re.I)),
-    ("year", re.compile(r"\b(?:19|20)\d\d\b")),
+        r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?:19|20)\d\d\b", re.I), (_DIGIT,)),
+    ("year", re.compile(r"\b(?:19|20)\d\d\b"), (_DIGIT,)),
     ("degree", re.compile(
         r"\b(?:bachelor|master|phd|ph\.d|mba|b\.?sc|m\.?sc|b\.?a\.|m\.?a\.|degree|diploma|university|college)\b",
-        re.I)),
-    ("we_offer", re.compile(r"\b(?:we offer|you(?:'|’)ll get|we provide|we give|you will receive)\b", re.I)),
-    ("money", re.compile(r"[$€£¥]\s*\d|\b\d+k\b|\bsalary\b|\bper (?:hour|year|annum)\b", re.I)),
-    ("we", re.compile(r"\b(?:we|our|us)\b", re.I)),
-    ("you_will", re.compile(r"\byou(?:'|’)?ll\b|\byou will\b", re.I)),
-    ("you_have", re.compile(r"\byou (?:have|are|bring|know)\b|\bexperience (?:in|with)\b", re.I)),
-    ("i", re.compile(r"\b(?:i|my|me)\b")),
-    ("email", re.compile(r"\S+@\S+\.\w+|\+?\d[\d ()-]{7,}\d|linkedin\.com|github\.com", re.I)),
-    ("certified", re.compile(r"\bcertifi(?:ed|cate|cation)\b|\blicen[sc]e", re.I)),
-    ("plus", re.compile(r"\b(?:a plus|is a plus|bonus|nice to have|preferred|desirable|ideally)\b", re.I)),
-    ("will_learn", re.compile(r"\b(?:learn|students will|learners will|be able to|understand)\b", re.I)),
-    ("pipe", re.compile(r"[|·•,;]")),
+        re.I), ("bachelor", "master", "phd", "ph.d", "mba", "sc", "a.", "degree", "diploma", "university", "college")),
+    ("we_offer", re.compile(r"\b(?:we offer|you(?:'|’)ll get|we provide|we give|you will receive)\b", re.I),
+     ("we offer", "ll get", "we provide", "we give", "you will receive")),
+    ("money", re.compile(r"[$€£¥]\s*\d|\b\d+k\b|\bsalary\b|\bper (?:hour|year|annum)\b", re.I),
+     (_DIGIT, "salary", "per ")),
+    ("we", re.compile(r"\b(?:we|our|us)\b", re.I), ("we", "our", "us")),
+    ("you_will", re.compile(r"\byou(?:'|’)?ll\b|\byou will\b", re.I), ("you",)),
+    ("you_have", re.compile(r"\byou (?:have|are|bring|know)\b|\bexperience (?:in|with)\b", re.I),
+     ("you ", "experience ")),
+    ("i", re.compile(r"\b(?:i|my|me)\b"), None),
+    ("email", re.compile(r"\S+@\S+\.\w+|\+?\d[\d ()-]{7,}\d|linkedin\.com|github\.com", re.I),
+     ("@", _DIGIT, "linkedin.com", "github.com")),
+    ("certified", re.compile(r"\bcertifi(?:ed|cate|cation)\b|\blicen[sc]e", re.I), ("certifi", "licen")),
+    ("plus", re.compile(r"\b(?:a plus|is a plus|bonus|nice to have|preferred|desirable|ideally)\b", re.I),
+     ("a plus", "bonus", "nice to have", "preferred", "desirable", "ideally")),
+    ("will_learn", re.compile(r"\b(?:learn|students will|learners will|be able to|understand)\b", re.I),
+     ("learn", "students will", "be able to", "understand")),
+    ("pipe", re.compile(r"[|·•,;]"), None),
 )
+_ANY_DIGIT = re.compile(r"\d")
+
+
+def _cues(head: str) -> list[str]:
+    """The names of the cues found in ``head``."""
+    if not head.isascii():
+        return [name for name, pattern, _ in _CUES if pattern.search(head)]
+    low = head.lower()
+    digit = _ANY_DIGIT.search(head) is not None
+    return [name for name, pattern, guard in _CUES
+            if (guard is None or any(digit if g is _DIGIT else g in low for g in guard)) and pattern.search(head)]
 
 
 def _stem(token: str) -> str:
@@ -535,10 +560,7 @@ def _features(block: str, rel_pos: float) -> list[str]:
         feats.append("#colon")
     if stripped.endswith("."):
         feats.append("#period")
-    head = stripped[:2000]
-    for name, pattern in _CUES:
-        if pattern.search(head):
-            feats.append("#" + name)
+    feats.extend("#" + name for name in _cues(stripped[:2000]))
     feats.append(f"#pos{min(int(rel_pos * 5), 4)}")
     return feats
 

@@ -9,6 +9,7 @@ import pytest
 
 from kgservice.document import Document, Domain, Section
 from kgservice.pipeline.base import Stage
+from kgservice.settings import PROJECT_ROOT
 from kgservice.pipeline.sectioner import (
     KINDS,
     SECTION_WEIGHTS,
@@ -360,3 +361,30 @@ def test_sectioner_train_counts_learns_and_is_deterministic(tmp_path) -> None:
     sectioner = Sectioner(use_headers=False, model_path=str(path))
     text = "We are a bakery with two shops.\nYou will bake cakes.\n"
     assert [s.kind for s in sectioner.predict(text, Domain.COURSE)] == ["description", "objectives"]
+
+
+CUE_TEXTS = (
+    "5+ years of experience", "2018 - present", "Jan 2020", "1999", "BSc in Physics", "B.A. in English", "M.Sc.",
+    "Ph.D. candidate", "an MBA", "University of Leeds", "WE OFFER 25 days holiday", "you'll get a bonus",
+    "We provide lunch", "$60k per year", "£30 per hour", "salary: competitive", "Our team and us", "YOU WILL lead",
+    "youll", "You have a degree", "experience with SQL", "I built my own", "me@example.com", "+44 20 7946 0958",
+    "linkedin.com/in/x", "GITHUB.COM/x", "certified nurse", "driving licence", "Python is a plus", "nice to have",
+    "Preferred: Go", "desirable", "ideally remote", "students will learn", "be able to UNDERSTAND", "a | b", "a; b",
+    "nothing to see", "", "   ",
+    # Non-ASCII text runs every pattern: the Kelvin sign folds onto k, the long s onto s.
+    "€40\u212a salary", "Ba\u017fic \u017falary", "café · tea", "Erfahrung über 5 Jahre", "Zürich 2019–2021",
+)
+
+
+def test_sectioner_guarded_cues_match_every_pattern() -> None:
+    """The cue guards only skip patterns that cannot match: same features as running them all."""
+    from kgservice.pipeline.sectioner import _CUES, _cues
+
+    texts = list(CUE_TEXTS)
+    for path in (PROJECT_ROOT / "tests" / "data" / "sections").glob("*.jsonl"):
+        for record in map(json.loads, path.read_text().splitlines()):
+            texts.extend(block["text"] for block in record["blocks"])
+            texts.extend(line for block in record["blocks"] for line in block["text"].splitlines())
+    for text in texts:
+        for variant in (text, text.upper(), text.lower(), text.title()):
+            assert _cues(variant) == [name for name, pattern, _ in _CUES if pattern.search(variant)], variant
