@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -132,12 +133,15 @@ class FeatureScorer(StageBase):
         return out
 
     # -- annotate --------------------------------------------------------------------------------
-    def relation(self, doc: Document, spans: list[SkillSpan]) -> Relation:
+    def relation(self, doc: Document, spans: list[SkillSpan], cues: RequirementCues | None = None) -> Relation:
+        """``cues``: the document's :class:`RequirementCues`, shared by its skills (made here when absent)."""
         sections = {s.section for s in spans}
         if sections & _REQUIRED_SECTIONS[doc.domain]:
             return Relation.REQUIRED
-        if doc.domain is Domain.JOB and any(_REQUIREMENT.search(_sentence(doc.text, s.start)) for s in spans):
-            return Relation.REQUIRED
+        if doc.domain is Domain.JOB:
+            cues = cues if cues is not None else RequirementCues(doc.text)
+            if any(cues.at(s.start) for s in spans):
+                return Relation.REQUIRED
         if sections & _CORE_SECTIONS[doc.domain] or len({s.start for s in spans}) >= 3:
             return Relation.CORE
         if doc.title and any(s.method is Method.TRIE and s.text.lower() in doc.title.lower() for s in spans):
@@ -149,6 +153,7 @@ class FeatureScorer(StageBase):
         feats = self.features(doc, spans_by_skill)
         skills: list[ScoredSkill] = []
         bias, coefficients = self.weights.bias, self.weights.coefficients
+        cues = RequirementCues(doc.text)
         for sid, x in feats.items():
             score = sigmoid(bias + sum(map(mul, coefficients, x.values())))  # x is in FEATURES order
             if score < self.min_score:
@@ -156,7 +161,7 @@ class FeatureScorer(StageBase):
             spans = spans_by_skill[sid]
             best = best_span(spans)
             entry = self._catalog[sid]
-            skills.append(ScoredSkill(sid, entry.name, entry.taxonomy, round(score, 4), self.relation(doc, spans),
+            skills.append(ScoredSkill(sid, entry.name, entry.taxonomy, round(score, 4), self.relation(doc, spans, cues),
                                       Method.TRIE if x["trie"] else Method.SEMANTIC,
                                       tuple(sorted({(s.start, s.end) for s in spans})), best.section))
         skills.sort(key=lambda s: (-s.score, s.name))
@@ -181,7 +186,29 @@ def best_span(spans: Collection[SkillSpan]) -> SkillSpan:
     return max(spans, key=lambda s: (section_weight(s.section), s.method is Method.TRIE, s.score))
 
 
-def _sentence(text: str, offset: int) -> str:
-    start = max(text.rfind(".", 0, offset), text.rfind("\n", 0, offset)) + 1
-    ends = [i for i in (text.find(".", offset), text.find("\n", offset)) if i != -1]
-    return text[start : min(ends) if ends else len(text)]
+class RequirementCues:
+    """Whether the sentence around an offset has a requirement cue ("must", "3+ years"...), per document.
+
+    A posting's skills share its sentences, and a skill has a span per mention, so asking per span
+    searched the same sentences many times over (the scorer's largest cost). The sentence of an
+    offset runs from after the last ``.`` or newline before it up to the first at or after it;
+    each is searched once.
+    """
+
+    __slots__ = ("_text", "_stops", "_found")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._stops: list[int] | None = None
+        self._found: dict[int, bool] = {}
+
+    def at(self, offset: int) -> bool:
+        if self._stops is None:
+            self._stops = [i for i, ch in enumerate(self._text) if ch == "." or ch == "\n"]
+        i = bisect_left(self._stops, offset)  # the first stop at or after offset ends the sentence
+        found = self._found.get(i)
+        if found is None:
+            start = self._stops[i - 1] + 1 if i else 0
+            end = self._stops[i] if i < len(self._stops) else len(self._text)
+            found = self._found[i] = _REQUIREMENT.search(self._text, start, end) is not None
+        return found

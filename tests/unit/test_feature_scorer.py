@@ -50,3 +50,22 @@ def test_feature_scorer_scores_are_the_logistic_of_the_features(scorer: FeatureS
     for skill in scored.skills:
         assert skill.score == pytest.approx(sigmoid(scorer.weights.logit(features[skill.skill_id])), abs=1e-4)
     assert [(s.skill_id, s.method) for s in scored.expanded] == [("s:prog", Method.EXPANSION)]
+
+
+def test_requirement_cues_search_the_sentence_around_an_offset() -> None:
+    import random
+
+    from kgservice.pipeline.scorer import _REQUIREMENT, RequirementCues
+
+    def sentence(text: str, offset: int) -> str:  # the definition RequirementCues keeps
+        start = max(text.rfind(".", 0, offset), text.rfind("\n", 0, offset)) + 1
+        ends = [i for i in (text.find(".", offset), text.find("\n", offset)) if i != -1]
+        return text[start : min(ends) if ends else len(text)]
+
+    rng = random.Random(3)
+    words = ["must", "Python", "required", "3+ years", "team", "need", "mustard", "a.", "\n", "SQL.", "at least", "x"]
+    for _ in range(300):
+        text = " ".join(rng.choice(words) for _ in range(rng.randrange(0, 15)))
+        cues = RequirementCues(text)
+        for offset in range(len(text) + 1):
+            assert cues.at(offset) == (_REQUIREMENT.search(sentence(text, offset)) is not None), (text, offset)
