@@ -3,7 +3,9 @@
 Run: ``.venv/bin/python bench/quality.py`` (after ``make run``; peers need ``bash bench/peers_setup.sh``).
 Prints, for TECH and HOUSE: precision, recall, F1 (micro, per sentence), R-Precision@1/5/10 and MRR,
 documents per second, and the ratio of F1 and RP@5 to the baseline measured in the same run: a plain
-all-MiniLM-L6-v2 cosine ranking of the ESCO preferred labels (top 10).
+all-MiniLM-L6-v2 cosine ranking of the ESCO preferred labels (top 10). With a sentence-only tower
+(the default static tower), one more row runs the full pipeline with the skill tower embedding the
+sentences too (its scorer fit: ``KG_PIPELINE__SENTENCE_MODEL= kgservice models fit-scorer``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from kgservice.document import Domain  # noqa: E402
 from kgservice.evaluation import Example, Ranked, Scores, label_resolver, load_annotations, score  # noqa: E402
 from kgservice.graph.cypher import Query  # noqa: E402
 from kgservice.graph.driver import Graph  # noqa: E402
+from kgservice.inference import artifacts  # noqa: E402
 from kgservice.pipeline.build import Pipeline, build_pipeline, make_document  # noqa: E402
 from kgservice.settings import Settings  # noqa: E402
 
@@ -60,7 +63,6 @@ def pipeline_predictor(pipeline: Pipeline, with_expansion: bool = False) -> Pred
 
 
 def minilm_baseline(settings: Settings, esco: list[dict]) -> Predict:
-    from kgservice.inference import artifacts
     from kgservice.inference.onnx_encoder import OnnxEncoder
 
     from kgservice.train.onnx_export import MODEL_ID
@@ -134,6 +136,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     full = build_pipeline(settings, graph, semantic=True, expansion=True)
     systems["trie + semantic + graph support"] = pipeline_predictor(full)
     systems["... + expanded skills"] = pipeline_predictor(full, with_expansion=True)
+    cfg = settings.pipeline
+    if cfg.sentence_tower != cfg.encoder_model:
+        # The same pipeline with the skill tower embedding the sentences too: what the sentence tower trades.
+        both = settings.model_copy(update={"pipeline": cfg.model_copy(update={"sentence_model": ""})})
+        weights = artifacts.scorer_weights_path(both, artifacts.taxonomy_version(graph))
+        if weights.exists():
+            systems[f"full, {cfg.encoder_model} as sentence tower too"] = pipeline_predictor(
+                build_pipeline(both, graph, semantic=True, expansion=True))
+        else:
+            console.print(f"[yellow]row with {cfg.encoder_model} as sentence tower skipped: no {weights.name}; run "
+                          "`KG_PIPELINE__SENTENCE_MODEL= .venv/bin/kgservice models fit-scorer`[/]")
     by_label = {str(s["name"]).casefold(): str(s["id"]) for s in esco}
     for peer in filter(None, args.peers.split(",")):
         predictor = peer_predictor(peer, by_label)

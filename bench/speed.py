@@ -9,6 +9,10 @@ By default the process is pinned to one CPU with one ONNX Runtime thread, so eve
 core (Neo4j, answering the expansion queries, runs on the other core: that work is not counted).
 ``--all-cores`` lets ONNX Runtime use every core of the machine instead.
 
+The sentence tower is the configured one (``KG_PIPELINE__SENTENCE_MODEL``, the static tower by
+default); the last row runs the full pipeline with the skill tower (the transformer student)
+embedding the sentences too, cold, so the ratio between the two is measured in one run.
+
 The postings' skill-bearing sentences are all distinct (``postings(distinct=True)``); their
 employer blurbs and benefits blocks repeat, as an employer's do across its postings. Caches (the
 semantic tagger's piece -> matches memo, the expander's skill -> neighbours memo) are emptied before
@@ -81,6 +85,12 @@ def main() -> int:
         ("full, cold", full, 0),
         (f"full, warm ({args.warm} other postings)", full, args.warm),
     ]
+    cfg = settings.pipeline
+    if cfg.sentence_tower != cfg.encoder_model:  # what the sentence tower saves, measured in the same run
+        both = settings.model_copy(deep=True)
+        both.pipeline.sentence_model = ""
+        configs.append((f"full, cold, {cfg.encoder_model} as sentence tower",
+                        build_pipeline(both, graph, semantic=True, expansion=True), 0))
     rows = []
     for name, pipeline, warm in configs:
         for text in warm_texts[:5]:  # ONNX session, Bolt connections

@@ -147,10 +147,12 @@ def _models(args: argparse.Namespace, settings: Settings, console: Console) -> i
 
             console.print(f"encoder exported to {export_encoder(settings)}")
             return 0
-        if args.action == "ship-student":
+        if args.action in ("ship-student", "ship-static"):
             from kgservice.train.distill import STUDENT_ID, ship
+            from kgservice.train.static_distill import STATIC_ID
 
-            console.print(f"int8 student copied to {ship(settings.home / 'models' / STUDENT_ID)}")
+            model_id = STUDENT_ID if args.action == "ship-student" else STATIC_ID
+            console.print(f"int8 {model_id} copied to {ship(settings.home / 'models' / model_id)}")
             return 0
         if args.action == "fetch-teacher":
             from kgservice.train.teacher import fetch_teacher
@@ -173,18 +175,30 @@ def _models(args: argparse.Namespace, settings: Settings, console: Console) -> i
         elif args.action == "distill":
             from kgservice.train.distill import STUDENT_LAYERS, TASK_STEPS, distill
 
-            distill(settings, graph, console, teacher_steps=args.steps, epochs=args.epochs, limit=args.limit,
+            distill(settings, graph, console, teacher_steps=args.steps, epochs=_or(args.epochs, 3.0), limit=args.limit,
                     out=args.out, task_steps=TASK_STEPS if args.task_steps is None else args.task_steps,
                     layers=args.layers or STUDENT_LAYERS)
+        elif args.action == "distill-static":
+            from kgservice.train.static_distill import EPOCHS, distill_static
+
+            try:
+                distill_static(settings, graph, console, epochs=int(_or(args.epochs, EPOCHS)), limit=args.limit,
+                               out=args.out)
+            except ImportError as exc:
+                raise KgServiceError(f"{exc}; training needs the train extra: pip install -e '.[train]'") from exc
         elif args.action == "train-scorer":
             from kgservice.train.multitask_scorer import train_scorer
 
             try:
-                train_scorer(settings, graph, console, epochs=args.epochs, steps=args.steps, limit=args.limit,
+                train_scorer(settings, graph, console, epochs=_or(args.epochs, 3.0), steps=args.steps, limit=args.limit,
                              feedback_texts=args.feedback_texts)
             except ImportError as exc:
                 raise KgServiceError(f"{exc}; training needs the train extra: pip install -e '.[train]'") from exc
     return 0
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
 
 
 # -- extract --------------------------------------------------------------------------------------
@@ -424,11 +438,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("models", help="produce model artifacts: export the encoder to ONNX, fit the scorer")
     p.add_argument("action", choices=["export", "fit-scorer", "fetch-teacher", "finetune-teacher", "distill",
-                                      "train-scorer", "ship-student"])
+                                      "distill-static", "train-scorer", "ship-student", "ship-static"])
     p.add_argument("--steps", type=int, default=300, help="training steps: of the teacher (finetune-teacher, distill) or at most of the scorer (train-scorer)")
-    p.add_argument("--epochs", type=float, default=3.0, help="epochs: of the student (distill) or of the scorer (train-scorer)")
+    p.add_argument("--epochs", type=float, default=None,
+                   help="epochs: of the student (distill, default 3), the static tower (distill-static, default 4) "
+                        "or the scorer (train-scorer, default 3)")
     p.add_argument("--limit", type=int, default=None, help="use only the first N training pairs/texts (smoke runs)")
-    p.add_argument("--out", type=Path, default=None, help="distill: output folder of the student")
+    p.add_argument("--out", type=Path, default=None, help="distill, distill-static: output folder of the model")
     p.add_argument("--task-steps", type=int, default=None,
                    help="distill: contrastive task-tuning steps of the distilled student (default: TASK_STEPS)")
     p.add_argument("--layers", type=_minilm_layers, default=None,

@@ -62,13 +62,13 @@ class PipelineSettings(BaseModel):
     taxonomies: list[str] = ["esco", "lightcast"]
     semantic: bool = True
     expansion: bool = True
-    # None: use the minimum score fitted with the scorer weights (scorer_weights.<encoder_model>.json), else 0.5.
+    # None: use the minimum score fitted with the scorer weights (scorer_weights.<sentence tower>.json), else 0.5.
     min_score: float | None = None
     semantic_top_k: int = 5
     # The semantic tower links text to ESCO's descriptive labels ("develop mobile applications");
     # Lightcast's tool and product names are the trie's job, and reach ESCO through SAME_AS.
     semantic_taxonomies: list[str] = ["esco"]
-    # None: use the threshold calibrated with the vector index (calibration.json).
+    # None: use the threshold calibrated for the sentence tower with the vector index (calibration*.json).
     semantic_threshold: float | None = None
     # Matches between this cosine and the calibrated threshold still reach the scorer as weak
     # candidates, so ranking can use them; None: the tagger keeps only calibrated matches.
@@ -96,6 +96,12 @@ class PipelineSettings(BaseModel):
     # The distilled student shipped in models/ (see its MODEL_CARD.md); "all-MiniLM-L6-v2" after
     # `kgservice models export` is the untrained baseline.
     encoder_model: str = "kgservice-skills-student-L3"
+    # The sentence tower: what embeds a document's sentences at serving time. The default is the
+    # static tower distilled from encoder_model into its own space (kgservice/train/static_distill.py,
+    # shipped in models/), compared with encoder_model's skill vectors in the same HNSW index; ""
+    # makes encoder_model the sentence tower too (the transformer on both sides: ~4x the encoder time
+    # per posting on these AVX2 machines, see the README's Extraction speed).
+    sentence_model: str = "kgservice-skills-static"
     # "multitask": the network trained by `kgservice models train-scorer` (kgservice/pipeline/multitask_scorer.py);
     # "feature": the first scorer's fitted logistic weights.
     scorer: Literal["feature", "multitask"] = "feature"
@@ -106,6 +112,11 @@ class PipelineSettings(BaseModel):
     # the same batches is exact. Set false (with the fp32 file present) for batch-independent scores.
     quantized: bool = True
     threads: int | None = None
+
+    @property
+    def sentence_tower(self) -> str:
+        """The model id that embeds sentences: ``sentence_model``, or ``encoder_model`` when that is empty."""
+        return self.sentence_model or self.encoder_model
 
 
 DEFAULT_REDIS_PORT = 6379

@@ -34,11 +34,13 @@ def catalog_path(settings: Settings, version: str) -> Path:
 
 
 def scorer_weights_path(settings: Settings, version: str) -> Path:
-    """The first scorer's fitted weights. Per encoder as well as per taxonomy: the semantic feature is
-    the cosine above the encoder's calibrated threshold, and both the threshold and the spread of
-    cosines differ between encoders, so switching ``encoder_model`` must not pick up another
-    encoder's fit (without a fit of its own, the hand-set defaults apply)."""
-    return taxonomy_dir(settings, version) / f"scorer_weights.{settings.pipeline.encoder_model}.json"
+    """The first scorer's fitted weights. Per sentence tower as well as per taxonomy: the semantic
+    feature is the cosine above the tower's calibrated threshold, and both the threshold and the
+    spread of cosines differ between encoders, so switching ``sentence_model`` or ``encoder_model``
+    must not pick up another encoder's fit (without a fit of its own, the hand-set defaults apply).
+    A sentence-only tower is tied to one skill tower (its manifest's ``skill_tower``), so its id
+    names the fit alone."""
+    return taxonomy_dir(settings, version) / f"scorer_weights.{settings.pipeline.sentence_tower}.json"
 
 
 def model_dir(settings: Settings, model_id: str | None = None) -> Path:

@@ -63,6 +63,20 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def model_file_sha256(model_dir: Path, quantized: bool) -> str:
+    """SHA-256 of an exported model folder's int8 or fp32 file: its manifest's entry, else computed.
+
+    Raises:
+        ArtifactMissing: The file is missing.
+    """
+    path = Path(model_dir) / (INT8_FILE if quantized else FP32_FILE)
+    if not path.exists():
+        raise ArtifactMissing(f"ONNX encoder file {path} is missing: run `{EXPORT_COMMAND}`")
+    manifest = path.parent / "manifest.json"
+    files = json.loads(manifest.read_text()).get("files", {}) if manifest.exists() else {}
+    return files.get(path.name, {}).get("sha256") or sha256_file(path)
+
+
 def onnxruntime_module(needed_by: str = "the ONNX encoder") -> ModuleType:
     """ONNX Runtime, or an ImportError that says who needs it and how to install it."""
     try:
@@ -89,13 +103,14 @@ class OnnxEncoder:
         self._output_name = manifest.get("output") or session.get_outputs()[0].name
         outputs = {o.name for o in session.get_outputs()}
         self._token_output: str | None = manifest.get("token_output") if manifest.get("token_output") in outputs else None
+        # A static tower's look-ups cost nothing per padded token, so its manifest asks for larger calls.
+        self.batch_tokens = int(manifest.get("batch_tokens", DEFAULT_BATCH_TOKENS))
 
     @property
     def file_sha256(self) -> str:
         """SHA-256 of the model file in use: what a vector index built with this encoder records."""
         if self._file_sha256 is None:
-            listed = self.manifest.get("files", {}).get(self.model_path.name, {}).get("sha256")
-            self._file_sha256 = listed or sha256_file(self.model_path)
+            self._file_sha256 = model_file_sha256(self.model_path.parent, self.quantized)
         return self._file_sha256
 
     @classmethod
@@ -142,21 +157,47 @@ class OnnxEncoder:
         return cls(session, tokenizer, manifest, model_path)
 
     @property
+    def tokenizer(self) -> Any:
+        """The ``tokenizers.Tokenizer`` (no padding; truncation at ``max_seq_length``)."""
+        return self._tokenizer
+
+    @property
+    def skill_tower(self) -> tuple[str, str]:
+        """``(model id, model file SHA-256)`` of the encoder whose skill vectors this one is compared with.
+
+        Itself, for an encoder that serves both towers; for a sentence-only tower (a static tower
+        distilled into another model's space, :mod:`kgservice.train.static_distill`) the model its
+        manifest's ``skill_tower`` names.
+        """
+        tower = self.manifest.get("skill_tower")
+        if tower:
+            return str(tower["model_id"]), str(tower["sha256"])
+        return self.model_id, self.file_sha256
+
+    def token_states(self, input_ids: np.ndarray) -> np.ndarray:
+        """The token output for already tokenized, unpadded rows ``[batch, sequence]`` (training-time use)."""
+        if self._token_output is None:
+            raise ArtifactMissing(f"{self.model_path} has no token output: re-export it (`{EXPORT_COMMAND}`)")
+        ids = np.ascontiguousarray(input_ids, dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+        return self._session.run([self._token_output], {k: v for k, v in feeds.items() if k in self._input_names})[0]
+
+    @property
     def has_token_states(self) -> bool:
         """Whether the graph outputs its token states (exports since ``token_output`` was added)."""
         return self._token_output is not None
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64, max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
-               ) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch_size: int = 64, max_batch_tokens: int | None = None) -> np.ndarray:
         """Embed ``texts``; returns float32 ``[len(texts), dimension]``, rows L2-normalized, in input order.
 
         Texts run longest first in batches of at most ``batch_size`` rows and ``max_batch_tokens``
-        padded tokens (rows x longest row), so short texts are not padded to a long one's length.
+        padded tokens (rows x longest row; default the manifest's ``batch_tokens``, else 128), so
+        short texts are not padded to a long one's length.
         """
         return self._run(texts, batch_size, max_batch_tokens, window=0)[0]
 
     def encode_windows(self, texts: Sequence[str], window: int, batch_size: int = 64,
-                       max_batch_tokens: int = DEFAULT_BATCH_TOKENS) -> tuple[np.ndarray, list[np.ndarray]]:
+                       max_batch_tokens: int | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
         """Sentence vectors (as :meth:`encode`) and, per text, its *window* vectors, from one forward pass.
 
         A window vector is the mean of ``window`` consecutive token states (stride 1, the special
@@ -175,10 +216,11 @@ class OnnxEncoder:
                                   "`kgservice models distill` for the student)")
         return self._run(texts, batch_size, max_batch_tokens, window=window)
 
-    def _run(self, texts: Sequence[str], batch_size: int, max_batch_tokens: int, window: int,
+    def _run(self, texts: Sequence[str], batch_size: int, max_batch_tokens: int | None, window: int,
              ) -> tuple[np.ndarray, list[np.ndarray]]:
         if isinstance(texts, str):
             raise TypeError("encode takes a sequence of strings, not one string")
+        max_batch_tokens = max_batch_tokens or self.batch_tokens
         n = len(texts)
         out = np.zeros((n, self.dimension), dtype=np.float32)
         windows: list[np.ndarray] = []

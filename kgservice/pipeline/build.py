@@ -123,7 +123,10 @@ def build_pipeline(settings: Settings, graph: Graph | None, *, semantic: bool | 
             tagger.threshold = min(tagger.threshold, cfg.semantic_floor)
         threshold = tagger.threshold
         stages.append(tagger)
-        model_version += f"+{cfg.encoder_model}{'-int8' if cfg.quantized else ''}"
+        int8 = "-int8" if cfg.quantized else ""
+        model_version += f"+{cfg.encoder_model}{int8}"
+        if cfg.sentence_tower != cfg.encoder_model:  # a sentence-only tower: a model of its own
+            model_version += f"+{cfg.sentence_tower}{int8}"
     if expansion:
         from kgservice.pipeline.graph_expander import GraphExpander
 
@@ -139,7 +142,7 @@ def build_pipeline(settings: Settings, graph: Graph | None, *, semantic: bool | 
         stages.append(scorer)
         return Pipeline(stages, model_version=f"{model_version}+multitask-{scorer.model.sha256[:8]}")
     weights, fitted_min = load_scorer_weights(artifacts.scorer_weights_path(settings, version),
-                                              encoder_model=cfg.encoder_model)
+                                              encoder_model=cfg.sentence_tower)
     min_score = cfg.min_score if cfg.min_score is not None else fitted_min
     stages.append(FeatureScorer(catalog, weights=weights, min_score=min_score, semantic_threshold=threshold,
                                 taxonomies=cfg.taxonomies, max_expanded=25 if expansion else 0))
@@ -153,7 +156,7 @@ def load_scorer_weights(path: Path, encoder_model: str | None = None) -> tuple[S
     """Weights fitted by ``kgservice models fit-scorer``, or the defaults (with a warning) when none were.
 
     A ``scorer_weights.json`` written before the file name carried the encoder is still used when the
-    pipeline it records was fitted with ``encoder_model``.
+    pipeline it records was fitted with ``encoder_model`` (the sentence tower).
     """
     if not path.exists() and encoder_model is not None:
         legacy = path.with_name(LEGACY_SCORER_WEIGHTS)

@@ -66,7 +66,10 @@ from kgservice.bounded_cache import BoundedCache
 from kgservice.document import Document, Method, SkillSpan
 from kgservice.pipeline.base import StageBase, batches
 
+from kgservice.errors import ArtifactMissing
+
 if TYPE_CHECKING:
+    from kgservice.inference.onnx_encoder import OnnxEncoder
     from kgservice.settings import Settings
 
 log = logging.getLogger("kgservice.pipeline")
@@ -328,31 +331,68 @@ def window_for(settings: Settings, encoder: Encoder) -> int:
     return window
 
 
+def load_sentence_tower(settings: Settings, quantized: bool | None = None) -> OnnxEncoder:
+    """The sentence tower of ``settings.pipeline`` (``sentence_model``, else ``encoder_model``).
+
+    A sentence-only tower (the static tower) is checked against the skill tower it was fitted to:
+    it must name ``encoder_model``, and that model's file must be the one it was distilled from, or
+    its vectors would be compared with skill vectors of another space.
+
+    Raises:
+        ArtifactMissing: A model is missing, or the sentence tower belongs to another skill tower.
+    """
+    from kgservice.inference import artifacts
+    from kgservice.inference.onnx_encoder import OnnxEncoder, model_file_sha256
+
+    cfg = settings.pipeline
+    quantized = cfg.quantized if quantized is None else quantized
+    encoder = OnnxEncoder.load(artifacts.model_dir(settings, cfg.sentence_tower), quantized=quantized,
+                               threads=cfg.threads)
+    tower_id, tower_sha = encoder.skill_tower
+    if tower_id == encoder.model_id:
+        return encoder
+    redistil = "run `kgservice models distill-static`, or set KG_PIPELINE__SENTENCE_MODEL= to embed sentences " \
+               "with the skill tower itself"
+    if tower_id != cfg.encoder_model:
+        raise ArtifactMissing(f"sentence tower {encoder.model_id} was fitted to {tower_id}, but the skill tower "
+                              f"(KG_PIPELINE__ENCODER_MODEL) is {cfg.encoder_model}: {redistil}")
+    skill_dir = artifacts.model_dir(settings)
+    current = model_file_sha256(skill_dir, quantized)
+    if current != tower_sha:
+        raise ArtifactMissing(f"sentence tower {encoder.model_id} was distilled from a {tower_id} file with SHA-256 "
+                              f"{tower_sha[:12]}, but {skill_dir} holds {current[:12]}: {redistil}")
+    return encoder
+
+
 def load_embedding_tagger(settings: Settings, taxonomy_version: str) -> EmbeddingTagger:
     """The tagger for ``settings.pipeline`` over the vector index built for ``taxonomy_version``.
 
-    Encoder: ``<home>/models/<encoder_model>`` (int8 when ``pipeline.quantized``). Index:
-    ``<home>/indexes/<encoder_model>/<taxonomy_version>``, checked against the encoder's model id and
-    dimension and the taxonomy version. Threshold: ``pipeline.semantic_threshold``, else the index's
-    calibration for ``pipeline.semantic_top_k``.
+    Sentence tower: :func:`load_sentence_tower` (int8 when ``pipeline.quantized``). Index (the skill
+    tower's vectors): ``<home>/indexes/<encoder_model>/<taxonomy_version>``, checked against the
+    skill tower's model id and file, the dimension and the taxonomy version. Threshold:
+    ``pipeline.semantic_threshold``, else the index's calibration for this sentence tower and
+    ``pipeline.semantic_top_k``.
 
     Raises:
         ArtifactMissing: The encoder or index is missing or does not match (names the command to run).
     """
     from kgservice.inference import artifacts
     from kgservice.inference.hnsw_index import SkillVectorIndex
-    from kgservice.inference.onnx_encoder import OnnxEncoder
 
     cfg = settings.pipeline
-    encoder = OnnxEncoder.load(artifacts.model_dir(settings), quantized=cfg.quantized, threads=cfg.threads)
+    encoder = load_sentence_tower(settings)
+    tower_id, tower_sha = encoder.skill_tower
     index = SkillVectorIndex.load(artifacts.vector_index_dir(settings, taxonomy_version),
-                                  expected_model_id=encoder.model_id, expected_dim=encoder.dimension,
+                                  expected_model_id=tower_id, expected_dim=encoder.dimension,
                                   expected_taxonomy_version=taxonomy_version, ef_search=cfg.semantic_ef_search,
-                                  expected_encoder_sha256=encoder.file_sha256)
+                                  expected_encoder_sha256=tower_sha, sentence_model=encoder.model_id)
     window = window_for(settings, encoder)
+    if cfg.semantic_threshold is None and index.calibration is None:
+        log.warning("the skill index has no calibration for sentence tower %s, so the fallback threshold %.2f "
+                    "applies: run `kgservice index build`", encoder.model_id, FALLBACK_THRESHOLD)
     calibrated = (index.calibration or {}).get("window_tokens", 0)
     if cfg.semantic_threshold is None and index.calibration is not None and calibrated != window:
-        log.warning("the index's calibration.json was made with window_tokens=%s, the tagger uses %s: "
+        log.warning("the index's calibration was made with window_tokens=%s, the tagger uses %s: "
                     "rerun `python -m kgservice.train.calibrate`", calibrated, window)
     return EmbeddingTagger(encoder, index, threshold=cfg.semantic_threshold, top_k=cfg.semantic_top_k,
                            skip_sections=cfg.semantic_skip_sections, cache_size=cfg.semantic_cache_size,

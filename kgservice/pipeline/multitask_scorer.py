@@ -425,8 +425,8 @@ def load_multitask_scorer(settings: Settings, taxonomy_version: str, catalog: Sk
         from kgservice.inference.onnx_encoder import OnnxEncoder
 
         cfg = settings.pipeline
-        texts = SentenceVectorCache(OnnxEncoder.load(artifacts.model_dir(settings), quantized=cfg.quantized,
-                                                     threads=cfg.threads))
+        texts = SentenceVectorCache(OnnxEncoder.load(artifacts.model_dir(settings, cfg.sentence_tower),
+                                                     quantized=cfg.quantized, threads=cfg.threads))
     model = MultitaskModel.load(artifact_dir(settings, taxonomy_version), expected_model_id=texts.model_id,
                                 expected_dim=texts.dimension, threads=settings.pipeline.threads)
     return MultitaskScorer(catalog, model, texts, min_score=min_score, semantic_threshold=semantic_threshold,

@@ -11,7 +11,9 @@ Method: run :class:`~kgservice.pipeline.embedding_tagger.EmbeddingTagger` (the s
 top-k query, window re-ranking and dedupe as serving) with no threshold over every dev sentence, keep each
 (sentence, skill) pair's best cosine, then sweep the threshold: a sentence's prediction is the set
 of skills with cosine >= t. Micro precision/recall/F1 over (sentence, skill) pairs; the threshold
-with the best F1 is written to ``calibration.json`` in the index folder, where the tagger reads it.
+with the best F1 is written to the index folder, where the tagger reads it: ``calibration.json``
+when the index's own model embeds the sentences, ``calibration.<sentence tower>.json`` for another
+(``KG_PIPELINE__SENTENCE_MODEL``, the static tower by default): thresholds hold for one tower.
 The sweep is done for several top-k (default 1, 2, 3, 5) from one tagger run; ``threshold`` is the
 one for the tagger's default k=5 and ``by_top_k`` holds each k's own threshold, which the tagger
 uses when built with that k.
@@ -147,10 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from kgservice.inference.hnsw_index import CALIBRATION_FILE, SkillVectorIndex, build_skill_index, index_dir
-    from kgservice.inference.onnx_encoder import OnnxEncoder
-    from kgservice.pipeline.embedding_tagger import DEFAULT_TOP_K, EmbeddingTagger, window_for
     from kgservice.inference.artifacts import model_dir
+    from kgservice.inference.hnsw_index import SkillVectorIndex, build_skill_index, calibration_file, index_dir
+    from kgservice.inference.onnx_encoder import OnnxEncoder
+    from kgservice.pipeline.embedding_tagger import DEFAULT_TOP_K, EmbeddingTagger, load_sentence_tower, window_for
 
     settings = Settings()
     parser = argparse.ArgumentParser(prog="python -m kgservice.train.calibrate", description=__doc__.splitlines()[0])
@@ -165,10 +167,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--aliases", action="store_true", help="(re)build the index with ESCO altLabels too")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the index even when it exists")
     parser.add_argument("--dry-run", action="store_true", help="print the curve, do not write calibration.json")
+    parser.add_argument("--sentence-model", default=settings.pipeline.sentence_model,
+                        help="the sentence tower to calibrate ('' = the skill tower itself; default: "
+                             "KG_PIPELINE__SENTENCE_MODEL)")
     args = parser.parse_args(argv)
+    settings.pipeline.sentence_model = args.sentence_model
     console = Console()
 
-    encoder = OnnxEncoder.load(model_dir(settings), quantized=args.quantized)
+    encoder = OnnxEncoder.load(model_dir(settings), quantized=args.quantized)  # the skill tower
+    sentence_tower = load_sentence_tower(settings, quantized=args.quantized)
     labels = read_esco_csv(args.esco_csv)
     preferred = {lab.text.casefold(): lab.skill_id for lab in labels if lab.kind == "preferredLabel"}
     target = index_dir(settings.home, encoder.model_id, args.taxonomy_version)
@@ -180,13 +187,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         console.print(f"built {len(index)} vectors / {index.manifest['skills']} skills in "
                       f"{time.perf_counter() - started:.1f}s -> {target}")
     index = SkillVectorIndex.load(target, expected_model_id=encoder.model_id, expected_dim=encoder.dimension,
-                                  expected_taxonomy_version=args.taxonomy_version)
+                                  expected_taxonomy_version=args.taxonomy_version,
+                                  expected_encoder_sha256=sentence_tower.skill_tower[1])
 
     dev = read_dev(args.dev, preferred)
     top_ks = sorted(set(args.top_k) | {DEFAULT_TOP_K})
     # The serving tagger's ranking: the windows raise cosines, so the threshold is fitted with them.
-    window = window_for(settings, encoder)
-    tagger = EmbeddingTagger(encoder, index, threshold=-1.0, top_k=max(top_ks), window_tokens=window,
+    window = window_for(settings, sentence_tower)
+    tagger = EmbeddingTagger(sentence_tower, index, threshold=-1.0, top_k=max(top_ks), window_tokens=window,
                              candidates=settings.pipeline.semantic_candidates)
     started = time.perf_counter()
     scores = best_scores(tagger, dev, top_ks)
@@ -200,7 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         best_all = next(row for row in curve_all if row["threshold"] == best["threshold"])
         by_top_k[str(k)] = {**{key: best[key] for key in ("threshold", "f1", "precision", "recall")},
                             "f1_unmapped_as_misses": best_all["f1"], "curve": curve}
-        table = Table(title=f"skillskape dev: {len(dev)} sentences, top-{k}, {encoder.model_path.name}")
+        table = Table(title=f"skillskape dev: {len(dev)} sentences, top-{k}, {sentence_tower.model_id} "
+                            f"({sentence_tower.model_path.name})")
         for col in ("threshold", "precision", "recall", "F1", "F1 (unmapped as misses)"):
             table.add_column(col, justify="right")
         for row, row_all in zip(curve, curve_all, strict=True):
@@ -226,12 +235,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             "dev": {"path": str(args.dev), "sha256": sha256_file(args.dev), "sentences": len(dev),
                     "gold_mapped": sum(len(s.gold) for s in dev), "gold_unmapped": sum(s.unmapped for s in dev)},
             "window_tokens": window, "candidates": tagger.candidates,
-            "model_id": encoder.model_id, "encoder_file": encoder.model_path.name,
-            "index_sha256": index.manifest["files"]["index.bin"]["sha256"],
+            "model_id": sentence_tower.model_id, "encoder_file": sentence_tower.model_path.name,
+            "skill_tower": encoder.model_id, "index_sha256": index.manifest["files"]["index.bin"]["sha256"],
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        (target / CALIBRATION_FILE).write_text(json.dumps(calibration, indent=2) + "\n")
-        console.print(f"wrote {target / CALIBRATION_FILE}")
+        path = target / calibration_file(encoder.model_id, sentence_tower.model_id)
+        path.write_text(json.dumps(calibration, indent=2) + "\n")
+        console.print(f"wrote {path}")
     return 0
 
 

@@ -55,3 +55,27 @@ def test_distill_tiny_run_exports_a_verified_student(settings, graph, full_taxon
     again = OnnxEncoder.load(shipped, quantized=True).encode(["designed and shipped iPhone apps", "forklift licence"])
     assert np.allclose(again, int8)
 
+
+def test_distill_static_tiny_run_exports_a_tower_in_the_students_space(settings, graph, full_taxonomy, quiet,
+                                                                        tmp_path) -> None:
+    from kgservice.inference.artifacts import model_dir
+    from kgservice.inference.onnx_encoder import OnnxEncoder
+    from kgservice.train.distill import STUDENT_ID
+    from kgservice.train.static_distill import STATIC_ID, distill_static
+
+    tiny = settings.model_copy(update={"home": tmp_path, "cache_dir": settings.cache})
+    out = distill_static(tiny, graph, quiet, epochs=1, limit=512)
+    assert out == tmp_path / "models" / STATIC_ID
+    manifest = json.loads((out / "manifest.json").read_text())
+    student = OnnxEncoder.load(model_dir(tiny), quantized=True)  # the shipped student: the skill tower
+    assert manifest["skill_tower"]["sha256"] == student.file_sha256
+    assert manifest["training"]["texts"] <= 512 and manifest["training"]["steps"] >= 1
+    assert manifest["verification"]["int8_vs_fp32_min_cosine"] >= 0.995
+    card = (out / "MODEL_CARD.md").read_text()
+    assert student.file_sha256 in card and "distill-static --epochs 1" in card
+    static = OnnxEncoder.load(out, quantized=True)
+    assert static.skill_tower == (STUDENT_ID, student.file_sha256)
+    vectors = static.encode(["designed and shipped iPhone apps", "forklift licence"])
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    # The targets are cached by the texts and the skill tower's file, for a rerun.
+    assert len(list((tmp_path / "training" / STATIC_ID).glob("targets-*.npy"))) == 1

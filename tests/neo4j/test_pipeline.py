@@ -119,9 +119,11 @@ def test_pipeline_pipe_equals_one_by_one(full_pipeline):
     texts = [POSTING, "Proficient in SQL and Python.", "We are a bakery in Lyon.\n\nBenefits\n- Free bread"]
     one = [full_pipeline(make_document(t, "job")).skills for t in texts]
     batched = [d.skills for d in full_pipeline.pipe([make_document(t, "job") for t in texts], batch_size=2)]
-    # int8's activation scales are per batch, so its scores may move in the second decimal with the
-    # batch-mates (documented at PipelineSettings.quantized); fp32 must agree to the third.
-    tolerance = 0.02 if full_pipeline.model_version.endswith("-int8") else 0.0005
+    # A transformer's int8 activation scales are per batch, so its scores may move in the second
+    # decimal with the batch-mates (documented at PipelineSettings.quantized); fp32 and the static
+    # tower (int8 rows, no activations to quantize) must agree to the third.
+    version = full_pipeline.model_version
+    tolerance = 0.02 if version.endswith("-int8") and "+kgservice-skills-static" not in version else 0.0005
     for a, b in zip(one, batched, strict=True):
         assert {s.skill_id for s in a} == {s.skill_id for s in b}
         by_id = {s.skill_id: s.score for s in b}
@@ -139,3 +141,25 @@ def test_pipeline_split_runs_as_the_whole(full_pipeline):
         type(full_pipeline)(tail.stages, full_pipeline.model_version)
     with pytest.raises(ValueError, match="no stage assigns"):
         full_pipeline.split("nothing")
+
+
+def test_pipeline_with_the_skill_tower_as_sentence_tower(graph, settings, built_indexes):
+    """KG_PIPELINE__SENTENCE_MODEL= : the student embeds the sentences too, calibrated by the same index build."""
+    from kgservice.pipeline.build import build_pipeline
+
+    both = settings.model_copy(update={"pipeline": settings.pipeline.model_copy(update={"sentence_model": ""})})
+    pipeline = build_pipeline(both, graph, semantic=True, expansion=False)
+    tagger = next(s for s in pipeline.stages if s.name == "embedding_tagger")
+    assert tagger.encoder.model_id == settings.pipeline.encoder_model
+    assert tagger.index.calibration is not None and tagger.index.calibration["model_id"] == tagger.encoder.model_id
+    assert "kgservice-skills-static" not in pipeline.model_version
+    static = build_pipeline(settings, graph, semantic=True, expansion=False)
+    static_tagger = next(s for s in static.stages if s.name == "embedding_tagger")
+    assert static_tagger.index.calibration["model_id"] == "kgservice-skills-static"
+    assert static.model_version.endswith("+kgservice-skills-static-int8")
+    text = "Requirements\n- You will write automated tests for our web services and review pull requests."
+    for p in (pipeline, static):
+        spans = p(make_document(text, "job")).spans["embedding_tagger"]
+        best = max(spans, key=lambda s: s.score).skill_id
+        name = graph.read("MATCH (s:Skill {id: $id}) RETURN s.name AS name", id=best)[0]["name"]
+        assert name == "develop automated software tests", (p.model_version, name)

@@ -22,11 +22,14 @@ def _write(path: Path, encoder: str, min_score: float) -> None:
                                 "pipeline": f"trie@esco-1.1.1+{encoder}-int8"}))
 
 
-def test_weights_file_is_named_after_the_encoder(tmp_path: Path) -> None:
+def test_weights_file_is_named_after_the_sentence_tower(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path)
     path = artifacts.scorer_weights_path(settings, "v1")
-    assert path.name == f"scorer_weights.{settings.pipeline.encoder_model}.json"
+    assert path.name == f"scorer_weights.{settings.pipeline.sentence_model}.json"
     assert path.parent == artifacts.taxonomy_dir(settings, "v1")
+    # With the skill tower embedding the sentences too, the fit is the skill tower's.
+    settings.pipeline.sentence_model = ""
+    assert artifacts.scorer_weights_path(settings, "v1").name == f"scorer_weights.{settings.pipeline.encoder_model}.json"
 
 
 def test_own_file_wins_over_legacy(tmp_path: Path) -> None:
