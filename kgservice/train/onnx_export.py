@@ -44,7 +44,8 @@ import tempfile
 import time
 import zipfile
 from datetime import UTC, datetime
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -304,8 +305,7 @@ def export_pooled(model: Any, tokenizer: Any, tokenizer_json: Path, out_dir: Pat
 
     started = time.perf_counter()
     config = model.inner.config
-    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.export-", dir=_ensure(out_dir.parent)))
-    try:
+    with publishing(out_dir) as work:
         _export_onnx(model, work / "model.raw.onnx")
         fused = _fuse(work / "model.raw.onnx", work / "model.onnx", int(config.num_attention_heads),
                       int(config.hidden_size))
@@ -361,11 +361,23 @@ def export_pooled(model: Any, tokenizer: Any, tokenizer_json: Path, out_dir: Pat
         manifest["verification"] = verification
         manifest["files"] = _files(work)
         _write_json(work / "manifest.json", manifest)
+    return out_dir
+
+
+@contextmanager
+def publishing(out_dir: Path) -> Iterator[Path]:
+    """A scratch folder next to ``out_dir`` that replaces it in one rename when the block succeeds.
+
+    On an error nothing is published and the scratch folder is removed, so a failed export leaves
+    an existing ``out_dir`` untouched.
+    """
+    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.export-", dir=_ensure(out_dir.parent)))
+    try:
+        yield work
         _publish(work, out_dir)
     finally:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
-    return out_dir
 
 
 def _publish(work: Path, out_dir: Path) -> None:

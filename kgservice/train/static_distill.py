@@ -47,7 +47,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -252,12 +251,10 @@ def export_static(table: np.ndarray, skill_tower: OnnxEncoder, out_dir: Path, *,
     """
     import onnx
 
-    from kgservice.train.onnx_export import ExportVerificationError, _files, _publish, _versions, _write_json
+    from kgservice.train.onnx_export import ExportVerificationError, _files, _versions, _write_json, publishing
 
     started = time.perf_counter()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.export-", dir=out_dir.parent))
-    try:
+    with publishing(out_dir) as work:
         for name, quantized in ((FP32_FILE, False), (INT8_FILE, True)):
             model = static_graph(table, quantized)
             onnx.checker.check_model(model)
@@ -304,10 +301,6 @@ def export_static(table: np.ndarray, skill_tower: OnnxEncoder, out_dir: Path, *,
                                     "int8_vs_skill_tower_mean_cosine": round(float(agree.mean()), 4)}
         manifest["export_seconds"] = round(time.perf_counter() - started, 2)
         _write_json(work / "manifest.json", manifest)
-        _publish(work, out_dir)
-    finally:
-        if work.exists():
-            shutil.rmtree(work, ignore_errors=True)
     return out_dir
 
 
