@@ -5,7 +5,7 @@ Prints, for TECH and HOUSE: precision, recall, F1 (micro, per sentence), R-Preci
 documents per second, and the ratio of F1 and RP@5 to the baseline measured in the same run: a plain
 all-MiniLM-L6-v2 cosine ranking of the ESCO preferred labels (top 10). With a sentence-only tower
 (the default static tower), one more row runs the full pipeline with the skill tower embedding the
-sentences too (its scorer fit: ``KG_PIPELINE__SENTENCE_MODEL= kgservice models fit-scorer``).
+sentences too (``kgservice models fit-scorer`` fits both).
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 build_pipeline(both, graph, semantic=True, expansion=True))
         else:
             console.print(f"[yellow]row with {cfg.encoder_model} as sentence tower skipped: no {weights.name}; run "
-                          "`KG_PIPELINE__SENTENCE_MODEL= .venv/bin/kgservice models fit-scorer`[/]")
+                          "`.venv/bin/kgservice models fit-scorer`[/]")
     by_label = {str(s["name"]).casefold(): str(s["id"]) for s in esco}
     for peer in filter(None, args.peers.split(",")):
         predictor = peer_predictor(peer, by_label)
