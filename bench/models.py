@@ -6,7 +6,8 @@ row is timed in the same runtime (ONNX Runtime, CPU, all cores of this machine).
 all-MiniLM-L6-v2 (the baseline of ``../shared/data/README.md``, measured in the same run), the raw
 teacher all-mpnet-base-v2, the fine-tuned teacher, the student in fp32 and int8, and any other
 student distilled on this machine (``kgservice models distill --layers 0,5`` -> ``...-student-L2``),
-marked "not served".
+marked "not served", and the served static sentence tower (``KG_PIPELINE__SENTENCE_MODEL``), whose
+labels are embedded by its skill tower (the int8 student), as the skill index holds them.
 
 Columns: parameters (counted in the ONNX initializers), file size, sentences per second (512
 SkillSkape dev sentences, batches of 64), p50/p99 latency for one sentence and for one ~400-word
@@ -45,7 +46,7 @@ from kgservice.evaluation import label_resolver, load_annotations, score  # noqa
 from kgservice.graph.cypher import Query  # noqa: E402
 from kgservice.graph.driver import Graph  # noqa: E402
 from kgservice.inference import artifacts  # noqa: E402
-from kgservice.inference.hnsw_index import best_cosines  # noqa: E402
+from kgservice.inference.hnsw_index import SKILL_ROWS_PER_RUN, best_cosines  # noqa: E402
 from kgservice.inference.onnx_encoder import OnnxEncoder  # noqa: E402
 from kgservice.pipeline.embedding_tagger import EmbeddingTagger  # noqa: E402
 from kgservice.settings import Settings  # noqa: E402
@@ -121,7 +122,9 @@ def ensure_teacher_onnx(settings: Settings, fine_tuned: bool, console: Console) 
 
 
 def measure(name: str, encoder: OnnxEncoder, labels: list[str], ids: list[str], splits: dict, sentences: list[str],
-            pieces: list[list[str]], console: Console, window: int, candidates: int) -> Row:
+            pieces: list[list[str]], console: Console, window: int, candidates: int,
+            skill_tower: OnnxEncoder | None = None) -> Row:
+    """``skill_tower``: the encoder of the label vectors when it is not ``encoder`` (a sentence-only tower)."""
     for _ in range(3):
         encoder.encode(sentences[:64])
     started = time.perf_counter()
@@ -137,8 +140,10 @@ def measure(name: str, encoder: OnnxEncoder, labels: list[str], ids: list[str], 
         t = time.perf_counter()
         encoder.encode(p, batch_size=64)
         post.append((time.perf_counter() - t) * 1000)
+    tower = skill_tower or encoder
     with console.status(f"{name}: encoding {len(labels)} ESCO labels"):
-        label_vecs = encoder.encode(labels, batch_size=128)
+        # As the skill index is built: an int8 graph one label per run (SKILL_ROWS_PER_RUN).
+        label_vecs = tower.encode(labels, batch_size=SKILL_ROWS_PER_RUN if tower.quantized else 128)
     rp5, mrr, rp5_w, mrr_w = {}, {}, {}, {}
     for split, examples in splits.items():
         texts = [e.sentence for e in examples]
@@ -183,22 +188,31 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"{statistics.mean(len(p) for p in pieces):.0f} pieces each on average")
 
     student_dir = artifacts.model_dir(settings, STUDENT_ID)
-    models: list[tuple[str, Path, bool]] = [(f"baseline {MINILM}", artifacts.model_dir(settings, MINILM), False)]
+    # (row, model folder, int8, the skill tower's folder when the labels are embedded by another model)
+    models: list[tuple[str, Path, bool, Path | None]] = [
+        (f"baseline {MINILM}", artifacts.model_dir(settings, MINILM), False, None)]
     if not args.skip_teachers:
-        models += [("teacher all-mpnet-base-v2 (raw)", ensure_teacher_onnx(settings, False, console), False),
-                   ("teacher fine-tuned", ensure_teacher_onnx(settings, True, console), False)]
+        models += [("teacher all-mpnet-base-v2 (raw)", ensure_teacher_onnx(settings, False, console), False, None),
+                   ("teacher fine-tuned", ensure_teacher_onnx(settings, True, console), False, None)]
     if (student_dir / "model.onnx").exists():
-        models.append(("student fp32", student_dir, False))
-    models.append(("student int8", student_dir, True))
+        models.append(("student fp32", student_dir, False, None))
+    models.append(("student int8", student_dir, True, None))
     # Other students distilled here (`kgservice models distill --layers ...`), measured beside the one that serves.
     for other in sorted((settings.home / "models").glob("kgservice-skills-student-L*")):
         if other.name != STUDENT_ID and (other / "model.int8.onnx").exists():
-            models.append((f"{other.name.removeprefix('kgservice-skills-')} int8 (not served)", other, True))
-    window, candidates = settings.pipeline.semantic_window_tokens, settings.pipeline.semantic_candidates
+            models.append((f"{other.name.removeprefix('kgservice-skills-')} int8 (not served)", other, True, None))
+    cfg = settings.pipeline
+    if cfg.sentence_tower != cfg.encoder_model:  # the served sentence tower, against the student's label vectors
+        models.append((f"{cfg.sentence_tower.removeprefix('kgservice-skills-')} sentence tower int8 (served)",
+                       artifacts.model_dir(settings, cfg.sentence_tower), True, artifacts.model_dir(settings)))
+    window, candidates = cfg.semantic_window_tokens, cfg.semantic_candidates
     rows = []
-    for name, directory, quantized in models:
+    for name, directory, quantized, skill_dir in models:
         encoder = OnnxEncoder.load(directory, quantized=quantized, threads=settings.pipeline.threads)
-        rows.append(measure(name, encoder, labels, ids, splits, sentences, pieces, console, window, candidates))
+        tower = None if skill_dir is None else OnnxEncoder.load(skill_dir, quantized=cfg.quantized,
+                                                                threads=settings.pipeline.threads)
+        rows.append(measure(name, encoder, labels, ids, splits, sentences, pieces, console, window, candidates,
+                            skill_tower=tower))
         r = rows[-1]
         console.print(f"{name}: {r.sents_per_s:.0f} sentences/s, RP@5 {r.rp5}, with token windows {r.rp5_windows}")
 
