@@ -168,12 +168,10 @@ def _models(args: argparse.Namespace, settings: Settings, console: Console) -> i
             from kgservice.train.scorer_fit import fit
 
             cfg = settings.pipeline
-            # The skill tower can embed sentences too (KG_PIPELINE__SENTENCE_MODEL=); fitting it as well
-            # makes switching towers a setting (`index build` calibrates both the same way).
-            towers = [settings] + ([settings.model_copy(update={"pipeline": cfg.model_copy(
-                update={"sentence_model": ""})})] if cfg.sentence_tower != cfg.encoder_model else [])
-            for tower in towers:
-                console.print(f"scorer weights written to {fit(tower, graph, console)}")
+            for tower in cfg.sentence_models:  # as `index build` calibrates them
+                fitted = fit(settings.model_copy(update={"pipeline": cfg.model_copy(update={"sentence_model": tower})}),
+                             graph, console)
+                console.print(f"scorer weights written to {fitted}")
         elif args.action == "finetune-teacher":
             from kgservice.train.skill_linker import finetune_teacher
 

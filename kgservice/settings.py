@@ -118,6 +118,12 @@ class PipelineSettings(BaseModel):
         """The model id that embeds sentences: ``sentence_model``, or ``encoder_model`` when that is empty."""
         return self.sentence_model or self.encoder_model
 
+    @property
+    def sentence_models(self) -> list[str]:
+        """The ``sentence_model`` values the artifacts are made for: the configured one, and ``""`` (the
+        skill tower embedding sentences too) when that is another tower, so switching is a setting."""
+        return [self.sentence_model] + ([""] if self.sentence_tower != self.encoder_model else [])
+
 
 DEFAULT_REDIS_PORT = 6379
 

@@ -2,8 +2,9 @@
 
 Built from the graph (the same rows as the trie), saved under the graph's taxonomy version, then
 calibrated on SkillSkape dev (``kgservice.train.calibrate``) so the tagger's threshold matches the
-index it queries: for the configured sentence tower and for the skill tower on its own. Aliases are left out: measured on SkillSkape dev they lower F1 (0.169 -> 0.151
-at top-5), because ESCO's alternative labels are broad.
+index it queries: for the configured sentence tower and for the skill tower on its own
+(``PipelineSettings.sentence_models``). Aliases are left out: measured on SkillSkape dev they lower
+F1 (0.169 -> 0.151 at top-5), because ESCO's alternative labels are broad.
 """
 
 from __future__ import annotations
@@ -33,9 +34,6 @@ def build_vector_index(settings: Settings, version: str, rows: Sequence[Mapping[
         from kgservice.train.calibrate import main as calibrate_main
 
         args = ["--taxonomy-version", version] + (["--quantized"] if cfg.quantized else [])
-        # The skill tower can embed sentences too (KG_PIPELINE__SENTENCE_MODEL=): calibrating it as
-        # well makes switching towers a setting, not a rebuild.
-        towers = [cfg.sentence_model] + ([""] if cfg.sentence_tower != cfg.encoder_model else [])
-        for tower in towers:
+        for tower in cfg.sentence_models:
             calibrate_main(args + ["--sentence-model", tower])
     return target

@@ -64,9 +64,8 @@ import numpy as np
 
 from kgservice.bounded_cache import BoundedCache
 from kgservice.document import Document, Method, SkillSpan
-from kgservice.pipeline.base import StageBase, batches
-
 from kgservice.errors import ArtifactMissing
+from kgservice.pipeline.base import StageBase, batches
 
 if TYPE_CHECKING:
     from kgservice.inference.onnx_encoder import OnnxEncoder

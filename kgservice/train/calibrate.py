@@ -175,7 +175,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console()
 
     encoder = OnnxEncoder.load(model_dir(settings), quantized=args.quantized)  # the skill tower
-    sentence_tower = load_sentence_tower(settings, quantized=args.quantized)
+    cfg = settings.pipeline
+    sentence_tower = encoder if cfg.sentence_tower == cfg.encoder_model else load_sentence_tower(
+        settings, quantized=args.quantized)
     labels = read_esco_csv(args.esco_csv)
     preferred = {lab.text.casefold(): lab.skill_id for lab in labels if lab.kind == "preferredLabel"}
     target = index_dir(settings.home, encoder.model_id, args.taxonomy_version)

@@ -28,3 +28,14 @@ def test_settings_nested_override(monkeypatch: pytest.MonkeyPatch, tmp_path) -> 
     assert settings.home == tmp_path
     assert settings.cache == tmp_path / "cache"
     assert settings.taxonomy.batch_size == 123
+
+
+def test_sentence_tower_defaults_to_the_static_tower_and_falls_back_to_the_skill_tower() -> None:
+    from kgservice.settings import PipelineSettings
+
+    cfg = PipelineSettings()
+    assert cfg.sentence_tower == "kgservice-skills-static" and cfg.sentence_models == ["kgservice-skills-static", ""]
+    both = PipelineSettings(sentence_model="")
+    assert both.sentence_tower == both.encoder_model and both.sentence_models == [""]
+    named = PipelineSettings(sentence_model=both.encoder_model)
+    assert named.sentence_models == [both.encoder_model]
