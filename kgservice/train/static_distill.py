@@ -322,10 +322,10 @@ def distill_static(settings: Settings, graph: Graph, console: Console, *, epochs
     targets = skill_tower_vectors(tower, texts, work, console)
     table = initial_table(tower, console)
     specials = special_ids(tower.tokenizer)
-    token_ids = [np.asarray([i for i in enc.ids if i not in specials], dtype=np.int64)
+    skip = set(specials)
+    token_ids = [np.asarray([i for i in enc.ids if i not in skip], dtype=np.int64)
                  for enc in tower.tokenizer.encode_batch(texts)]
     trained, record = train_table(table, token_ids, targets, work, console, epochs=epochs, frozen_rows=specials)
-    trained[specials] = 0.0
     record["seed"] = SEED
     target = out or settings.home / "models" / STATIC_ID
     published = export_static(trained, tower, target, verify_texts=heldout_sentences(settings), training=record)
