@@ -6,18 +6,26 @@ created at start-up, closed at shutdown, passed to whoever needs it through :cla
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any, Self
 
 import neo4j
 from neo4j import GraphDatabase, RoutingControl
-from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from kgservice.errors import GraphUnavailable, InvalidInput
 from kgservice.graph.cypher import Query, schema_statements, service_queries
 from kgservice.settings import Settings
 
 _UNAVAILABLE = (ServiceUnavailable, SessionExpired, OSError)
+# Write retries (see Graph.write). The driver's own managed retries start at 1 s: right for a server
+# that is restarting, but two workers whose transactions deadlock on a popular skill's relationship
+# group lose a second each time, when the loser's retry succeeds a few milliseconds later.
+FIRST_RETRY_S = 0.005
+MAX_RETRY_DELAY_S = 1.0
+MAX_RETRY_TIME_S = 30.0
 
 
 class Graph:
@@ -67,7 +75,38 @@ class Graph:
         return self._run(query, params, RoutingControl.READ)
 
     def write(self, query: Query | str, **params: Any) -> list[dict[str, Any]]:
-        return self._run(query, params, RoutingControl.WRITE)
+        """Run a write in one transaction, retried while Neo4j calls the failure retryable.
+
+        Retries wait 5 ms at first, doubling to at most 1 s, each a random fraction of that (full
+        jitter, so two deadlocked writers do not collide again in step), for up to 30 s in all; then
+        the last error is raised (:class:`GraphUnavailable` when the server does not answer).
+        Deadlocks between concurrent writers are the common case: Neo4j detects one when the lock is
+        requested and aborts one of the two, whose retry then usually commits at once.
+        """
+        text = self._queries[query] if isinstance(query, Query) else query
+        deadline = time.monotonic() + MAX_RETRY_TIME_S
+        delay = FIRST_RETRY_S
+        while True:
+            try:
+                return self._write_once(text, params)
+            except (Neo4jError, *_UNAVAILABLE) as exc:
+                retryable = isinstance(exc, _UNAVAILABLE) or exc.is_retryable()
+                if not retryable or time.monotonic() + delay > deadline:
+                    if isinstance(exc, _UNAVAILABLE):
+                        raise GraphUnavailable(f"Neo4j at {self.uri} does not answer: {exc}") from exc
+                    raise
+            time.sleep(random.uniform(0.0, delay))
+            delay = min(delay * 2, MAX_RETRY_DELAY_S)
+
+    def _write_once(self, text: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        # The bookmark manager of execute_query: a later read through execute_query sees this write
+        # (causal consistency on a cluster), as when writes went through execute_query too.
+        with self.driver.session(database=self.database,
+                                 bookmark_manager=self.driver.execute_query_bookmark_manager) as session:
+            with session.begin_transaction() as tx:
+                records = [r.data() for r in tx.run(text, params)]
+                tx.commit()
+        return records
 
     def _run(self, query: Query | str, params: dict[str, Any], routing: RoutingControl) -> list[dict[str, Any]]:
         text = self._queries[query] if isinstance(query, Query) else query

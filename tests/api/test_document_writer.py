@@ -80,3 +80,46 @@ def test_document_writer_rejects_bad_rows(graph):
     with pytest.raises(InvalidInput, match="id"):
         write_documents(graph, [DocumentWrite(Domain.JOB, "", 1, "m", ())])
     assert write_documents(graph, []).results == []
+
+
+def test_concurrent_writers_on_shared_skills_all_commit(graph, full_taxonomy):
+    """Two writers replace the edges of their own documents to the same skills at once, as two nearline
+    workers do: edge deletes and creates on a skill's relationship group can deadlock the two
+    transactions, and ``Graph.write`` retries the one Neo4j aborts. Every write must commit and each
+    document end with its last version's skills."""
+    import random
+    import threading
+
+    wipe_test_documents(graph)
+    shared = [r["id"] for r in graph.read(
+        "MATCH (s:Skill {taxonomy: 'esco'}) RETURN s.id AS id ORDER BY s.id LIMIT 12")]
+    rounds = 25
+    last: dict[str, list[str]] = {}
+    errors: list[BaseException] = []
+
+    def writer(name: str, seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            for version in range(1, rounds + 1):
+                batch = [doc(Domain.PROFILE, f"cw-{name}{i}", version, rng.sample(shared, 6)) for i in range(4)]
+                write_documents(graph, batch)
+                for d in batch:
+                    last[d.id] = [s.skill_id for s in d.skills]
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(name, seed)) for name, seed in (("a", 1), ("b", 2))]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=300)
+        assert not errors, errors
+        rows = graph.read("""
+            MATCH (d:Document) WHERE d.id STARTS WITH $p
+            OPTIONAL MATCH (d)-[:HAS_SKILL {source: 'extraction'}]->(s:Skill)
+            RETURN d.id AS id, d.version AS version, collect(s.id) AS skills""", p=f"{TEST_PREFIX}cw-")
+        assert {r["id"]: (r["version"], sorted(r["skills"])) for r in rows} == {
+            i: (rounds, sorted(skills)) for i, skills in last.items()}
+    finally:
+        wipe_test_documents(graph)
