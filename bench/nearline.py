@@ -8,7 +8,7 @@ time whatever the backlog), stamping each with its enqueue time; the workers rec
 time per message id in ``<stream>:committed``; latency is commit - enqueue, same clock.
 
 The edits model entities that change over time. Each of the ``POOL`` (2,000) document ids
-``bench-nl-<n>`` is a profile/job section of 1-3 sentences (30-80 words; 90% of ids) or an
+``bench-nl-<n>`` (a profile or a job, fixed per id) is a profile/job section of 1-3 sentences (30-80 words; 90% of ids) or an
 11-sentence (~310-word) job posting under two headers (10%), built from SkillSkape job-posting sentences dealt like a deck
 (``bench/postings.py``'s pool), so no two documents share a sentence. The warm-up writes every id
 once. After that an edit picks an id at random and either revises it (80%: one sentence replaced or
@@ -88,6 +88,11 @@ class Workload:
     def _is_long(doc_id: str) -> bool:
         return random.Random(doc_id).random() < LONG_SHARE
 
+    @classmethod
+    def _kind(cls, doc_id: str) -> str:
+        """Fixed per entity: an edit revises the same profile or job (its graph key is kind and id)."""
+        return "job" if cls._is_long(doc_id) or random.Random(f"{doc_id}:kind").random() < 0.5 else "profile"
+
     def _fresh(self, long: bool) -> list[str]:
         if long:
             return [self._deal() for _ in range(11)]
@@ -125,7 +130,7 @@ class Workload:
             self.sentences_new += 1
         self.docs[doc_id] = after
         self.sentences_sent += len(after)
-        return make_edit("job" if long else self.rng.choice(("profile", "job")), doc_id, self._text(after, long))
+        return make_edit(self._kind(doc_id), doc_id, self._text(after, long))
 
     def new_share(self) -> float:
         return self.sentences_new / max(1, self.sentences_sent)
@@ -143,6 +148,10 @@ def start_workers(n: int, stream: str, args: argparse.Namespace) -> list[subproc
            "--batch-size", str(args.batch_size), "--block-ms", str(args.block_ms), "--log-level", args.log_level]
     if args.no_expansion:
         cmd.append("--no-expansion")
+    if args.in_process:
+        cmd.append("--in-process")
+    else:
+        cmd += ["--extractors", str(args.extractors)]
     return [subprocess.Popen(cmd + ["--consumer", f"bench-worker-{i}"], env=env, stdout=subprocess.DEVNULL,
                              stderr=open(f"/tmp/kg-bench-worker-{i}.log", "w") if args.log_level == "debug" else None,
                              start_new_session=True) for i in range(n)]
@@ -196,6 +205,9 @@ def main() -> int:
     parser.add_argument("--sustain", type=float, default=200.0, help="rate of the long run (0: skip)")
     parser.add_argument("--sustain-s", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--extractors", type=int, default=1, help="extraction processes per worker")
+    parser.add_argument("--in-process", action="store_true", help="workers run the pipeline in their own "
+                        "process (the design before extraction processes: the same-run baseline)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--block-ms", type=int, default=5)
     parser.add_argument("--semantic", action="store_true", help="keep the semantic stage (default: trie only)")
@@ -252,7 +264,8 @@ def main() -> int:
         client.close()
         if redis_started is not None:
             redis_started.stop()
-    table = Table(title=f"nearline: {args.workers} worker(s), batch {args.batch_size}, block {args.block_ms} ms, "
+    extraction = "in the worker process" if args.in_process else f"{args.extractors} extraction process(es) each"
+    table = Table(title=f"nearline: {args.workers} worker(s), {extraction}, batch {args.batch_size}, block {args.block_ms} ms, "
                         f"{'trie + semantic' if args.semantic else 'trie only'}"
                         f"{', no expansion' if args.no_expansion else ' + expansion'}"
                         f"{', no piece cache' if args.no_piece_cache else ''}; ONNX Runtime threads "

@@ -285,7 +285,7 @@ def _serve(args: argparse.Namespace, settings: Settings, console: Console) -> in
 def _nearline_settings(args: argparse.Namespace, settings: Settings) -> Any:
     cfg = settings.nearline
     updates = {k: getattr(args, k) for k in ("stream", "group", "batch_size", "block_ms", "claim_idle_ms",
-                                             "max_deliveries") if getattr(args, k, None) is not None}
+                                             "max_deliveries", "extractors") if getattr(args, k, None) is not None}
     if getattr(args, "with_expansion", False):
         updates["with_expansion"] = True
     return cfg.model_copy(update=updates) if updates else cfg
@@ -311,6 +311,7 @@ def _worker(args: argparse.Namespace, settings: Settings, console: Console) -> i
 
     from kgservice.graph.driver import Graph
     from kgservice.nearline.edit_stream import connect
+    from kgservice.nearline.extraction import ExtractionProcess, InlineExtraction
     from kgservice.nearline.worker import Worker
     from kgservice.pipeline.build import build_pipeline
 
@@ -323,24 +324,34 @@ def _worker(args: argparse.Namespace, settings: Settings, console: Console) -> i
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    semantic = False if args.no_semantic else None
+    expansion = False if args.no_expansion else None
     client = connect(cfg)
     try:
         with Graph.connect(settings) as graph:
-            pipeline = build_pipeline(settings, graph, semantic=False if args.no_semantic else None,
-                                      expansion=False if args.no_expansion else None)
-            worker = Worker(graph, client, pipeline, cfg, consumer=args.consumer,
-                            max_chars=settings.pipeline.max_chars, record_commits=args.record_commits)
-            console.print(f"worker {worker.consumer}: {cfg.url} stream={cfg.stream} group={cfg.group} "
-                          f"batch={cfg.batch_size} model={pipeline.model_version}")
+            if args.in_process:
+                extraction = InlineExtraction(build_pipeline(settings, graph, semantic=semantic, expansion=expansion),
+                                              with_expansion=cfg.with_expansion, max_chars=settings.pipeline.max_chars)
+            else:
+                extraction = ExtractionProcess(settings, semantic=semantic, expansion=expansion,
+                                               with_expansion=cfg.with_expansion, processes=cfg.extractors)
+            try:
+                worker = Worker(graph, client, extraction, cfg, consumer=args.consumer,
+                                record_commits=args.record_commits)
+                console.print(f"worker {worker.consumer}: {cfg.url} stream={cfg.stream} group={cfg.group} "
+                              f"batch={cfg.batch_size} model={extraction.model_version} "
+                              f"extraction={'in process' if args.in_process else f'{cfg.extractors} child process(es)'}")
 
-            def progress(s: Any) -> None:
-                hits = ", ".join(f"{name} {cache.hit_rate:.2f}" for name, cache in pipeline.caches.items())
-                console.print(f"committed {s.committed} (applied {s.applied}, older ignored {s.ignored}) in "
-                              f"{s.batches} batches; claimed {s.claimed}, failed {s.failed}, dead {s.dead}, "
-                              f"retries {s.retries}; cache hit rates: {hits or 'no caches'}")
+                def progress(s: Any) -> None:
+                    hits = ", ".join(f"{name} {rate:.2f}" for name, rate in extraction.cache_hit_rates().items())
+                    console.print(f"committed {s.committed} (applied {s.applied}, older ignored {s.ignored}) in "
+                                  f"{s.batches} batches; claimed {s.claimed}, failed {s.failed}, dead {s.dead}, "
+                                  f"retries {s.retries}; cache hit rates: {hits or 'no caches'}")
 
-            stats = worker.run(stop, idle_exit_s=args.idle_exit, on_progress=progress)
-            progress(stats)
+                stats = worker.run(stop, idle_exit_s=args.idle_exit, on_progress=progress)
+                progress(stats)
+            finally:
+                extraction.close()
     finally:
         client.close()
     return 0
@@ -491,6 +502,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-semantic", action="store_true")
     p.add_argument("--no-expansion", action="store_true")
     p.add_argument("--record-commits", action="store_true", help="record commit times in <stream>:committed")
+    p.add_argument("--extractors", type=int, help="extraction processes (default 1, KG_NEARLINE__EXTRACTORS); "
+                   "each loads the pipeline and keeps one core busy while it extracts")
+    p.add_argument("--in-process", action="store_true", help="run the pipeline in the worker's own process "
+                   "instead of a child (for profiling; its I/O then waits behind the encoder)")
     p.add_argument("--idle-exit", type=float, help="exit after this many idle seconds with nothing pending")
     p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     p.set_defaults(handler=_worker)

@@ -153,6 +153,9 @@ class NearlineSettings(BaseSettings):
     max_deliveries: int = Field(default=3, ge=1)
     # Write expanded (graph-neighbour) skills too, as upsertDocument(withExpansion: true) does.
     with_expansion: bool = False
+    # Child processes that run the pipeline for one worker (kgservice.nearline.extraction); each loads
+    # the pipeline (~0.5 GB) and keeps one core busy while it extracts.
+    extractors: int = Field(default=1, ge=1, le=64)
 
     @property
     def external(self) -> bool:

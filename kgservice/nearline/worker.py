@@ -6,20 +6,18 @@ Several workers, on one machine or many, share one consumer group. Each loop:
    longer than ``claim_idle_ms``; one delivered more than ``max_deliveries`` times goes to the
    dead-letter stream with its last error instead of being tried again;
 2. ``XREADGROUP COUNT batch_size BLOCK block_ms`` reads what arrived together;
-3. the batch runs through ``Pipeline.pipe`` once and is written with one
+3. the batch is extracted in one call of the worker's :class:`~kgservice.nearline.extraction.Extraction`
+   (the whole pipeline, in a child process under ``kgservice worker``) and written with one
    :func:`~kgservice.graph.document_writer.write_documents` call (one Neo4j transaction);
 4. only after that commit are the messages acknowledged (``XACK`` + ``XDEL``, and the commit time
    when ``record_commits``), in one Redis ``MULTI``.
 
-Inside :meth:`Worker.run`, step 3 is split at the stage that assigns graph links
-(:meth:`~kgservice.pipeline.build.Pipeline.split`): the loop runs the tagging stages (sectioner,
-trie, semantic tagger: the encoder, this process's CPU), and a writer thread runs expansion,
-scoring, the write and step 4 while the loop reads and tags the next batch. Expansion and the write
-are mostly waiting for Neo4j (another core), so overlapping them with tagging shortens every
-batch's turn, and the loop, the busier of the two threads, does only tagging. At most one tagged batch waits
-for the writer, so a slow Neo4j slows reading down instead of piling batches up in memory; batches
-are written in the order they were read. :meth:`Worker.step` on its own writes before it returns.
-While the writer holds a batch (a write can wait tens of seconds on the driver's own retries when
+Inside :meth:`Worker.run` a writer thread does step 3's write and step 4 while the loop reads and
+extracts the next batch. At most one extracted batch waits for the writer, so a slow Neo4j slows
+reading down instead of piling batches up in memory (the messages wait in Redis, and the next read
+takes all of them: batches grow with the load); batches are written in the order they were read.
+:meth:`Worker.step` on its own writes before it returns.
+While the writer holds a batch (a write can wait tens of seconds on retries when
 Neo4j is down), the loop renews the worker's claim on those messages every ``claim_idle_ms / 3``
 (``XCLAIM ... JUSTID``, which counts no delivery), so neither this worker's claim check nor another
 worker takes them from a live worker; if the process dies, the renewals stop and they are claimed.
@@ -52,12 +50,11 @@ from typing import Any, TypeVar
 import neo4j.exceptions
 import redis
 
-from kgservice.document import Document
 from kgservice.errors import GraphUnavailable, InvalidInput
 from kgservice.graph.document_writer import DocumentWrite, write_documents
 from kgservice.graph.driver import Graph
 from kgservice.nearline.edit_stream import Edit, NearlineSettings, ensure_group, now_ms
-from kgservice.pipeline.build import Pipeline, make_document
+from kgservice.nearline.extraction import Extraction, PendingWrites, document_of
 
 log = logging.getLogger("kgservice.nearline")
 
@@ -81,7 +78,8 @@ _FROZEN = False
 
 
 def _freeze_long_lived_objects() -> None:
-    """The trie and catalog are millions of long-lived objects; without freezing them every full
+    """With the pipeline in this process (:class:`~kgservice.nearline.extraction.InlineExtraction`),
+    its trie and catalog are millions of long-lived objects; without freezing them every full
     collection walks them all (~100 ms pauses in the middle of a batch). Once per process."""
     global _FROZEN
     if not _FROZEN:
@@ -109,7 +107,26 @@ class Message:
 class _Item:
     message: Message
     edit: Edit
-    doc: Document
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    items: list[_Item]
+    pending: PendingWrites
+    read_at: float
+
+
+class _Failed:
+    """An extraction that could not even be started: its result raises why."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def result(self) -> list[DocumentWrite]:
+        raise self.error
+
+    def add_done_callback(self, fn: Callable[[Any], object]) -> None:
+        fn(self)
 
 
 @dataclass(slots=True)
@@ -131,27 +148,30 @@ class Worker:
     ``run`` uses one extra thread of its own, the writer (see the module docstring).
     """
 
-    def __init__(self, graph: Graph, client: Any, pipeline: Pipeline, cfg: NearlineSettings, *,
-                 consumer: str | None = None, max_chars: int = 100_000, record_commits: bool = False) -> None:
+    def __init__(self, graph: Graph, client: Any, extraction: Extraction, cfg: NearlineSettings, *,
+                 consumer: str | None = None, record_commits: bool = False) -> None:
         self.graph = graph
         self.client = client
-        self.pipeline = pipeline
-        # Tagging (the encoder, this process's CPU) runs on the loop; expansion and scoring (mostly
-        # waiting for Neo4j's neighbour query) run on the writer thread, before the write.
-        self._tagging, self._finishing = pipeline.split("links")
+        self.extraction = extraction
         self.cfg = cfg
         self.consumer = consumer or default_consumer()
-        self.max_chars = max_chars
         self.record_commits = record_commits
         self.stats = WorkerStats()
         self.stop_event = threading.Event()
         self._claim_cursor = "0-0"
         self._next_claim = 0.0
         self._lock = threading.Lock()  # stats and in-flight ids: the loop and the writer thread share them
-        self._writes: queue.Queue[list[tuple[_Item, Document]] | None] | None = None
+        self._writes: queue.Queue[_Batch | None] | None = None
         self._writer: threading.Thread | None = None
         self._writer_error: BaseException | None = None
         self._in_flight: set[str] = set()  # ids handed to the writer and not yet acknowledged or failed
+        # The loop reads only while an extraction process is free (and a bounded number of batches
+        # wait to be written), so what arrives meanwhile waits in Redis and the next read takes it
+        # all: batches grow with the load instead of queueing up behind a busy process.
+        self._extracting = 0  # batches submitted and not yet extracted
+        self._outstanding = 0  # batches handed to the writer and not yet written
+        self._room = threading.Condition(self._lock)
+        self._parallelism = max(1, extraction.parallelism)
         self._next_renewal = 0.0
 
     def _count(self, **increments: int) -> None:
@@ -190,8 +210,9 @@ class Worker:
 
     # -- the writer thread -------------------------------------------------------------------------
     def _start_writer(self) -> None:
-        self._writes = queue.Queue(maxsize=1)
+        self._writes = queue.Queue()
         self._writer_error = None
+        self._outstanding = 0
         self._writer = threading.Thread(target=self._write_loop, name=f"{self.consumer}-writer", daemon=True)
         self._writer.start()
 
@@ -200,29 +221,37 @@ class Worker:
         assert writes is not None
         while (batch := writes.get()) is not None:
             try:
-                self._write_isolating(batch)
+                self._finish(batch)
             except BaseException as exc:  # noqa: BLE001 - handed to the loop, which stops with it
                 self._writer_error = exc
                 return
             finally:
-                with self._lock:
-                    self._in_flight.difference_update(item.message.id for item, _ in batch)
+                with self._room:
+                    self._in_flight.difference_update(item.message.id for item in batch.items)
+                    self._outstanding -= 1
+                    self._room.notify_all()
 
-    def _submit(self, batch: list[tuple[_Item, Document]]) -> None:
-        """Hand a tagged batch to the writer thread, or finish and write it here when there is none (``step``)."""
+    def _hand_over(self, batch: _Batch) -> None:
+        """Give a batch being extracted to the writer thread, or finish it here when there is none (``step``)."""
         if self._writer is None or self._writes is None:
-            self._write_isolating(batch)
+            self._finish(batch)
             return
-        with self._lock:
-            self._in_flight.update(item.message.id for item, _ in batch)
+        with self._room:
+            self._in_flight.update(item.message.id for item in batch.items)
+            self._outstanding += 1
+        self._writes.put(batch)
+
+    def _wait_for_room(self) -> None:
+        """Block while the writer holds as many batches as there is room for, renewing their claims."""
+        if self._writer is None:
+            return
         while True:
             self._raise_writer_error()
             self._renew_claims()
-            try:
-                self._writes.put(batch, timeout=0.1)
-                return
-            except queue.Full:
-                continue
+            with self._room:
+                if self._extracting < self._parallelism and self._outstanding <= self._parallelism + 1:
+                    return
+                self._room.wait(0.1)
 
     def _renew_claims(self) -> None:
         """Reset the idle time of the messages the writer holds (no delivery counted), every claim_idle_ms / 3."""
@@ -252,12 +281,7 @@ class Worker:
         self._writer = self._writes = None
         if writer is None or writes is None:
             return
-        while writer.is_alive():
-            try:
-                writes.put(None, timeout=0.1)
-                break
-            except queue.Full:
-                continue
+        writes.put(None)
         writer.join()
         if self._writer_error is not None and not isinstance(self._writer_error, Stopped):
             error, self._writer_error = self._writer_error, None
@@ -266,6 +290,7 @@ class Worker:
     def step(self) -> int:
         """One claim check (when due) and one read; returns the number of messages handled."""
         handled = 0
+        self._wait_for_room()
         self._renew_claims()
         if time.monotonic() >= self._next_claim:
             handled += self._claim()
@@ -336,36 +361,64 @@ class Worker:
         for message in messages:
             try:
                 edit = Edit.from_fields(message.fields)
-                doc = make_document(edit.text, edit.kind, edit.title, edit.id, self.max_chars,
-                                    self.pipeline.model_version)
+                document_of(edit, self.extraction.max_chars, self.extraction.model_version)
             except InvalidInput as exc:  # it can never succeed: retrying would only delay the others
                 self._dead_letter(message, f"invalid edit: {exc}")
                 continue
-            items.append(_Item(message, edit, doc))
+            items.append(_Item(message, edit))
         if items:
             self._process_items(items)
 
     def _process_items(self, items: list[_Item]) -> None:
-        extracted = self._extract_isolating(items)
-        if extracted:
-            self._submit(extracted)
+        self._hand_over(_Batch(items, self._start_extraction(items), time.perf_counter()))
 
-    def _extract_isolating(self, items: list[_Item]) -> list[tuple[_Item, Document]]:
-        """Tag a batch; if it fails, each message alone, so only the failing one is held back."""
+    def _start_extraction(self, items: list[_Item]) -> PendingWrites:
+        with self._room:
+            self._extracting += 1
         try:
-            return self._retrying(lambda: self._extract(items), keep=[i.message.id for i in items])
+            pending = self.extraction.submit([i.edit for i in items])
+        except Exception as exc:  # noqa: BLE001 - surfaces when the result is asked for, like any other failure
+            pending = _Failed(exc)
+        pending.add_done_callback(self._extracted_one)
+        return pending
+
+    def _extracted_one(self, _: object) -> None:
+        with self._room:
+            self._extracting -= 1
+            self._room.notify_all()
+
+    def _finish(self, batch: _Batch) -> None:
+        extracted = self._extracted(batch.items, batch.pending)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("batch of %d: extracted %.1f ms after it was read", len(batch.items),
+                      (time.perf_counter() - batch.read_at) * 1000)
+        if extracted:
+            self._write_isolating(extracted)
+
+    def _extracted(self, items: list[_Item], pending: PendingWrites | None = None) -> list[tuple[_Item, DocumentWrite]]:
+        """A batch's writes; if extracting it fails, each message alone, so only the failing one is held back.
+
+        ``pending``: the extraction already started; a retry (or ``None``) starts a new one.
+        """
+        def extract() -> list[DocumentWrite]:
+            nonlocal pending
+            started, pending = pending, None
+            return (started or self._start_extraction(items)).result()
+
+        try:
+            writes = self._retrying(extract, keep=[i.message.id for i in items])
         except Stopped:
             raise
         except Exception as exc:  # noqa: BLE001 - isolate the message that fails, whatever the error
             if len(items) > 1:
                 log.warning("extracting a batch of %d failed (%s); retrying its messages one by one", len(items), exc)
-                return [pair for item in items for pair in self._extract_isolating([item])]
+                return [pair for item in items for pair in self._extracted([item])]
             self._failed(items[0].message, exc)
             return []
+        return list(zip(items, writes, strict=True))
 
-    def _write_isolating(self, batch: list[tuple[_Item, Document]]) -> None:
-        """Finish (expand, score) and write a batch in one transaction, then acknowledge it; if that
-        fails, each message alone."""
+    def _write_isolating(self, batch: list[tuple[_Item, DocumentWrite]]) -> None:
+        """Write a batch in one transaction, then acknowledge it; if that fails, each message alone."""
         items = [item for item, _ in batch]
         try:
             committed_at = self._retrying(lambda: self._write(batch), keep=[i.message.id for i in items])
@@ -381,25 +434,13 @@ class Worker:
             return
         self._retrying(lambda: self._acknowledge(items, committed_at))
 
-    def _extract(self, items: list[_Item]) -> list[tuple[_Item, Document]]:
+    def _write(self, batch: list[tuple[_Item, DocumentWrite]]) -> int:
         started = time.perf_counter()
-        docs = list(self._tagging.pipe([i.doc for i in items], batch_size=max(1, len(items))))
-        if log.isEnabledFor(logging.DEBUG):
-            log.debug("batch of %d: tag %.1f ms", len(items), (time.perf_counter() - started) * 1000)
-        return list(zip(items, docs, strict=True))
-
-    def _write(self, batch: list[tuple[_Item, Document]]) -> int:
-        started = time.perf_counter()
-        docs = self._finishing.pipe([doc for _, doc in batch], batch_size=max(1, len(batch)))
-        writes = [DocumentWrite.from_document(doc, item.edit.version, with_expansion=self.cfg.with_expansion,
-                                              updated_at=item.edit.edited_ms)
-                  for doc, (item, _) in zip(docs, batch, strict=True)]
-        finished = time.perf_counter()
-        report = write_documents(self.graph, writes)
+        report = write_documents(self.graph, [write for _, write in batch])
         committed_at = now_ms()
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("batch of %d: expand and score %.1f ms, write %.1f ms, oldest waited %d ms", len(batch),
-                      (finished - started) * 1000, (time.perf_counter() - finished) * 1000,
+            log.debug("batch of %d: write %.1f ms, oldest waited %d ms", len(batch),
+                      (time.perf_counter() - started) * 1000,
                       committed_at - min(item.edit.edited_ms for item, _ in batch))
         self._count(batches=1, committed=len(batch), applied=len(report.applied), ignored=len(report.ignored))
         if report.ignored:

@@ -13,7 +13,7 @@ import sys
 from kgservice.graph.driver import Graph
 from kgservice.nearline import worker as worker_module
 from kgservice.nearline.edit_stream import NearlineSettings, connect
-from kgservice.pipeline.build import build_pipeline
+from kgservice.nearline.extraction import ExtractionProcess
 from kgservice.settings import Settings
 
 CRASH_CODE = 17
@@ -31,9 +31,11 @@ def main() -> None:
         return report  # pragma: no cover
 
     worker_module.write_documents = write_then_die
+    # As `kgservice worker` runs: the pipeline in a child process, which must not outlive this one.
+    extraction = ExtractionProcess(settings, semantic=False)
+    print(f"extraction pids {' '.join(str(p) for p in extraction.pids())}", flush=True)
     with Graph.connect(settings) as graph:
-        pipeline = build_pipeline(settings, graph, semantic=False)
-        worker_module.Worker(graph, connect(cfg), pipeline, cfg, consumer=consumer).run()
+        worker_module.Worker(graph, connect(cfg), extraction, cfg, consumer=consumer).run()
 
 
 if __name__ == "__main__":

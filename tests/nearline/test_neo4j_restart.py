@@ -18,6 +18,7 @@ from rich.console import Console
 from kgservice.graph.driver import Graph
 from kgservice.graph.server import Neo4jServer
 from kgservice.nearline.edit_stream import enqueue, make_edit
+from kgservice.nearline.extraction import InlineExtraction
 from kgservice.nearline.worker import Worker
 from kgservice.pipeline.build import build_pipeline
 from kgservice.settings import Settings
@@ -76,7 +77,7 @@ def test_worker_survives_a_neo4j_restart_and_loses_nothing(own_neo4j, stream_cfg
         load(graph, [read_bundle(DATA / "esco_bundle")], own.taxonomy.batch_size, quiet)
         build_indexes(own, graph, semantic=False, console=quiet)
         pipeline = build_pipeline(own, graph, semantic=False)
-        worker = Worker(graph, redis_client, pipeline, stream_cfg, consumer="t-restart", record_commits=True)
+        worker = Worker(graph, redis_client, InlineExtraction(pipeline), stream_cfg, consumer="t-restart", record_commits=True)
         stop = threading.Event()
         thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
         thread.start()

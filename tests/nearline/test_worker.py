@@ -3,6 +3,7 @@ dead letters. No assertion depends on timing; waits have generous deadlines only
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -15,6 +16,7 @@ import pytest
 from kgservice.graph.driver import Graph
 from kgservice.nearline import worker as worker_module
 from kgservice.nearline.edit_stream import Edit, NearlineSettings, enqueue, make_edit
+from kgservice.nearline.extraction import InlineExtraction
 from kgservice.nearline.worker import Worker, WorkerStats
 from kgservice.pipeline.build import make_document
 from kgservice.settings import PROJECT_ROOT
@@ -45,6 +47,14 @@ def drain(worker: Worker, deadline_s: float = 120.0) -> WorkerStats:
     return stats
 
 
+def wait_gone(pids: Sequence[int], deadline_s: float = 60.0) -> None:
+    deadline = time.monotonic() + deadline_s
+    for pid in pids:
+        while os.path.exists(f"/proc/{pid}") and "zombie" not in open(f"/proc/{pid}/status").read():
+            assert time.monotonic() < deadline, f"process {pid} outlived its worker"
+            time.sleep(0.1)
+
+
 def expected_skills(pipeline, edit: Edit) -> set[str]:  # noqa: ANN001
     doc = pipeline(make_document(edit.text, edit.kind, edit.title, edit.id))
     return {s.skill_id for s in doc.skills}
@@ -72,7 +82,8 @@ def test_worker_round_trip_and_older_edit_never_overwrites(clean_documents, trie
     older = make_edit("profile", f"{DOC_PREFIX}p1", TEXTS[1], title="v1", version=100)  # arrives late
     job = make_edit("job", f"{DOC_PREFIX}j1", TEXTS[2], version=5)
     ids = enqueue(redis_client, stream_cfg, [newer, job])
-    worker = Worker(graph, redis_client, trie_pipeline, stream_cfg, consumer="t-1", record_commits=True)
+    worker = Worker(graph, redis_client, InlineExtraction(trie_pipeline), stream_cfg, consumer="t-1",
+                    record_commits=True)
     drain(worker)
     ids += enqueue(redis_client, stream_cfg, [older])
     stats = drain(worker)
@@ -100,7 +111,7 @@ def test_worker_writes_messages_that_arrive_together_in_one_transaction(clean_do
     monkeypatch.setattr(worker_module, "write_documents", counting)
     edits = [make_edit("profile", f"{DOC_PREFIX}b{i}", TEXTS[i % len(TEXTS)], version=1) for i in range(20)]
     enqueue(redis_client, stream_cfg, edits)
-    worker = Worker(clean_documents, redis_client, trie_pipeline, stream_cfg, consumer="t-batch")
+    worker = Worker(clean_documents, redis_client, InlineExtraction(trie_pipeline), stream_cfg, consumer="t-batch")
     assert worker.step() == 20
     assert calls == [20] and worker.stats.batches == 1
     assert len(stored(clean_documents, edits)) == 20
@@ -117,13 +128,19 @@ def test_worker_crash_after_commit_is_claimed_and_applied_once_in_effect(clean_d
                               stream_cfg.stream, stream_cfg.group, "crasher", "10"], cwd=PROJECT_ROOT,
                              capture_output=True, text=True, timeout=300)
     assert crashed.returncode == CRASH_CODE, crashed.stderr[-3000:]
+    # Its extraction process goes with it rather than waiting forever for work.
+    children = [int(p) for line in crashed.stdout.splitlines() if line.startswith("extraction pids")
+                for p in line.split()[2:]]
+    assert children
+    wait_gone(children)
     pending = redis_client.xpending_range(stream_cfg.stream, stream_cfg.group, "-", "+", 100)
     # The first batch, plus whatever the loop read and extracted while the writer thread wrote it.
     assert len(pending) in (10, 20, 30) and {p["consumer"].decode() for p in pending} == {"crasher"}
     in_graph_after_crash = stored(graph, edits)
     assert len(in_graph_after_crash) == 10  # written, but not acknowledged
 
-    survivor = Worker(graph, redis_client, trie_pipeline, stream_cfg, consumer="survivor", record_commits=True)
+    survivor = Worker(graph, redis_client, InlineExtraction(trie_pipeline), stream_cfg, consumer="survivor",
+                      record_commits=True)
     stats = drain(survivor)
     assert stats.claimed == len(pending) and stats.committed == 30 and stats.dead == 0
     final = stored(graph, edits)
@@ -160,7 +177,7 @@ def test_worker_dead_letters_invalid_and_repeatedly_failing_messages(clean_docum
     redis_client.xadd(stream_cfg.stream, {"kind": "profile", "id": f"{DOC_PREFIX}empty", "text": "", "version": "1"})
     redis_client.xadd(stream_cfg.stream, {"kind": "resume", "id": f"{DOC_PREFIX}kind", "text": "x", "version": "1"})
 
-    worker = Worker(clean_documents, redis_client, trie_pipeline, stream_cfg, consumer="t-dead")
+    worker = Worker(clean_documents, redis_client, InlineExtraction(trie_pipeline), stream_cfg, consumer="t-dead")
     stats = drain(worker)
     dead = {f[b"id"].decode(): {k.decode(): v.decode() for k, v in f.items()}
             for _, f in redis_client.xrange(stream_cfg.dead_letter)}
@@ -181,11 +198,12 @@ def test_worker_writer_thread_keeps_slow_writes_claimed_and_in_order(clean_docum
     deliveries: list[int] = []
     extracted_during_write: list[bool] = []
     writing = threading.Event()
-    real_extract = Worker._extract
+    extraction = InlineExtraction(trie_pipeline)
+    real_submit = extraction.submit
 
-    def extract(self, items):  # noqa: ANN001, ANN202
+    def submit(edits):  # noqa: ANN001, ANN202
         extracted_during_write.append(writing.is_set())
-        return real_extract(self, items)
+        return real_submit(edits)
 
     def slow(graph, docs):  # noqa: ANN001, ANN202
         writing.set()
@@ -196,10 +214,10 @@ def test_worker_writer_thread_keeps_slow_writes_claimed_and_in_order(clean_docum
         return real(graph, docs)
 
     monkeypatch.setattr(worker_module, "write_documents", slow)
-    monkeypatch.setattr(Worker, "_extract", extract)
+    monkeypatch.setattr(extraction, "submit", submit)
     edits = [make_edit("profile", f"{DOC_PREFIX}slow", TEXTS[i], version=i + 1) for i in range(4)]
     enqueue(redis_client, stream_cfg, edits)
-    worker = Worker(clean_documents, redis_client, trie_pipeline, stream_cfg.model_copy(update={"batch_size": 1}),
+    worker = Worker(clean_documents, redis_client, extraction, stream_cfg.model_copy(update={"batch_size": 1}),
                     consumer="t-slow")
     stats = drain(worker)
     assert any(extracted_during_write), "the loop should extract the next batch while the writer writes"
