@@ -330,8 +330,10 @@ def _worker(args: argparse.Namespace, settings: Settings, console: Console) -> i
     try:
         with Graph.connect(settings) as graph:
             if args.in_process:
-                extraction = InlineExtraction(build_pipeline(settings, graph, semantic=semantic, expansion=expansion),
-                                              with_expansion=cfg.with_expansion, max_chars=settings.pipeline.max_chars)
+                pipeline = build_pipeline(settings, graph, semantic=semantic, expansion=expansion,
+                                          expanded=cfg.with_expansion)
+                extraction = InlineExtraction(pipeline, with_expansion=cfg.with_expansion,
+                                              max_chars=settings.pipeline.max_chars)
             else:
                 extraction = ExtractionProcess(settings, semantic=semantic, expansion=expansion,
                                                with_expansion=cfg.with_expansion, processes=cfg.extractors)

@@ -133,7 +133,7 @@ def _load(settings: Settings, semantic: bool | None, expansion: bool | None, wit
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     graph = Graph.connect(settings)
     atexit.register(graph.close)
-    pipeline = build_pipeline(settings, graph, semantic=semantic, expansion=expansion)
+    pipeline = build_pipeline(settings, graph, semantic=semantic, expansion=expansion, expanded=with_expansion)
     _CHILD = InlineExtraction(pipeline, with_expansion=with_expansion, max_chars=settings.pipeline.max_chars)
     # The trie and catalog are millions of long-lived objects; without freezing them every full
     # collection walks them all (~100 ms pauses in the middle of a batch).

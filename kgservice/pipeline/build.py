@@ -96,8 +96,13 @@ def make_document(text: str, domain: str | Domain = Domain.JOB, title: str | Non
 
 
 def build_pipeline(settings: Settings, graph: Graph | None, *, semantic: bool | None = None,
-                   expansion: bool | None = None, trie: bool = True) -> Pipeline:
-    """Sectioner -> TrieTagger -> EmbeddingTagger -> GraphExpander -> scorer (``pipeline.scorer``), per settings."""
+                   expansion: bool | None = None, trie: bool = True, expanded: bool = True) -> Pipeline:
+    """Sectioner -> TrieTagger -> EmbeddingTagger -> GraphExpander -> scorer (``pipeline.scorer``), per settings.
+
+    ``expanded=False``: the scorer leaves ``Document.expanded`` empty (graph neighbours still count as
+    support for the extracted skills), for callers that write only the extracted skills: ranking
+    every document's neighbours was a third of the scorer's time.
+    """
     cfg = settings.pipeline
     semantic = cfg.semantic if semantic is None else semantic
     expansion = (cfg.expansion if expansion is None else expansion) and graph is not None
@@ -138,14 +143,14 @@ def build_pipeline(settings: Settings, graph: Graph | None, *, semantic: bool | 
 
         scorer = load_multitask_scorer(settings, version, catalog, texts, min_score=cfg.min_score,
                                        semantic_threshold=threshold, taxonomies=cfg.taxonomies,
-                                       max_expanded=25 if expansion else 0)
+                                       max_expanded=25 if expansion and expanded else 0)
         stages.append(scorer)
         return Pipeline(stages, model_version=f"{model_version}+multitask-{scorer.model.sha256[:8]}")
     weights, fitted_min = load_scorer_weights(artifacts.scorer_weights_path(settings, version),
                                               encoder_model=cfg.sentence_tower)
     min_score = cfg.min_score if cfg.min_score is not None else fitted_min
     stages.append(FeatureScorer(catalog, weights=weights, min_score=min_score, semantic_threshold=threshold,
-                                taxonomies=cfg.taxonomies, max_expanded=25 if expansion else 0))
+                                taxonomies=cfg.taxonomies, max_expanded=25 if expansion and expanded else 0))
     return Pipeline(stages, model_version=model_version)
 
 

@@ -168,6 +168,8 @@ class FeatureScorer(StageBase):
         return dataclasses.replace(doc, skills=tuple(skills), expanded=self.expand(doc.links, skills))
 
     def expand(self, links: tuple[GraphLink, ...], skills: list[ScoredSkill]) -> tuple[ScoredSkill, ...]:
+        if not self._max_expanded:  # a caller that never reads them (the nearline worker by default)
+            return ()
         seed_score = {s.skill_id: s.score for s in skills}
         best: dict[str, tuple[float, GraphLink]] = {}
         for link in links:

@@ -52,6 +52,15 @@ def test_feature_scorer_scores_are_the_logistic_of_the_features(scorer: FeatureS
     assert [(s.skill_id, s.method) for s in scored.expanded] == [("s:prog", Method.EXPANSION)]
 
 
+def test_feature_scorer_without_expanded_skills_scores_the_same(scorer: FeatureScorer) -> None:
+    unexpanded = FeatureScorer(scorer._catalog, weights=scorer.weights, min_score=0.0, semantic_threshold=0.5,
+                               taxonomies=["esco"], max_expanded=0)
+    with_expanded, without = scorer(_doc()), unexpanded(_doc())
+    assert with_expanded.expanded and without.expanded == ()
+    assert without.skills == with_expanded.skills, "graph support still counts"
+    assert with_expanded.skills and any(s.skill_id == "s:sql" for s in without.skills)
+
+
 def test_requirement_cues_search_the_sentence_around_an_offset() -> None:
     import random
 
