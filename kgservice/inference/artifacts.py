@@ -33,6 +33,10 @@ def catalog_path(settings: Settings, version: str) -> Path:
     return taxonomy_dir(settings, version) / "catalog.json"
 
 
+def neighbours_path(settings: Settings, version: str) -> Path:
+    return taxonomy_dir(settings, version) / "neighbours.npz"
+
+
 def scorer_weights_path(settings: Settings, version: str) -> Path:
     """The first scorer's fitted weights. Per sentence tower as well as per taxonomy: the semantic
     feature is the cosine above the tower's calibrated threshold, and both the threshold and the

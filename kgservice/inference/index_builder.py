@@ -34,8 +34,24 @@ def build_indexes(settings: Settings, graph: Graph, semantic: bool = True, conso
     SkillCatalog.build((r["id"], r["name"], r["taxonomy"]) for r in rows).save(catalog_path)
     out["catalog"] = catalog_path
     console.print(f"trie: {trie.manifest['keys']} keys over {len(rows)} skills in {time.perf_counter() - started:.1f}s")
+    out["neighbours"] = _build_neighbours(settings, graph, version, [r["id"] for r in rows], console)
     if semantic:
         from kgservice.inference.vector_index_builder import build_vector_index
 
         out["vectors"] = build_vector_index(settings, version, rows, console)
     return out
+
+
+def _build_neighbours(settings: Settings, graph: Graph, version: str, ids: list[str], console: Console) -> Path:
+    from rich.progress import Progress
+
+    from kgservice.pipeline.neighbour_snapshot import NeighbourSnapshot
+
+    started = time.perf_counter()
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("graph neighbours", total=len(ids))
+        snapshot = NeighbourSnapshot.build(graph, ids, settings.pipeline.expansion_per_relation,
+                                           progress=lambda n: bar.advance(task, n))
+    path = snapshot.save(artifacts.neighbours_path(settings, version))
+    console.print(f"neighbours: {len(snapshot)} skills in {time.perf_counter() - started:.1f}s")
+    return path

@@ -30,33 +30,19 @@ log = logging.getLogger("kgservice.pipeline")
 class Pipeline:
     """Stages in order; refuses to assemble when a stage needs what no earlier stage assigns."""
 
-    def __init__(self, stages: Sequence[Stage], model_version: str, given: Iterable[str] = ()) -> None:
-        available: set[str] = set(given)
+    def __init__(self, stages: Sequence[Stage], model_version: str) -> None:
+        available: set[str] = set()
         for stage in stages:
             missing = set(stage.requires) - available
             if missing:
                 raise ValueError(f"stage {stage.name!r} requires {sorted(missing)}, which no earlier stage assigns")
             available |= set(stage.assigns)
         self.stages = tuple(stages)
-        self.assigns = frozenset(available)  # what a document has after this pipeline (with ``given``)
         self.model_version = model_version
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.stages)
-
-    def split(self, assigning: str) -> tuple[Pipeline, Pipeline]:
-        """The stages before the first that assigns ``assigning``, and that stage with the rest.
-
-        Running the first on a document and the second on its result is running the whole pipeline;
-        the nearline worker runs the two on different threads so one batch's tail overlaps the next
-        batch's head.
-        """
-        at = next((i for i, s in enumerate(self.stages) if assigning in s.assigns), None)
-        if at is None:
-            raise ValueError(f"no stage assigns {assigning!r}; stages: {', '.join(self.names)}")
-        head = Pipeline(self.stages[:at], self.model_version)
-        return head, Pipeline(self.stages[at:], self.model_version, given=head.assigns)
 
     @property
     def caches(self) -> dict[str, BoundedCache]:
@@ -135,7 +121,8 @@ def build_pipeline(settings: Settings, graph: Graph | None, *, semantic: bool | 
     if expansion:
         from kgservice.pipeline.graph_expander import GraphExpander
 
-        stages.append(GraphExpander(graph, per_relation=cfg.expansion_per_relation))
+        stages.append(GraphExpander(graph, per_relation=cfg.expansion_per_relation, catalog=catalog,
+                                    snapshot=_neighbour_snapshot(settings, version)))
     else:
         stages.append(_NoLinks())
     if cfg.scorer == "multitask":
@@ -152,6 +139,23 @@ def build_pipeline(settings: Settings, graph: Graph | None, *, semantic: bool | 
     stages.append(FeatureScorer(catalog, weights=weights, min_score=min_score, semantic_threshold=threshold,
                                 taxonomies=cfg.taxonomies, max_expanded=25 if expansion and expanded else 0))
     return Pipeline(stages, model_version=model_version)
+
+
+def _neighbour_snapshot(settings: Settings, version: str):  # noqa: ANN202 - NeighbourSnapshot | None
+    """The taxonomy version's neighbour snapshot, or None (expansion then asks the graph) when it is
+    missing or was built with another ``expansion_per_relation``."""
+    from kgservice.pipeline.neighbour_snapshot import NeighbourSnapshot
+
+    path = artifacts.neighbours_path(settings, version)
+    if not path.exists():
+        log.warning("no neighbour snapshot at %s, so expansion queries the graph: run `kgservice index build`", path)
+        return None
+    snapshot = NeighbourSnapshot.load(path)
+    if snapshot.per_relation != settings.pipeline.expansion_per_relation:
+        log.warning("the neighbour snapshot has %d per relation, the pipeline %d, so expansion queries the graph: "
+                    "run `kgservice index build`", snapshot.per_relation, settings.pipeline.expansion_per_relation)
+        return None
+    return snapshot
 
 
 LEGACY_SCORER_WEIGHTS = "scorer_weights.json"

@@ -1,6 +1,8 @@
 """Expansion through the Skills Graph: parents, children, siblings, same-group and SAME_AS skills.
 
-At most one Cypher round trip per batch of documents (``cypher/expand_neighbours.cypher``), for
+Neighbours come from the taxonomy version's snapshot (:mod:`kgservice.pipeline.neighbour_snapshot`,
+built by ``kgservice index build``) when the pipeline has one; otherwise, and for seeds the snapshot
+lacks, at most one Cypher round trip per batch of documents (``cypher/expand_neighbours.cypher``) for
 the seeds not already cached: a skill's neighbours change only when the taxonomy is reloaded, and
 the pipeline is rebuilt then, so an in-process LRU cache per seed is safe and removes most graph
 work for the skills that recur across documents. The neighbours are recorded as
@@ -20,6 +22,8 @@ from kgservice.document import Document, GraphLink
 from kgservice.graph.driver import Graph
 from kgservice.graph.skill_queries import expansion_neighbours
 from kgservice.pipeline.base import StageBase, batches
+from kgservice.pipeline.neighbour_snapshot import NeighbourSnapshot
+from kgservice.pipeline.skill_catalog import SkillCatalog
 
 
 class GraphExpander(StageBase):
@@ -29,8 +33,14 @@ class GraphExpander(StageBase):
     requires = frozenset({"sections"})
     assigns = frozenset({"links"})
 
-    def __init__(self, graph: Graph, per_relation: int = 5, max_seeds: int = 40, cache_size: int = 50_000) -> None:
+    def __init__(self, graph: Graph, per_relation: int = 5, max_seeds: int = 40, cache_size: int = 50_000,
+                 snapshot: NeighbourSnapshot | None = None, catalog: SkillCatalog | None = None) -> None:
+        """``snapshot`` (with the ``catalog`` that names its skills): answer from it instead of the
+        graph; seeds it lacks still go to the graph."""
+        if snapshot is not None and (catalog is None or snapshot.per_relation != per_relation):
+            raise ValueError("a neighbour snapshot needs its catalog and the per_relation it was built with")
         self._graph = graph
+        self._snapshot, self._catalog = snapshot, catalog
         self._per_relation = per_relation
         self._max_seeds = max_seeds
         self.cache: BoundedCache[str, tuple[GraphLink, ...]] = BoundedCache(cache_size)
@@ -46,6 +56,19 @@ class GraphExpander(StageBase):
         return self.cache.get_or_compute(seeds, self._fetch)
 
     def _fetch(self, seeds: list[str]) -> dict[str, tuple[GraphLink, ...]]:
+        out: dict[str, tuple[GraphLink, ...]] = {}
+        if self._snapshot is not None and self._catalog is not None:
+            snapshot, catalog = self._snapshot, self._catalog
+            for seed in seeds:
+                if seed in snapshot:
+                    out[seed] = tuple(GraphLink(seed, i, (e := catalog[i]).name, e.taxonomy, relation, support)
+                                      for i, relation, support in snapshot.neighbours(seed))
+            seeds = [s for s in seeds if s not in out]
+            if not seeds:
+                return out
+        return out | self._query(seeds)
+
+    def _query(self, seeds: list[str]) -> dict[str, tuple[GraphLink, ...]]:
         found = expansion_neighbours(self._graph, seeds, self._per_relation)
         return {seed: tuple(GraphLink(seed, i, name, taxonomy, relation, int(support))
                             for i, name, taxonomy, relation, support in neighbours)

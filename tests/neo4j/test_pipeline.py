@@ -130,17 +130,9 @@ def test_pipeline_pipe_equals_one_by_one(full_pipeline):
         assert all(abs(s.score - by_id[s.skill_id]) <= tolerance for s in a)
 
 
-def test_pipeline_split_runs_as_the_whole(full_pipeline):
-    head, tail = full_pipeline.split("links")
-    assert head.names == ("sectioner", "trie_tagger", "embedding_tagger")
-    assert tail.names[0] == "graph_expander" and head.names + tail.names == full_pipeline.names
-    whole = full_pipeline(make_document(POSTING, "job"))
-    parts = list(tail.pipe(head.pipe([make_document(POSTING, "job")])))[0]
-    assert parts.skills == whole.skills and parts.expanded == whole.expanded
-    with pytest.raises(ValueError, match="requires"):  # a tail on its own lacks what the head assigns
-        type(full_pipeline)(tail.stages, full_pipeline.model_version)
-    with pytest.raises(ValueError, match="no stage assigns"):
-        full_pipeline.split("nothing")
+def test_pipeline_refuses_stages_whose_requirements_no_earlier_stage_assigns(full_pipeline):
+    with pytest.raises(ValueError, match="requires"):  # expansion and scoring without the taggers' sections
+        type(full_pipeline)(full_pipeline.stages[3:], full_pipeline.model_version)
 
 
 def test_pipeline_with_the_skill_tower_as_sentence_tower(graph, settings, built_indexes):
