@@ -1,18 +1,20 @@
 """The nearline worker's extraction: edits in, document writes out, in the worker's process or a child.
 
 :class:`InlineExtraction` runs a :class:`~kgservice.pipeline.build.Pipeline` in the calling thread.
-:class:`ExtractionProcess` runs one in a child process, and is what ``kgservice worker`` uses: the
+:class:`ExtractionProcess` runs one in each of its child processes (``KG_NEARLINE__EXTRACTORS``),
+and is what ``kgservice worker`` uses: the
 pipeline is pure CPU (tokenizer, encoder, index, scorer, all holding Python's GIL most of the
 time), while the worker's own threads mostly wait for Redis and Neo4j. In one process every Bolt
 or Redis reply had to wait for the GIL behind the encoder (up to the 5 ms switch interval, several
 times per batch), and the two halves together could use one core at most; with the pipeline in a
 child the worker's I/O runs on the other core, beside Neo4j (README, Nearline, gives the figures).
 
-The child loads the same pipeline the worker would (``build_pipeline`` with the worker's settings)
-with a Neo4j driver of its own for the expansion queries, so nothing but edits and
-:class:`~kgservice.graph.document_writer.DocumentWrite` s cross the process boundary. A child that
-dies (a crash in native code, the kernel's OOM killer) is started again on the next call and the
-call fails with :class:`ExtractionCrashed`, which the worker treats like any other failure of its
+A child loads the same pipeline the worker would (``build_pipeline`` with the worker's settings,
+without expanded skills unless the worker writes them) with a Neo4j driver of its own (the taxonomy
+version, and expansion of any seed the neighbour snapshot lacks), so nothing but edits and
+:class:`~kgservice.graph.document_writer.DocumentWrite` s cross the process boundary. When a child
+dies (a crash in native code, the kernel's OOM killer) the children are started again as soon as
+that is seen, and the batch it held fails with :class:`ExtractionCrashed`, which the worker treats like any other failure of its
 messages: it retries them one by one, so a message that kills the child is held back (and sent to
 dead letters after ``max_deliveries``) while the others go through.
 """

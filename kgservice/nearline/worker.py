@@ -13,9 +13,10 @@ Several workers, on one machine or many, share one consumer group. Each loop:
    when ``record_commits``), in one Redis ``MULTI``.
 
 Inside :meth:`Worker.run` a writer thread does step 3's write and step 4 while the loop reads and
-extracts the next batch. At most one extracted batch waits for the writer, so a slow Neo4j slows
-reading down instead of piling batches up in memory (the messages wait in Redis, and the next read
-takes all of them: batches grow with the load); batches are written in the order they were read.
+extracts the next batch. The loop reads only while an extraction process is free and the writer is
+at most ``parallelism + 1`` batches behind, so a busy pipeline or a slow Neo4j slows reading down
+instead of piling batches up in memory (the messages wait in Redis, and the next read takes all of
+them: batches grow with the load); batches are written in the order they were read.
 :meth:`Worker.step` on its own writes before it returns.
 While the writer holds a batch (a write can wait tens of seconds on retries when
 Neo4j is down), the loop renews the worker's claim on those messages every ``claim_idle_ms / 3``
@@ -242,7 +243,7 @@ class Worker:
         self._writes.put(batch)
 
     def _wait_for_room(self) -> None:
-        """Block while the writer holds as many batches as there is room for, renewing their claims."""
+        """Block while every extraction process is busy or the writer is too far behind, renewing claims."""
         if self._writer is None:
             return
         while True:
