@@ -117,6 +117,20 @@ class InlineExtraction:
         pass
 
 
+_FROZEN = False
+
+
+def freeze_long_lived_objects() -> None:
+    """A loaded pipeline's trie and catalog are millions of long-lived objects; without freezing them
+    every full collection walks them all (~100 ms pauses in the middle of a batch). Once per process,
+    after the pipeline is loaded."""
+    global _FROZEN
+    if not _FROZEN:
+        gc.collect()
+        gc.freeze()
+        _FROZEN = True
+
+
 # -- the child process ---------------------------------------------------------------------------
 _CHILD: InlineExtraction | None = None
 _BARRIER: Any = None
@@ -137,10 +151,7 @@ def _load(settings: Settings, semantic: bool | None, expansion: bool | None, wit
     atexit.register(graph.close)
     pipeline = build_pipeline(settings, graph, semantic=semantic, expansion=expansion, expanded=with_expansion)
     _CHILD = InlineExtraction(pipeline, with_expansion=with_expansion, max_chars=settings.pipeline.max_chars)
-    # The trie and catalog are millions of long-lived objects; without freezing them every full
-    # collection walks them all (~100 ms pauses in the middle of a batch).
-    gc.collect()
-    gc.freeze()
+    freeze_long_lived_objects()
 
 
 def _exit_with_parent(parent: int) -> None:

@@ -37,7 +37,6 @@ that can never succeed (no text, unknown kind, too long) goes to dead letters at
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import queue
@@ -55,7 +54,7 @@ from kgservice.errors import GraphUnavailable, InvalidInput
 from kgservice.graph.document_writer import DocumentWrite, write_documents
 from kgservice.graph.driver import Graph
 from kgservice.nearline.edit_stream import Edit, NearlineSettings, ensure_group, now_ms
-from kgservice.nearline.extraction import Extraction, PendingWrites, document_of
+from kgservice.nearline.extraction import Extraction, PendingWrites, document_of, freeze_long_lived_objects
 
 log = logging.getLogger("kgservice.nearline")
 
@@ -73,20 +72,6 @@ T = TypeVar("T")
 
 class Stopped(Exception):
     """The worker was asked to stop while waiting to retry; the batch stays pending for later."""
-
-
-_FROZEN = False
-
-
-def _freeze_long_lived_objects() -> None:
-    """With the pipeline in this process (:class:`~kgservice.nearline.extraction.InlineExtraction`),
-    its trie and catalog are millions of long-lived objects; without freezing them every full
-    collection walks them all (~100 ms pauses in the middle of a batch). Once per process."""
-    global _FROZEN
-    if not _FROZEN:
-        gc.collect()
-        gc.freeze()
-        _FROZEN = True
 
 
 def default_consumer() -> str:
@@ -186,7 +171,7 @@ class Worker:
         """Consume until ``stop`` is set (or, with ``idle_exit_s``, until nothing came for that long)."""
         if stop is not None:
             self.stop_event = stop
-        _freeze_long_lived_objects()
+        freeze_long_lived_objects()  # the pipeline, when it runs in this process (InlineExtraction)
         self._retrying(lambda: ensure_group(self.client, self.cfg))
         idle_since = time.monotonic()
         next_progress = time.monotonic() + progress_every_s
