@@ -13,7 +13,8 @@ import pytest
 from kgservice.errors import ArtifactMissing
 from kgservice.inference.onnx_encoder import OnnxEncoder, sha256_file
 from kgservice.settings import PROJECT_ROOT, Settings
-from kgservice.train.distill import SHIPPED_FILES, STUDENT_ID
+from tests.shipped_models import checked_manifest
+from kgservice.train.distill import STUDENT_ID
 from kgservice.train.static_distill import (
     STATIC_ID,
     export_static,
@@ -139,12 +140,7 @@ def test_train_table_fits_targets_keeps_frozen_rows_and_resumes(tmp_path: Path, 
 
 
 def test_shipped_static_tower_is_fitted_to_the_shipped_student(student: OnnxEncoder) -> None:
-    manifest = json.loads((SHIPPED / "manifest.json").read_text())
-    assert manifest["model_id"] == STATIC_ID
-    assert sorted(manifest["files"]) == sorted(SHIPPED_FILES)
-    for name, entry in manifest["files"].items():
-        assert sha256_file(SHIPPED / name) == entry["sha256"], name
-    assert (SHIPPED / "model.int8.onnx").stat().st_size < 30_000_000
+    manifest = checked_manifest(SHIPPED, STATIC_ID)
     assert manifest["skill_tower"]["sha256"] == student.file_sha256, "redistil: `kgservice models distill-static`"
     # Mean cosine to the student's own vectors on 200 held-out SkillSkape dev sentences, at export.
     assert manifest["verification"]["int8_vs_skill_tower_mean_cosine"] >= 0.9
