@@ -99,14 +99,15 @@ class Graph:
             delay = min(delay * 2, MAX_RETRY_DELAY_S)
 
     def _write_once(self, text: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        # The bookmark manager of execute_query: a later read through execute_query sees this write
-        # (causal consistency on a cluster), as when writes went through execute_query too.
+        # One statement, so an auto-commit transaction: RUN and PULL go out together and the server
+        # commits when the results are streamed, one round trip where BEGIN, RUN + PULL and COMMIT
+        # took three. Same atomicity; retries are ours either way. On the nearline write path
+        # (5 documents a call) it cost the worker and Neo4j ~0.1-0.4 ms less CPU per document
+        # (README, Nearline). The bookmark manager of execute_query: a later read through
+        # execute_query sees this write (causal consistency on a cluster).
         with self.driver.session(database=self.database,
                                  bookmark_manager=self.driver.execute_query_bookmark_manager) as session:
-            with session.begin_transaction() as tx:
-                records = [r.data() for r in tx.run(text, params)]
-                tx.commit()
-        return records
+            return [r.data() for r in session.run(text, params)]
 
     def _run(self, query: Query | str, params: dict[str, Any], routing: RoutingControl) -> list[dict[str, Any]]:
         text = self._queries[query] if isinstance(query, Query) else query
