@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
@@ -105,6 +106,7 @@ class OnnxEncoder:
         self._token_output: str | None = manifest.get("token_output") if manifest.get("token_output") in outputs else None
         # A static tower's look-ups cost nothing per padded token, so its manifest asks for larger calls.
         self.batch_tokens = int(manifest.get("batch_tokens", DEFAULT_BATCH_TOKENS))
+        self._encode_batch = getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)
 
     @property
     def file_sha256(self) -> str:
@@ -146,6 +148,12 @@ class OnnxEncoder:
         tokenizer.no_padding()
         tokenizer.enable_truncation(max_length=int(manifest["max_seq_length"]))
 
+        if threads == 1:
+            # One thread means one: the tokenizer's batch call otherwise fans out to a thread pool
+            # whose workers spin after each call, taking the other core from Neo4j on a 2-core
+            # machine (bench/nearline_stages.py: the semantic tagger's CPU per edit, README, Nearline).
+            # The tokenizers library reads this variable at every call; one set by the user wins.
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         ort = onnxruntime_module()
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -229,7 +237,7 @@ class OnnxEncoder:
         if window:
             windows = [np.zeros((0, self.dimension), dtype=np.float32)] * n
         outputs = [self._output_name] + ([self._token_output] if window else [])
-        encodings = self._tokenizer.encode_batch(list(texts))
+        encodings = self._encode_batch(list(texts))  # ids and type ids only: no character offsets needed
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=n)
         order = np.argsort(-lengths, kind="stable")
         lo = 0
