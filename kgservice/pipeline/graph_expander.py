@@ -85,14 +85,21 @@ class GraphExpander(StageBase):
         Pulling a batch runs the stages upstream (the encoder, on this process's CPU) while Neo4j
         answers the previous batch's query on its own: the query is sent from a helper thread and the
         batch is yielded once the next one has been pulled. A stream of one batch (the API, a worker's
-        read) is expanded and yielded as before, with no waiting.
+        read) is expanded and yielded as before, with no waiting. With a neighbour snapshot the
+        answers come from memory, so each batch is expanded in the calling thread: the hand-off to
+        the helper and back cost more than the look-ups.
         """
         pending: tuple[list[Document], list[list[str]], Future[dict[str, tuple[GraphLink, ...]]]] | None = None
         for batch in batches(docs, batch_size):
             seeds = [self.seeds(d) for d in batch]
-            if self._prefetch is None:
-                self._prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-expander")
-            future = self._prefetch.submit(self.neighbours, [s for group in seeds for s in group])
+            flat = [s for group in seeds for s in group]
+            if self._snapshot is not None:
+                future: Future[dict[str, tuple[GraphLink, ...]]] = Future()
+                future.set_result(self.neighbours(flat))
+            else:
+                if self._prefetch is None:
+                    self._prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-expander")
+                future = self._prefetch.submit(self.neighbours, flat)
             if pending is not None:
                 yield from self._attach(*pending)
             pending = (batch, seeds, future)
