@@ -40,10 +40,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from postings import postings  # noqa: E402
+from process_cpu import cpu_seconds, machine_ticks, steal_share  # noqa: E402
 
 from kgservice.errors import KgServiceError  # noqa: E402
 from kgservice.graph.driver import Graph  # noqa: E402
+from kgservice.graph.server import Neo4jServer  # noqa: E402
 from kgservice.nearline.edit_stream import NearlineSettings, connect, ensure_group, make_edit  # noqa: E402
+from kgservice.nearline.redis_server import RedisServer  # noqa: E402
 from kgservice.settings import Settings  # noqa: E402
 
 POOL = 2000
@@ -167,9 +170,28 @@ def wait_committed(client, cfg: NearlineSettings, ids: list[str], timeout_s: flo
     return {i: int(v) for i, v in zip(ids, values) if v is not None}
 
 
+class CpuMeter:
+    """CPU seconds per part of the system under test, between two calls of :meth:`sample`."""
+
+    def __init__(self, workers: list[subprocess.Popen], servers: dict[str, int | None]) -> None:
+        self.workers = [p.pid for p in workers]
+        self.servers = servers
+
+    def sample(self) -> dict[str, float]:
+        own = cpu_seconds(self.workers, descendants=False)
+        out = {"worker": own, "extraction": cpu_seconds(self.workers) - own}
+        out.update({name: cpu_seconds([pid]) for name, pid in self.servers.items()})
+        out["producer"] = cpu_seconds([os.getpid()], descendants=False)
+        return out
+
+
+CPU_PARTS = ("worker", "extraction", "neo4j", "redis", "producer")
+
+
 def run_rate(client, cfg: NearlineSettings, workload: Workload, rate: float, seconds: float,  # noqa: ANN001
-             ids: list[str] | None = None) -> dict:
+             ids: list[str] | None = None, meter: CpuMeter | None = None) -> dict:
     client.delete(cfg.committed)
+    cpu_before, ticks_before = (meter.sample() if meter else {}), machine_ticks()
     sent: dict[str, int] = {}
     n = int(rate * seconds)
     t0 = time.perf_counter()
@@ -192,8 +214,10 @@ def run_rate(client, cfg: NearlineSettings, workload: Workload, rate: float, sec
     send_s = time.perf_counter() - t0
     committed = wait_committed(client, cfg, list(sent), timeout_s=max(60.0, seconds * 2))
     drained_s = time.perf_counter() - t0
+    cpu_after, ticks_after = (meter.sample() if meter else {}), machine_ticks()
     lat = [committed[m] - ts for m, ts in sent.items() if m in committed]
-    return {"rate": rate, "sent": len(sent), "committed": len(committed), "send_s": send_s, "drain_s": drained_s,
+    cpu_ms = {k: (cpu_after[k] - cpu_before[k]) * 1000 / max(1, len(committed)) for k in cpu_after}
+    return {"cpu_ms": cpu_ms, "steal": steal_share(ticks_before, ticks_after), "rate": rate, "sent": len(sent), "committed": len(committed), "send_s": send_s, "drain_s": drained_s,
             "throughput": len(committed) / drained_s, "p50": percentile(lat, 0.5), "p95": percentile(lat, 0.95),
             "p99": percentile(lat, 0.99), "max": max(lat)}
 
@@ -227,14 +251,14 @@ def main() -> int:
     try:
         client = connect(cfg)
     except KgServiceError:
-        from kgservice.nearline.redis_server import RedisServer
-
         redis_started = RedisServer(settings, cfg)
         redis_started.start()
         client = connect(cfg)
     ensure_group(client, cfg)
     workload = Workload()
     workers = start_workers(args.workers, cfg.stream, args)
+    meter = CpuMeter(workers, {"neo4j": Neo4jServer(settings).status().pid,
+                               "redis": RedisServer(settings, cfg).status().pid})
     rows = []
     try:
         # Warm-up, not measured: every document of the pool written once (edits of existing profiles and
@@ -244,12 +268,12 @@ def main() -> int:
         console.print(f"warm-up: {warm['committed']}/{warm['sent']} committed (every pool document once)")
         workload.sentences_sent = workload.sentences_new = 0
         for rate in [float(r) for r in args.rates.split(",") if r]:
-            rows.append(("sweep", run_rate(client, cfg, workload, rate, args.duration)))
+            rows.append(("sweep", run_rate(client, cfg, workload, rate, args.duration, meter=meter)))
             r = rows[-1][1]
             console.print(f"{rate:.0f}/s for {args.duration:.0f}s: p50 {r['p50']:.0f} p95 {r['p95']:.0f} "
                           f"p99 {r['p99']:.0f} ms, {r['throughput']:.0f}/s committed")
         if args.sustain:
-            rows.append(("sustained", run_rate(client, cfg, workload, args.sustain, args.sustain_s)))
+            rows.append(("sustained", run_rate(client, cfg, workload, args.sustain, args.sustain_s, meter=meter)))
     finally:
         for proc in workers:
             proc.send_signal(signal.SIGTERM)
@@ -280,6 +304,14 @@ def main() -> int:
     console.print(f"load average (1/5/15 min) at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
                   "(other work on this machine competes for the same cores)")
     console.print(table)
+    cpu = Table(title="CPU ms per committed edit, by process (extraction: the workers' child processes; "
+                      "producer: this benchmark's load generator), and the hypervisor's steal time")
+    for col in ("run", "offered/s", *CPU_PARTS, "total", "steal"):
+        cpu.add_column(col)
+    for name, r in rows:
+        parts = [r["cpu_ms"].get(k, float("nan")) for k in CPU_PARTS]
+        cpu.add_row(name, f"{r['rate']:.0f}", *(f"{x:.2f}" for x in parts), f"{sum(parts):.2f}", f"{r['steal']:.0%}")
+    console.print(cpu)
     console.print(f"sentences new to the stream after the warm-up: {workload.new_share():.0%} of those sent "
                   "(the rest an entity kept from its previous version)")
     holding = [r["rate"] for _, r in rows if r["p99"] < 100 and r["committed"] == r["sent"]]
