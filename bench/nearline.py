@@ -160,6 +160,23 @@ def start_workers(n: int, stream: str, args: argparse.Namespace) -> list[subproc
                              start_new_session=True) for i in range(n)]
 
 
+COMPETE_PERIOD_S = 0.01
+
+
+def compete(share: float) -> None:
+    """Busy ``share`` of every 10 ms period, sleep the rest: another tenant's load on a shared core."""
+    while True:
+        until = time.perf_counter() + share * COMPETE_PERIOD_S
+        while time.perf_counter() < until:
+            pass
+        time.sleep((1.0 - share) * COMPETE_PERIOD_S)
+
+
+def start_competitors(shares: list[float]) -> list[subprocess.Popen]:
+    code = f"import sys; sys.path.insert(0, {str(ROOT / 'bench')!r}); from nearline import compete; compete({{}})"
+    return [subprocess.Popen([sys.executable, "-c", code.format(share)], start_new_session=True) for share in shares]
+
+
 def wait_committed(client, cfg: NearlineSettings, ids: list[str], timeout_s: float) -> dict[str, int]:  # noqa: ANN001
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -241,6 +258,8 @@ def main() -> int:
                         "overlapping Neo4j's commits one thread gave the lower tail")
     parser.add_argument("--no-piece-cache", action="store_true", help="workers run without the semantic "
                         "tagger's piece cache")
+    parser.add_argument("--compete", default="", help="comma-separated shares of a core (0-1) that other "
+                        "processes keep busy during the run, e.g. 0.5,0.5: a noisy neighbour on the same cores")
     parser.add_argument("--log-level", default="error", help="workers' log level (debug: per-batch timings, "
                         "in /tmp/kg-bench-worker-N.log)")
     args = parser.parse_args()
@@ -257,6 +276,8 @@ def main() -> int:
     ensure_group(client, cfg)
     workload = Workload()
     workers = start_workers(args.workers, cfg.stream, args)
+    shares = [float(x) for x in args.compete.split(",") if x]
+    competitors = start_competitors(shares)
     meter = CpuMeter(workers, {"neo4j": Neo4jServer(settings).status().pid,
                                "redis": RedisServer(settings, cfg).status().pid})
     rows = []
@@ -275,6 +296,8 @@ def main() -> int:
         if args.sustain:
             rows.append(("sustained", run_rate(client, cfg, workload, args.sustain, args.sustain_s, meter=meter)))
     finally:
+        for proc in competitors:
+            proc.kill()
         for proc in workers:
             proc.send_signal(signal.SIGTERM)
         for proc in workers:
@@ -293,7 +316,8 @@ def main() -> int:
                         f"{'trie + semantic' if args.semantic else 'trie only'}"
                         f"{', no expansion' if args.no_expansion else ' + expansion'}"
                         f"{', no piece cache' if args.no_piece_cache else ''}; ONNX Runtime threads "
-                        f"{args.onnx_threads}; {os.cpu_count()} CPUs")
+                        f"{args.onnx_threads}; {os.cpu_count()} CPUs"
+                        f"{'; competing load ' + '+'.join(f'{x:.0%}' for x in shares) + ' of a core' if shares else ''}")
     for col in ("run", "offered/s", "seconds", "sent", "committed", "committed/s", "p50 ms", "p95 ms", "p99 ms",
                 "max ms"):
         table.add_column(col)
