@@ -5,7 +5,10 @@ Needs the shared Neo4j (taxonomy and trie built) and Redis (``kgservice redis st
 stopped here if it does not answer). Starts ``--workers`` ``kgservice worker`` processes with
 ``--record-commits``; the producer paces edits open-loop at each rate (an edit is sent at its scheduled
 time whatever the backlog), stamping each with its enqueue time; the workers record the Neo4j commit
-time per message id in ``<stream>:committed``; latency is commit - enqueue, same clock.
+time per message id in ``<stream>:committed``; latency is commit - enqueue, same clock. Each run also
+prints the CPU per committed edit of the workers, their extraction children, Neo4j, Redis and the
+producer (``bench/process_cpu.py``) and the steal time; ``--compete 0.5`` keeps half a core busy in
+another process throughout (a noisy neighbour), to compare code under the same contention.
 
 The edits model entities that change over time. Each of the ``POOL`` (2,000) document ids
 ``bench-nl-<n>`` (a profile or a job, fixed per id) is a profile/job section of 1-3 sentences (30-80 words; 90% of ids) or an
