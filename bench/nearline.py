@@ -164,6 +164,7 @@ def start_workers(n: int, stream: str, args: argparse.Namespace) -> list[subproc
 
 
 COMPETE_PERIOD_S = 0.01
+TIMELINE_S = 5
 
 
 def compete(share: float) -> None:
@@ -236,10 +237,16 @@ def run_rate(client, cfg: NearlineSettings, workload: Workload, rate: float, sec
     drained_s = time.perf_counter() - t0
     cpu_after, ticks_after = (meter.sample() if meter else {}), machine_ticks()
     lat = [committed[m] - ts for m, ts in sent.items() if m in committed]
+    start_ms = min(sent.values())
+    windows: dict[int, list[int]] = {}
+    for m, ts in sent.items():
+        if m in committed:
+            windows.setdefault(int((ts - start_ms) / 1000 // TIMELINE_S), []).append(committed[m] - ts)
     cpu_ms = {k: (cpu_after[k] - cpu_before[k]) * 1000 / max(1, len(committed)) for k in cpu_after}
     return {"cpu_ms": cpu_ms, "steal": steal_share(ticks_before, ticks_after), "rate": rate, "sent": len(sent), "committed": len(committed), "send_s": send_s, "drain_s": drained_s,
             "throughput": len(committed) / drained_s, "p50": percentile(lat, 0.5), "p95": percentile(lat, 0.95),
-            "p99": percentile(lat, 0.99), "max": max(lat)}
+            "p99": percentile(lat, 0.99), "max": max(lat),
+            "timeline": [(k * TIMELINE_S, percentile(v, 0.99), max(v)) for k, v in sorted(windows.items())]}
 
 
 def main() -> int:
@@ -263,6 +270,8 @@ def main() -> int:
                         "tagger's piece cache")
     parser.add_argument("--compete", default="", help="comma-separated shares of a core (0-1) that other "
                         "processes keep busy during the run, e.g. 0.5,0.5: a noisy neighbour on the same cores")
+    parser.add_argument("--timeline", action="store_true", help=f"also print each run's p99 and max per "
+                        f"{TIMELINE_S} s of enqueue time (where in a run its tail comes from)")
     parser.add_argument("--log-level", default="error", help="workers' log level (debug: per-batch timings, "
                         "in /tmp/kg-bench-worker-N.log)")
     args = parser.parse_args()
@@ -339,6 +348,10 @@ def main() -> int:
         parts = [r["cpu_ms"].get(k, float("nan")) for k in CPU_PARTS]
         cpu.add_row(name, f"{r['rate']:.0f}", *(f"{x:.2f}" for x in parts), f"{sum(parts):.2f}", f"{r['steal']:.0%}")
     console.print(cpu)
+    if args.timeline:
+        for name, r in rows:
+            console.print(f"{name} {r['rate']:.0f}/s, p99/max ms per {TIMELINE_S} s from its start: " +
+                          "  ".join(f"{t}s {p:.0f}/{m:.0f}" for t, p, m in r["timeline"]))
     console.print(f"sentences new to the stream after the warm-up: {workload.new_share():.0%} of those sent "
                   "(the rest an entity kept from its previous version)")
     holding = [r["rate"] for _, r in rows if r["p99"] < 100 and r["committed"] == r["sent"]]
