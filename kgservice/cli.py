@@ -35,12 +35,33 @@ def _neo4j(args: argparse.Namespace, settings: Settings, console: Console) -> in
     if args.action == "fetch":
         console.print(f"Neo4j {settings.neo4j.version} jars in {server.fetch()}")
         return 0
+    if args.action == "warm":
+        return _warm_neo4j(settings, console, args.seconds if args.seconds is not None else settings.neo4j.warm_s)
     if settings.neo4j.external and args.action in ("start", "stop"):
         console.print(f"NEO4J_URI is set ({settings.neo4j.uri}): using that server, nothing to {args.action}")
+    was_running = server.status().running
     status = {"start": server.start, "stop": server.stop, "status": server.status}[args.action]()
     console.print(f"neo4j: {'running' if status.running else 'stopped'} uri={status.uri} pid={status.pid} "
                   f"({status.detail})")
+    if args.action == "start" and status.running and not was_running and not settings.neo4j.external:
+        _warm_neo4j(settings, console, settings.neo4j.warm_s)
     return 0 if status.running or args.action == "stop" else 1
+
+
+def _warm_neo4j(settings: Settings, console: Console, seconds: float) -> int:
+    from kgservice.graph.driver import Graph
+    from kgservice.graph.write_warmup import warm_write_path
+
+    if seconds <= 0:
+        return 0
+    with Graph.connect(settings) as graph:
+        report = warm_write_path(graph, seconds, console)
+    if not report.transactions:
+        console.print("neo4j warm: no skills in the graph yet, nothing to warm (load the taxonomy first)")
+    else:
+        console.print(f"neo4j warm: {report.transactions} rolled-back write transactions in {report.seconds:.1f}s "
+                      f"over {report.skills} skills (nothing committed)")
+    return 0
 
 
 # -- load ------------------------------------------------------------------------------------------
@@ -426,7 +447,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("neo4j", help="fetch, start, stop or inspect the project's own Neo4j server")
-    p.add_argument("action", choices=["fetch", "start", "stop", "status"])
+    p.add_argument("action", choices=["fetch", "start", "stop", "status", "warm"],
+                   help="warm: rehearse document writes (rolled back) so a restarted server's JIT is ready for "
+                        "traffic; start does it too, for NEO4J_WARM_S seconds")
+    p.add_argument("--seconds", type=float, help="how long warm runs (default NEO4J_WARM_S)")
     p.set_defaults(handler=_neo4j)
 
     p = sub.add_parser("load", help="load the skills taxonomy into Neo4j (idempotent)")

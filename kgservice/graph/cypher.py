@@ -57,6 +57,8 @@ class Query(StrEnum):
     GET_FEEDBACK_LABELS = "get_feedback_labels"
     GET_OCCUPATION_SKILL_RELATIONS = "get_occupation_skill_relations"
     GET_SAME_AS_NAMES = "get_same_as_names"
+    GET_WARMUP_SKILL_IDS = "get_warmup_skill_ids"
+    GET_WARMUP_DOCUMENTS = "get_warmup_documents"
 
 
 _COMMENT = re.compile(r"^\s*//.*$", re.MULTILINE)

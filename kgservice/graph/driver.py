@@ -117,6 +117,25 @@ class Graph:
             raise GraphUnavailable(f"Neo4j at {self.uri} does not answer: {exc}") from exc
         return [r.data() for r in records]
 
+    def rehearse(self, statements: Sequence[tuple[Query | str, dict[str, Any]]]) -> int:
+        """Run write statements in one explicit transaction and roll it back; returns the rows they gave.
+
+        Nothing is committed, on any server: what it is for is the work itself (the server compiles
+        and JIT-warms the code paths of these statements; see :mod:`kgservice.graph.write_warmup`).
+        """
+        rows = 0
+        try:
+            with self.driver.session(database=self.database) as session:
+                tx = session.begin_transaction()
+                try:
+                    for query, params in statements:
+                        rows += len(list(tx.run(self._queries[query] if isinstance(query, Query) else query, params)))
+                finally:
+                    tx.rollback()
+        except _UNAVAILABLE as exc:
+            raise GraphUnavailable(f"Neo4j at {self.uri} does not answer: {exc}") from exc
+        return rows
+
     def write_batches(self, query: Query, rows: Sequence[dict[str, Any]], batch_size: int) -> Iterator[int]:
         """Write ``rows`` with ``UNWIND $rows`` in batches, yielding the size of each committed batch."""
         for i in range(0, len(rows), batch_size):

@@ -1,0 +1,83 @@
+"""Warms a freshly started Neo4j's write path before edits arrive, without writing anything.
+
+A JVM that has just started runs the document write interpreted until its JIT compilers catch up,
+and on two cores the compilers take the CPU the writes need: replaying nearline edits at 100/s right
+after a restart, Neo4j's compiler threads used ~12-15 s of CPU in the 20 s replay and writes queued
+for seconds (``bench/neo4j_warmup.py``; README, How Neo4j is run here). So before traffic,
+:func:`warm_write_path` replays ``write_documents.cypher`` on synthetic documents for a few
+seconds in transactions that are rolled back (:meth:`Graph.rehearse`): the server compiles the same
+plan and runs the same operators, on the skills documents link to most and on stored documents,
+and nothing ever commits. It does take the locks of what it touches for the few milliseconds each
+transaction lasts, so run it before traffic, not under it.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from kgservice.document import Domain
+from kgservice.graph.cypher import Query
+from kgservice.graph.document_writer import DocumentWrite, SkillWrite, document_row
+from kgservice.graph.driver import Graph
+
+# Reserved for the synthetic documents; they exist only inside transactions that are rolled back.
+WARMUP_ID_PREFIX = "kgservice-warmup-"
+SKILL_POOL = 5000
+DOCUMENT_POOL = 1000
+STORED_VERSION = 2**62  # newer than any stored version, so the rehearsed rewrite applies
+SKILLS_PER_DOCUMENT = 15  # the nearline workload's documents carry 15.7 on average (bench/graph_write.py)
+RELATIONS = ("required", "core", "mentioned")
+
+
+@dataclass(frozen=True, slots=True)
+class WarmupReport:
+    transactions: int
+    statements: int
+    seconds: float
+    skills: int
+
+
+def _document(rng: random.Random, n: int, skills: list[str], version: int,
+              keep: tuple[SkillWrite, ...] = ()) -> DocumentWrite:
+    kept = list(keep[: len(keep) * 2 // 3])  # a revision keeps most edges and replaces the rest
+    fresh = [SkillWrite(s, round(rng.random(), 4), rng.choice(RELATIONS), rng.choice(("trie", "semantic")),
+                        rng.choice(("body", "requirements", None)))
+             for s in rng.sample(skills, SKILLS_PER_DOCUMENT - len(kept))]
+    return DocumentWrite(rng.choice(list(Domain)), f"{WARMUP_ID_PREFIX}{n}", version, "warmup",
+                         tuple(kept + fresh), title=None, updated_at=version)
+
+
+def warm_write_path(graph: Graph, seconds: float, console: Console | None = None, seed: int = 7) -> WarmupReport:
+    """Rehearse document writes for ``seconds``; each transaction creates 1-4 documents, revises
+    them, sends an older version that must be ignored, and rewrites up to two stored documents (the
+    branches of the write), then rolls back. A graph without skills is left alone (nothing to write
+    edges to)."""
+    skills = [r["id"] for r in graph.read(Query.GET_WARMUP_SKILL_IDS, limit=SKILL_POOL)]
+    if len(skills) < SKILLS_PER_DOCUMENT or seconds <= 0:
+        return WarmupReport(0, 0, 0.0, len(skills))
+    documents = graph.read(Query.GET_WARMUP_DOCUMENTS, limit=DOCUMENT_POOL)
+    rng = random.Random(seed)
+    transactions = statements = 0
+    started = time.monotonic()
+    with Progress(TextColumn("warming Neo4j's write path"), BarColumn(), TextColumn("{task.fields[tx]} transactions"),
+                  TimeRemainingColumn(), console=console or Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("warm", total=seconds, tx=0)
+        while (elapsed := time.monotonic() - started) < seconds:
+            first = [_document(rng, n, skills, version=2) for n in range(rng.choice((1, 2, 4)))]
+            revised = [_document(rng, n, skills, version=3, keep=d.skills) for n, d in enumerate(first)]
+            stale = [_document(rng, n, skills, version=1) for n in range(len(first))]
+            # A stored document rewritten (any version wins: nothing commits) reads and deletes stored edges.
+            stored = [DocumentWrite(Domain(d["kind"]), d["id"], STORED_VERSION, "warmup",
+                                    _document(rng, 0, skills, 0).skills, updated_at=0)
+                      for d in rng.sample(documents, min(2, len(documents)))]
+            batches = [[document_row(d, 0) for d in docs] for docs in (first, revised, stale, stored) if docs]
+            graph.rehearse([(Query.WRITE_DOCUMENTS, {"rows": rows}) for rows in batches])
+            transactions += 1
+            statements += len(batches)
+            progress.update(task, completed=min(elapsed, seconds), tx=transactions)
+    return WarmupReport(transactions, statements, time.monotonic() - started, len(skills))
