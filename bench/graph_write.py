@@ -42,6 +42,31 @@ from kgservice.settings import Settings  # noqa: E402
 PREFIX = "bench-gw-"
 
 
+def workload_rows(settings: Settings, graph: Graph, edits: int, prefix: str,
+                  console: Console) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``bench/nearline.py``'s workload extracted with the nearline worker's pipeline, as
+    ``write_documents.cypher`` rows under ``prefix``: every pool document once, then ``edits`` edits."""
+    extraction = InlineExtraction(build_pipeline(settings, graph, expanded=False))
+    workload = Workload()
+    pool = [workload.edit(i, f"bench-nl-{i}") for i in range(POOL)]
+    changes = [workload.edit(i) for i in range(edits)]
+
+    def rows_of(batch: list) -> list[dict[str, Any]]:  # noqa: ANN001
+        out = []
+        for write in extraction(batch):
+            row = document_row(write, 0)
+            row["key"] = row["key"].replace("bench-nl-", prefix)
+            row["id"] = str(row["id"]).replace("bench-nl-", prefix)
+            out.append(row)
+        return out
+
+    first = [r for i in track(range(0, len(pool), 50), description="extracting the pool", console=console)
+             for r in rows_of(pool[i:i + 50])]
+    revisions = [r for i in track(range(0, len(changes), 50), description="extracting the edits", console=console)
+                 for r in rows_of(changes[i:i + 50])]
+    return first, revisions
+
+
 def explicit_transaction(graph: Graph, text: str, rows: list[dict[str, Any]]) -> None:
     """The baseline: what ``Graph.write`` sent before, three round trips."""
     with graph.driver.session(database=graph.database,
@@ -60,24 +85,7 @@ def main() -> int:
     settings = Settings()
     neo4j_pid = Neo4jServer(settings).status().pid
     with Graph.connect(settings) as graph:
-        extraction = InlineExtraction(build_pipeline(settings, graph, expanded=False))
-        workload = Workload()
-        pool = [workload.edit(i, f"bench-nl-{i}") for i in range(POOL)]
-        edits = [workload.edit(i) for i in range(args.edits)]
-
-        def rows_of(batch: list) -> list[dict[str, Any]]:  # noqa: ANN001
-            out = []
-            for write in extraction(batch):
-                row = document_row(write, 0)
-                row["key"] = row["key"].replace("bench-nl-", PREFIX)
-                row["id"] = str(row["id"]).replace("bench-nl-", PREFIX)
-                out.append(row)
-            return out
-
-        warm = [r for i in track(range(0, len(pool), 50), description="extracting the pool", console=console)
-                for r in rows_of(pool[i:i + 50])]
-        revisions = [r for i in track(range(0, len(edits), 50), description="extracting the edits", console=console)
-                     for r in rows_of(edits[i:i + 50])]
+        warm, revisions = workload_rows(settings, graph, args.edits, PREFIX, console)
         text = service_queries()[Query.WRITE_DOCUMENTS]
         ways = {"explicit BEGIN/RUN/COMMIT (baseline)": lambda rows: explicit_transaction(graph, text, rows),
                 "auto-commit (Graph.write)": lambda rows: graph.write(Query.WRITE_DOCUMENTS, rows=rows)}

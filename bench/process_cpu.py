@@ -55,3 +55,24 @@ def steal_share(before: list[int], after: list[int]) -> float:
     """Share of the machine's time the hypervisor gave to other guests between two ``machine_ticks``."""
     delta = [b - a for a, b in zip(before, after, strict=False)]
     return delta[7] / max(1, sum(delta)) if len(delta) > 7 else 0.0
+
+
+def thread_cpu_seconds(pid: int | None, name_prefixes: tuple[str, ...]) -> float:
+    """User + system seconds of ``pid``'s live threads whose name starts with one of ``name_prefixes``
+    (a JVM names its JIT compiler threads ``C1 CompilerThre…`` and ``C2 CompilerThre…``)."""
+    if pid is None:
+        return 0.0
+    total = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0.0
+    for tid in tasks:
+        try:
+            name = Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
+            fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if name.startswith(name_prefixes):
+            total += int(fields[11]) + int(fields[12])
+    return total / _TICK
