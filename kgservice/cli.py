@@ -29,6 +29,8 @@ def _table(console: Console, columns: Sequence[str], rows: Sequence[Sequence[Any
 
 # -- neo4j -----------------------------------------------------------------------------------------
 def _neo4j(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from neo4j.exceptions import Neo4jError
+
     from kgservice.graph.server import Neo4jServer
 
     server = Neo4jServer(settings)
@@ -44,7 +46,10 @@ def _neo4j(args: argparse.Namespace, settings: Settings, console: Console) -> in
     console.print(f"neo4j: {'running' if status.running else 'stopped'} uri={status.uri} pid={status.pid} "
                   f"({status.detail})")
     if args.action == "start" and status.running and not was_running and not settings.neo4j.external:
-        _warm_neo4j(settings, console, settings.neo4j.warm_s)
+        try:
+            _warm_neo4j(settings, console, settings.neo4j.warm_s)
+        except (KgServiceError, Neo4jError) as exc:  # the server is up; a cold JIT only costs latency
+            console.print(f"[yellow]neo4j warm failed, the server runs cold: {exc}[/yellow]")
     return 0 if status.running or args.action == "stop" else 1
 
 

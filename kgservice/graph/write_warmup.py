@@ -2,7 +2,7 @@
 
 A JVM that has just started runs the document write interpreted until its JIT compilers catch up,
 and on two cores the compilers take the CPU the writes need: replaying nearline edits at 100/s right
-after a restart, Neo4j's compiler threads used ~12-15 s of CPU in the 20 s replay and writes queued
+after a restart, Neo4j's compiler threads used 12-16 s of CPU in the 20 s replay and writes queued
 for seconds (``bench/neo4j_warmup.py``; README, How Neo4j is run here). So before traffic,
 :func:`warm_write_path` replays ``write_documents.cypher`` on synthetic documents for a few
 seconds in transactions that are rolled back (:meth:`Graph.rehearse`): the server compiles the same
