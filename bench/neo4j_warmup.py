@@ -1,10 +1,12 @@
 """Document writes right after a Neo4j restart: cold (the baseline) against warmed first by
-``kgservice neo4j warm`` (rolled-back rehearsals of the write, ``kgservice/graph/write_warmup.py``).
+``kgservice neo4j warm`` (``kgservice/graph/write_warmup.py``), with rolled-back rehearsals of the
+write only, and with its last ``--commit-s`` seconds committing scratch documents (the default).
 
-Run: ``.venv/bin/python bench/neo4j_warmup.py [--rounds 2] [--warm-s 20] [--rate 100] [--seconds 20]``.
+Run: ``.venv/bin/python bench/neo4j_warmup.py [--rounds 2] [--warm-s 20] [--commit-s 5] [--rate 100] [--seconds 20]``.
 Needs the project-started Neo4j (it is restarted, so not with ``NEO4J_URI`` set) with the taxonomy and
 indexes built. Extracts ``bench/nearline.py``'s workload once; then, for each round and each mode in
-turn (cold, warmed): writes the pool documents, restarts the server, warms it for ``--warm-s`` s or not,
+turn (cold, rolled back, committed too): writes the pool documents, restarts the server, warms it for
+``--warm-s`` s or not,
 and replays the edits through ``write_documents.cypher`` one document per write, paced open-loop at
 ``--rate`` per second as nearline edits arrive, for ``--seconds``. Prints the write latency (scheduled
 send to committed) over the whole replay and in its first 5 s, Neo4j's CPU per write and its JIT
@@ -39,7 +41,7 @@ from kgservice.settings import Settings  # noqa: E402
 PREFIX = "bench-wu-"
 JIT_THREADS = ("C1 CompilerThre", "C2 CompilerThre")
 FIRST_S = 5.0
-MODES = ("cold (baseline)", "warmed")
+MODES = ("cold (baseline)", "warmed, rolled back only", "warmed, last seconds committed")
 
 
 def neo4j_cli(action: str) -> None:
@@ -74,6 +76,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--warm-s", type=float, default=None, help="warm-up seconds (default NEO4J_WARM_S)")
+    parser.add_argument("--commit-s", type=float, default=None, help="seconds of the warm-up that commit "
+                        "(default NEO4J_WARM_COMMIT_S)")
     parser.add_argument("--rate", type=float, default=100.0, help="writes per second during the replay")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the replay")
     args = parser.parse_args()
@@ -83,6 +87,7 @@ def main() -> int:
         console.print("NEO4J_URI is set: this benchmark restarts the project's own server; unset it")
         return 2
     warm_s = settings.neo4j.warm_s if args.warm_s is None else args.warm_s
+    commit_s = settings.neo4j.warm_commit_s if args.commit_s is None else args.commit_s
     server = Neo4jServer(settings)
     neo4j_cli("start")
     n = int(args.rate * args.seconds)
@@ -101,8 +106,8 @@ def main() -> int:
                 neo4j_cli("start")
                 pid = server.status().pid
                 with Graph.connect(settings) as graph:
-                    if mode == "warmed":
-                        warm_write_path(graph, warm_s, console)
+                    if mode != MODES[0]:
+                        warm_write_path(graph, warm_s, console, commit_s=commit_s if mode == MODES[2] else 0.0)
                     ready_s = time.perf_counter() - started
                     out = replay(graph, revisions, args.rate, pid)
                 out["ready_s"] = ready_s
@@ -115,7 +120,8 @@ def main() -> int:
         with Graph.connect(settings) as graph:
             graph.write(f"MATCH (d:Document) WHERE d.id STARTS WITH '{PREFIX}' DETACH DELETE d")
     table = Table(title=f"{n} document writes at {args.rate:.0f}/s right after a Neo4j restart, one per "
-                        f"transaction (mean of {args.rounds} alternating rounds; warm-up {warm_s:.0f}s)")
+                        f"transaction (mean of {args.rounds} alternating rounds; warm-up {warm_s:.0f}s, of which "
+                        f"{commit_s:.0f}s committed in the last mode)")
     cols = {"ready_s": "start to ready s", "p50": "p50 ms", "p99": "p99 ms", "max": "max ms",
             "first_p99": f"first {FIRST_S:.0f}s p99", "first_max": f"first {FIRST_S:.0f}s max",
             "neo4j_ms": "Neo4j CPU ms/write", "jit_s": "JIT CPU s in replay"}
@@ -126,7 +132,9 @@ def main() -> int:
     for mode in MODES:
         table.add_row(mode, *(f"{mean[mode][k]:.2f}" if k == "neo4j_ms" else f"{mean[mode][k]:.1f}" for k in cols))
     base = mean[MODES[0]]
-    table.add_row("warmed / cold", *(f"{mean['warmed'][k] / base[k]:.2f}" if base[k] else "n/a" for k in cols))
+    for mode in MODES[1:]:
+        table.add_row(f"{mode.split(', ')[1]} / cold", *(f"{mean[mode][k] / base[k]:.2f}" if base[k] else "n/a"
+                                                     for k in cols))
     console.print(table)
     return 0
 

@@ -38,7 +38,9 @@ def _neo4j(args: argparse.Namespace, settings: Settings, console: Console) -> in
         console.print(f"Neo4j {settings.neo4j.version} jars in {server.fetch()}")
         return 0
     if args.action == "warm":
-        return _warm_neo4j(settings, console, args.seconds if args.seconds is not None else settings.neo4j.warm_s)
+        cfg = settings.neo4j
+        commit_s = args.commit_seconds if args.commit_seconds is not None else 0.0 if cfg.external else cfg.warm_commit_s
+        return _warm_neo4j(settings, console, args.seconds if args.seconds is not None else cfg.warm_s, commit_s)
     if settings.neo4j.external and args.action in ("start", "stop"):
         console.print(f"NEO4J_URI is set ({settings.neo4j.uri}): using that server, nothing to {args.action}")
     was_running = server.status().running
@@ -47,25 +49,27 @@ def _neo4j(args: argparse.Namespace, settings: Settings, console: Console) -> in
                   f"({status.detail})")
     if args.action == "start" and status.running and not was_running and not settings.neo4j.external:
         try:
-            _warm_neo4j(settings, console, settings.neo4j.warm_s)
+            _warm_neo4j(settings, console, settings.neo4j.warm_s, settings.neo4j.warm_commit_s)
         except (KgServiceError, Neo4jError) as exc:  # the server is up; a cold JIT only costs latency
             console.print(f"[yellow]neo4j warm failed, the server runs cold: {exc}[/yellow]")
     return 0 if status.running or args.action == "stop" else 1
 
 
-def _warm_neo4j(settings: Settings, console: Console, seconds: float) -> int:
+def _warm_neo4j(settings: Settings, console: Console, seconds: float, commit_s: float) -> int:
     from kgservice.graph.driver import Graph
     from kgservice.graph.write_warmup import warm_write_path
 
     if seconds <= 0:
         return 0
     with Graph.connect(settings) as graph:
-        report = warm_write_path(graph, seconds, console)
-    if not report.transactions:
+        report = warm_write_path(graph, seconds, console, commit_s=commit_s)
+    if not report.transactions and not report.committed:
         console.print("neo4j warm: no skills in the graph yet, nothing to warm (load the taxonomy first)")
     else:
-        console.print(f"neo4j warm: {report.transactions} rolled-back write transactions in {report.seconds:.1f}s "
-                      f"over {report.skills} skills (nothing committed)")
+        scratch = (f", then {report.committed} committed writes of scratch documents, deleted"
+                   if report.committed else " (nothing committed)")
+        console.print(f"neo4j warm: {report.transactions} rolled-back write transactions{scratch}, "
+                      f"{report.seconds:.1f}s over {report.skills} skills")
     return 0
 
 
@@ -456,6 +460,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="warm: rehearse document writes (rolled back) so a restarted server's JIT is ready for "
                         "traffic; start does it too, for NEO4J_WARM_S seconds")
     p.add_argument("--seconds", type=float, help="how long warm runs (default NEO4J_WARM_S)")
+    p.add_argument("--commit-seconds", type=float, help="the last seconds of it commit scratch documents "
+                   "(kgservice-warmup-*, deleted after) to warm the commit too (default NEO4J_WARM_COMMIT_S on the "
+                   "project-started server, 0 on an external one)")
     p.set_defaults(handler=_neo4j)
 
     p = sub.add_parser("load", help="load the skills taxonomy into Neo4j (idempotent)")

@@ -37,9 +37,11 @@ class Neo4jSettings(BaseSettings):
     listen_address: str = "127.0.0.1:7687"
     pagecache_mb: int = 512
     heap_mb: int = 2048
-    # Seconds `kgservice neo4j start` rehearses document writes after starting the server, before
-    # it reports it ready (kgservice/graph/write_warmup.py); 0 skips.
+    # Seconds `kgservice neo4j start` warms the write path after starting the server, before it
+    # reports it ready (kgservice/graph/write_warmup.py); 0 skips. The last warm_commit_s of them
+    # commit scratch documents (deleted after): the commit is what a rolled-back rehearsal never warms.
     warm_s: float = 20.0
+    warm_commit_s: float = 5.0
     start_timeout_s: float = 180.0
 
     @property

@@ -43,8 +43,9 @@ def test_warm_write_path_leaves_the_graph_as_it_was(graph: Graph, full_taxonomy)
                                           tuple(SkillWrite(s, 0.9, "core", "trie") for s in skills))])
     try:
         before_shape, before_doc = graph_shape(graph), stored_skills(graph)
-        report = warm_write_path(graph, seconds=1.0, console=Console(quiet=True))
+        report = warm_write_path(graph, seconds=1.5, console=Console(quiet=True), commit_s=0.5)
         assert report.transactions > 0 and report.statements >= 3 * report.transactions
+        assert report.committed > 0
         assert graph_shape(graph) == before_shape
         # The warm-up rewrites stored documents (this one, if it picked it): none of that committed.
         assert stored_skills(graph) == before_doc
@@ -54,8 +55,19 @@ def test_warm_write_path_leaves_the_graph_as_it_was(graph: Graph, full_taxonomy)
         graph.write("MATCH (d:Document {key: $key}) DETACH DELETE d", key=f"profile:{DOC_ID}")
 
 
+def test_a_cut_short_warm_up_leaves_no_scratch_behind(graph: Graph, full_taxonomy) -> None:
+    skill = graph.read(Query.GET_WARMUP_SKILL_IDS, limit=1)[0]["id"]
+    left = DocumentWrite(Domain.POST, f"{WARMUP_ID_PREFIX}2", 10**9, "warmup", (SkillWrite(skill, 0.5, "core", "trie"),))
+    write_documents(graph, [left])  # as if a warm-up had been killed in its committed phase
+    report = warm_write_path(graph, seconds=0.5, console=Console(quiet=True), commit_s=0.5)
+    assert report.transactions == 0 and report.committed > 0
+    assert graph.read("MATCH (d:Document) WHERE d.id STARTS WITH $p RETURN count(d) AS n",
+                      p=WARMUP_ID_PREFIX) == [{"n": 0}]
+
+
 def test_neo4j_warm_command(graph: Graph, full_taxonomy) -> None:
-    out = subprocess.run([sys.executable, "-m", "kgservice.cli", "neo4j", "warm", "--seconds", "1"],
+    out = subprocess.run([sys.executable, "-m", "kgservice.cli", "neo4j", "warm", "--seconds", "1",
+                          "--commit-seconds", "0"],
                          capture_output=True, text=True, timeout=120, check=True, cwd=PROJECT_ROOT).stdout
     said = " ".join(out.split())  # the console wraps at its width
     assert "rolled-back write transactions" in said and "(nothing committed)" in said
