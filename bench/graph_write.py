@@ -94,7 +94,7 @@ def main() -> int:
             for size in [int(b) for b in args.batches.split(",") if b]:
                 for _ in range(2):
                     for name, write in ways.items():
-                        graph.write(f"MATCH (d:Document) WHERE d.id STARTS WITH '{PREFIX}' DETACH DELETE d")
+                        graph.write(Query.DELETE_DOCUMENTS_BY_ID_PREFIX, prefix=PREFIX)
                         for i in range(0, len(warm), 50):
                             graph.write(Query.WRITE_DOCUMENTS, rows=warm[i:i + 50])
                         neo_before, cpu_before, started = cpu_seconds([neo4j_pid]), time.process_time(), time.perf_counter()
@@ -105,7 +105,7 @@ def main() -> int:
                             ((time.perf_counter() - started) * 1000 / n, (time.process_time() - cpu_before) * 1000 / n,
                              (cpu_seconds([neo4j_pid]) - neo_before) * 1000 / n))
         finally:
-            graph.write(f"MATCH (d:Document) WHERE d.id STARTS WITH '{PREFIX}' DETACH DELETE d")
+            graph.write(Query.DELETE_DOCUMENTS_BY_ID_PREFIX, prefix=PREFIX)
     skills = sum(len(r["skills"]) for r in revisions) / max(1, len(revisions))
     table = Table(title=f"write_documents.cypher, ms per document ({len(revisions)} revisions after {len(warm)} pool "
                         f"documents, {skills:.1f} skills each; mean of 2 alternating passes)")

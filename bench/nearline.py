@@ -46,6 +46,7 @@ from postings import postings  # noqa: E402
 from process_cpu import cpu_seconds, machine_ticks, steal_share  # noqa: E402
 
 from kgservice.errors import KgServiceError  # noqa: E402
+from kgservice.graph.cypher import Query  # noqa: E402
 from kgservice.graph.driver import Graph  # noqa: E402
 from kgservice.graph.server import Neo4jServer  # noqa: E402
 from kgservice.nearline.edit_stream import NearlineSettings, connect, ensure_group, make_edit  # noqa: E402
@@ -318,7 +319,7 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
         with Graph.connect(settings) as graph:
-            graph.write("MATCH (d:Document) WHERE d.id STARTS WITH 'bench-nl-' DETACH DELETE d")
+            graph.write(Query.DELETE_DOCUMENTS_BY_ID_PREFIX, prefix="bench-nl-")
         client.delete(cfg.stream, cfg.committed, cfg.errors, cfg.dead_letter)
         client.close()
         if redis_started is not None:

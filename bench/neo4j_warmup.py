@@ -98,7 +98,7 @@ def main() -> int:
         for r in range(args.rounds):
             for mode in MODES:
                 with Graph.connect(settings) as graph:
-                    graph.write(f"MATCH (d:Document) WHERE d.id STARTS WITH '{PREFIX}' DETACH DELETE d")
+                    graph.write(Query.DELETE_DOCUMENTS_BY_ID_PREFIX, prefix=PREFIX)
                     for i in range(0, len(pool), 50):
                         graph.write(Query.WRITE_DOCUMENTS, rows=pool[i:i + 50])
                 neo4j_cli("stop")
@@ -118,7 +118,7 @@ def main() -> int:
                               f"{out['jit_s']:.1f}s")
     finally:
         with Graph.connect(settings) as graph:
-            graph.write(f"MATCH (d:Document) WHERE d.id STARTS WITH '{PREFIX}' DETACH DELETE d")
+            graph.write(Query.DELETE_DOCUMENTS_BY_ID_PREFIX, prefix=PREFIX)
     table = Table(title=f"{n} document writes at {args.rate:.0f}/s right after a Neo4j restart, one per "
                         f"transaction (mean of {args.rounds} alternating rounds; warm-up {warm_s:.0f}s, of which "
                         f"{commit_s:.0f}s committed in the last mode)")

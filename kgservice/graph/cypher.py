@@ -59,7 +59,7 @@ class Query(StrEnum):
     GET_SAME_AS_NAMES = "get_same_as_names"
     GET_WARMUP_SKILL_IDS = "get_warmup_skill_ids"
     GET_WARMUP_DOCUMENTS = "get_warmup_documents"
-    DELETE_WARMUP_DOCUMENTS = "delete_warmup_documents"
+    DELETE_DOCUMENTS_BY_ID_PREFIX = "delete_documents_by_id_prefix"
 
 
 _COMMENT = re.compile(r"^\s*//.*$", re.MULTILINE)

@@ -83,7 +83,7 @@ class Graph:
         Deadlocks between concurrent writers are the common case: Neo4j detects one when the lock is
         requested and aborts one of the two, whose retry then usually commits at once.
         """
-        text = self._queries[query] if isinstance(query, Query) else query
+        text = self._text(query)
         deadline = time.monotonic() + MAX_RETRY_TIME_S
         delay = FIRST_RETRY_S
         while True:
@@ -109,10 +109,12 @@ class Graph:
                                  bookmark_manager=self.driver.execute_query_bookmark_manager) as session:
             return [r.data() for r in session.run(text, params)]
 
+    def _text(self, query: Query | str) -> str:
+        return self._queries[query] if isinstance(query, Query) else query
+
     def _run(self, query: Query | str, params: dict[str, Any], routing: RoutingControl) -> list[dict[str, Any]]:
-        text = self._queries[query] if isinstance(query, Query) else query
         try:
-            records, _, _ = self.driver.execute_query(text, params, database_=self.database, routing_=routing)
+            records, _, _ = self.driver.execute_query(self._text(query), params, database_=self.database, routing_=routing)
         except _UNAVAILABLE as exc:
             raise GraphUnavailable(f"Neo4j at {self.uri} does not answer: {exc}") from exc
         return [r.data() for r in records]
@@ -129,7 +131,7 @@ class Graph:
                 tx = session.begin_transaction()
                 try:
                     for query, params in statements:
-                        rows += len(list(tx.run(self._queries[query] if isinstance(query, Query) else query, params)))
+                        rows += len(list(tx.run(self._text(query), params)))
                 finally:
                     tx.rollback()
         except _UNAVAILABLE as exc:

@@ -95,7 +95,7 @@ def warm_write_path(graph: Graph, seconds: float, console: Console | None = None
             statements += len(batches)
             progress.update(task, completed=min(elapsed, seconds), tx=transactions)
         if commit_s > 0:
-            graph.write(Query.DELETE_WARMUP_DOCUMENTS, prefix=WARMUP_ID_PREFIX)
+            graph.write(Query.DELETE_DOCUMENTS_BY_ID_PREFIX, prefix=WARMUP_ID_PREFIX)
             try:
                 last: dict[int, tuple[SkillWrite, ...]] = {}
                 kinds = list(Domain)
@@ -107,5 +107,5 @@ def warm_write_path(graph: Graph, seconds: float, console: Console | None = None
                     graph.write(Query.WRITE_DOCUMENTS, rows=[document_row(d, 0) for d in docs])
                     progress.update(task, completed=min(elapsed, seconds), tx=transactions + committed)
             finally:
-                graph.write(Query.DELETE_WARMUP_DOCUMENTS, prefix=WARMUP_ID_PREFIX)
+                graph.write(Query.DELETE_DOCUMENTS_BY_ID_PREFIX, prefix=WARMUP_ID_PREFIX)
     return WarmupReport(transactions, statements, time.monotonic() - started, len(skills), committed)

@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 
 from kgservice.api.app import create_app
+from kgservice.graph.cypher import Query
 from kgservice.graph.driver import Graph
 from kgservice.settings import Settings
 
@@ -56,7 +57,7 @@ def serve(settings: Settings) -> Iterator[Server]:
 
 
 def wipe_test_documents(graph: Graph) -> None:
-    graph.write("MATCH (d:Document) WHERE d.id STARTS WITH $prefix DETACH DELETE d", prefix=TEST_PREFIX)
+    graph.write(Query.DELETE_DOCUMENTS_BY_ID_PREFIX, prefix=TEST_PREFIX)
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from kgservice.errors import KgServiceError
+from kgservice.graph.cypher import Query
 from kgservice.graph.driver import Graph
 from kgservice.nearline.edit_stream import NearlineSettings, connect, ensure_group
 from kgservice.settings import Settings
@@ -67,7 +68,7 @@ def redis_client(stream_cfg: NearlineSettings) -> Iterator[Any]:
 
 
 def wipe_documents(graph: Graph) -> None:
-    graph.write("MATCH (d:Document) WHERE d.id STARTS WITH $prefix DETACH DELETE d", prefix=DOC_PREFIX)
+    graph.write(Query.DELETE_DOCUMENTS_BY_ID_PREFIX, prefix=DOC_PREFIX)
 
 
 @pytest.fixture()

@@ -26,6 +26,10 @@ def stored_skills(graph: Graph) -> list[dict]:
                       "d.version AS version ORDER BY id", key=f"profile:{DOC_ID}")
 
 
+def scratch_left(graph: Graph) -> int:
+    return graph.read("MATCH (d:Document) WHERE d.id STARTS WITH $p RETURN count(d) AS n", p=WARMUP_ID_PREFIX)[0]["n"]
+
+
 def test_rehearse_runs_the_statements_and_rolls_back(graph: Graph, full_taxonomy) -> None:
     skill = graph.read(Query.GET_WARMUP_SKILL_IDS, limit=1)[0]["id"]
     row = document_row(DocumentWrite(Domain.JOB, f"{WARMUP_ID_PREFIX}probe", 1, "warmup",
@@ -49,8 +53,7 @@ def test_warm_write_path_leaves_the_graph_as_it_was(graph: Graph, full_taxonomy)
         assert graph_shape(graph) == before_shape
         # The warm-up rewrites stored documents (this one, if it picked it): none of that committed.
         assert stored_skills(graph) == before_doc
-        assert graph.read("MATCH (d:Document) WHERE d.id STARTS WITH $p RETURN count(d) AS n",
-                          p=WARMUP_ID_PREFIX) == [{"n": 0}]
+        assert scratch_left(graph) == 0
     finally:
         graph.write("MATCH (d:Document {key: $key}) DETACH DELETE d", key=f"profile:{DOC_ID}")
 
@@ -61,8 +64,7 @@ def test_a_cut_short_warm_up_leaves_no_scratch_behind(graph: Graph, full_taxonom
     write_documents(graph, [left])  # as if a warm-up had been killed in its committed phase
     report = warm_write_path(graph, seconds=0.5, console=Console(quiet=True), commit_s=0.5)
     assert report.transactions == 0 and report.committed > 0
-    assert graph.read("MATCH (d:Document) WHERE d.id STARTS WITH $p RETURN count(d) AS n",
-                      p=WARMUP_ID_PREFIX) == [{"n": 0}]
+    assert scratch_left(graph) == 0
 
 
 def test_neo4j_warm_command(graph: Graph, full_taxonomy) -> None:
