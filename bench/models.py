@@ -181,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     splits = {k: load_annotations(data / v, resolve) for k, v in SPLITS.items()}
     import csv
 
-    with open(settings.shared_data / "skillskape" / "dev.csv", encoding="utf-8", newline="") as fh:
+    with open(settings.training_data / "skillskape" / "dev.csv", encoding="utf-8", newline="") as fh:
         sentences = [row["sentence"] for _, row in zip(range(512), csv.DictReader(fh))]
     pieces = posting_pieces(postings(args.postings))
     console.print(f"{len(sentences)} sentences; {args.postings} postings, "

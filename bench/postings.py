@@ -32,7 +32,7 @@ BODY = (("responsibilities", 0.45), ("qualifications", 0.4), ("nice_to_have", 0.
 def sentence_pool() -> tuple[str, ...]:
     from kgservice.settings import Settings
 
-    folder = Settings().shared_data / "skillskape"
+    folder = Settings().training_data / "skillskape"
     out: list[str] = []
     for name in ("train.csv", "dev.csv"):
         with (folder / name).open(newline="", encoding="utf-8") as fh:

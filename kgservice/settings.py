@@ -13,6 +13,9 @@ from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# MIT-licensed training data shipped inside the package (SkillSkape, SkillSpan; LICENSE and SOURCE.txt
+# beside each), so the project's own fitting and training commands need no folder outside it.
+VENDORED_DATA = Path(__file__).resolve().parent / "resources" / "data"
 
 
 def _default_home() -> Path:
@@ -190,7 +193,10 @@ class Settings(BaseSettings):
 
     home: Path = Field(default_factory=_default_home)
     cache_dir: Path | None = None
+    # Unlicensed evaluation data (the ESCO-linked development sentences), read in place by benchmarks.
     shared_data: Path = PROJECT_ROOT.parent / "shared" / "data"
+    # The vendored MIT training data; a setting so a user can point the commands at a newer copy.
+    training_data: Path = VENDORED_DATA
     neo4j: Neo4jSettings = Field(default_factory=Neo4jSettings)
     taxonomy: TaxonomySettings = Field(default_factory=TaxonomySettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)

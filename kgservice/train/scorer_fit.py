@@ -79,7 +79,7 @@ def fit(settings: Settings, graph: Graph, console: Console) -> Path:
     settings = settings.model_copy(update={"pipeline": settings.pipeline.model_copy(update={"taxonomies": ["esco"]})})
     esco = graph.read(Query.GET_SKILLS_FOR_INDEX, taxonomies=["esco"])
     resolve = label_resolver(esco)
-    data = settings.shared_data / "skillskape"
+    data = settings.training_data / "skillskape"
     train = load_skillskape(data / "train.csv", resolve)
     dev = load_skillskape(data / "dev.csv", resolve)
     pipeline = build_pipeline(settings, graph, expansion=True)

@@ -37,7 +37,7 @@ def training_pairs(settings: Settings, graph: Graph, console: Console, *, aliase
                    seed: int = 13, limit: int | None = None, hard_negatives: bool = True) -> list[Pair]:
     rows = graph.read(Query.GET_SKILLS_FOR_INDEX, taxonomies=[SEMANTIC_TAXONOMY])
     names = {str(r["id"]): str(r["name"]) for r in rows}
-    train = load_skillskape(settings.shared_data / "skillskape" / "train.csv", label_resolver(rows))
+    train = load_skillskape(settings.training_data / "skillskape" / "train.csv", label_resolver(rows))
     rng = random.Random(seed)
     links = [(str(r["name"]), str(r["id"])) for r in graph.read(Query.GET_SAME_AS_NAMES, taxonomy=SEMANTIC_TAXONOMY)]
     pairs = skillskape_pairs(train, names) + alias_pairs(rows, aliases_per_skill, rng) + same_as_pairs(links, names)
