@@ -79,7 +79,8 @@ def minilm_baseline(settings: Settings, esco: list[dict]) -> Predict:
     return predict
 
 
-def peer_predictor(name: str, by_label: dict[str, str]) -> Predict | None:
+def peer_predictor(name: str, by_label: dict[str, str] | None) -> Predict | None:
+    """A peer from .venv-bench; its labels mapped to skill ids through ``by_label``, or kept as labels (None)."""
     python = ROOT / ".venv-bench" / "bin" / "python"
     if not python.exists():
         return None
@@ -92,6 +93,8 @@ def peer_predictor(name: str, by_label: dict[str, str]) -> Predict | None:
                             "--out", str(out)], check=True, timeout=3600)
             result = json.loads(out.read_text())
         predict.seconds = result["seconds"]  # type: ignore[attr-defined]
+        if by_label is None:
+            return result["predictions"]
         return [[by_label[x.casefold()] for x in labels if x.casefold() in by_label] for labels in result["predictions"]]
 
     return predict

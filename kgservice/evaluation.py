@@ -100,3 +100,133 @@ def score(predictions: Sequence[Sequence[str]], examples: Sequence[Example]) -> 
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     n = max(1, ranked)
     return Scores(precision, recall, f1, rp[1] / n, rp[5] / n, rp[10] / n, mrr / n)
+
+
+# -- whole postings with span tags (SkillSpan) ---------------------------------------------------
+
+# SkillSpan's tokens are pre-split ("Python , Java ( SQL )"); these join without a space, so a posting
+# reads as written text, which is what the sectioner and the taggers expect.
+_NO_SPACE_BEFORE = frozenset(",.;:!?)]}%'") | {"'s", "n't", "'re", "'ll", "'ve", "'m", "'d"}
+_NO_SPACE_AFTER = frozenset("([{$")
+
+
+@dataclass(frozen=True, slots=True)
+class SpanPosting:
+    """One whole posting: its text (sentences one per line) and its annotated skill/knowledge spans."""
+
+    id: str
+    source: str
+    text: str
+    spans: tuple[tuple[int, int], ...]
+    sentences: tuple[tuple[int, int], ...]
+
+
+def _bio_spans(tags: Sequence[str]) -> list[tuple[int, int]]:
+    """Token ranges ``[start, end)`` of the B/I runs of one BIO tag sequence."""
+    out: list[tuple[int, int]] = []
+    start = None
+    for i, tag in enumerate([*tags, "O"]):
+        if tag.startswith("B") or tag == "O" or (tag.startswith("I") and start is None):
+            if start is not None:
+                out.append((start, i))
+                start = None
+            if tag != "O":
+                start = i
+    return out
+
+
+def detokenize(tokens: Sequence[str]) -> tuple[str, list[tuple[int, int]]]:
+    """Tokens joined as text, and each token's character offsets in it."""
+    parts: list[str] = []
+    offsets: list[tuple[int, int]] = []
+    length = 0
+    for i, token in enumerate(tokens):
+        if i and token not in _NO_SPACE_BEFORE and tokens[i - 1] not in _NO_SPACE_AFTER:
+            parts.append(" ")
+            length += 1
+        offsets.append((length, length + len(token)))
+        parts.append(token)
+        length += len(token)
+    return "".join(parts), offsets
+
+
+def load_skillspan(path: Path) -> list[SpanPosting]:
+    """SkillSpan's sentences regrouped into postings, in file order; skill and knowledge spans together
+    (both are what a skill extractor should find)."""
+    import json
+
+    grouped: dict[tuple[str, int], list[dict]] = {}
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                row = json.loads(line)
+                grouped.setdefault((row["source"], int(row["idx"])), []).append(row)
+    postings = []
+    for (source, idx), rows in grouped.items():
+        lines: list[str] = []
+        spans: list[tuple[int, int]] = []
+        sentences: list[tuple[int, int]] = []
+        offset = 0
+        for row in rows:
+            text, offsets = detokenize(row["tokens"])
+            if not text.strip():
+                continue
+            for tags in (row["tags_skill"], row["tags_knowledge"]):
+                spans.extend((offset + offsets[a][0], offset + offsets[b - 1][1]) for a, b in _bio_spans(tags))
+            sentences.append((offset, offset + len(text)))
+            lines.append(text)
+            offset += len(text) + 1
+        postings.append(SpanPosting(f"{source}-{idx}", source, "\n".join(lines), tuple(sorted(set(spans))),
+                                    tuple(sentences)))
+    return postings
+
+
+@dataclass(frozen=True, slots=True)
+class SpanScores:
+    """Span precision: share of predicted spans that overlap an annotated span; span recall: share of
+    annotated spans that a predicted span overlaps (micro over postings). Overlap is lenient: a
+    sentence-long span overlaps every mention in it, so ``char_*`` also measure how much of the marked
+    text is skill text: the share of marked characters that lie in annotated spans, and of annotated
+    characters that are marked (letters and digits only)."""
+
+    precision: float
+    recall: float
+    f1: float
+    predicted: int
+    gold: int
+    char_precision: float = 0.0
+    char_recall: float = 0.0
+
+    @property
+    def char_f1(self) -> float:
+        p, r = self.char_precision, self.char_recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def _overlaps(span: tuple[int, int], others: Sequence[tuple[int, int]]) -> bool:
+    return any(span[0] < b and a < span[1] for a, b in others)
+
+
+def span_scores(predicted: Sequence[Sequence[tuple[int, int]]], postings: Sequence[SpanPosting]) -> SpanScores:
+    """``predicted[i]``: the character spans a system marked in posting i (each once)."""
+    hit_pred = n_pred = hit_gold = n_gold = 0
+    marked = annotated = both = 0
+    for spans, posting in zip(predicted, postings, strict=True):
+        spans = sorted(set(spans))
+        n_pred += len(spans)
+        hit_pred += sum(_overlaps(s, posting.spans) for s in spans)
+        n_gold += len(posting.spans)
+        hit_gold += sum(_overlaps(g, spans) for g in posting.spans)
+        pred_chars, gold_chars = _chars(posting.text, spans), _chars(posting.text, posting.spans)
+        marked += len(pred_chars)
+        annotated += len(gold_chars)
+        both += len(pred_chars & gold_chars)
+    precision = hit_pred / n_pred if n_pred else 0.0
+    recall = hit_gold / n_gold if n_gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return SpanScores(precision, recall, f1, n_pred, n_gold, both / marked if marked else 0.0,
+                      both / annotated if annotated else 0.0)
+
+
+def _chars(text: str, spans: Sequence[tuple[int, int]]) -> set[int]:
+    return {i for a, b in spans for i in range(a, b) if text[i].isalnum()}

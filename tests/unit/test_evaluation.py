@@ -45,3 +45,46 @@ def test_scorer_fit_recovers_a_known_logistic_model():
     y = (rng.random(20000) < 1 / (1 + np.exp(-(x @ true_w + true_b)))).astype(float)
     b, w = fit_logistic(x, y, l2=0.0)
     assert np.allclose(w, true_w, atol=0.2) and abs(b - true_b) < 0.2
+
+
+def test_evaluation_detokenize_keeps_token_offsets():
+    from kgservice.evaluation import detokenize
+
+    tokens = ["Experience", "with", "Python", ",", "Java", "(", "Spring", ")", "."]
+    text, offsets = detokenize(tokens)
+    assert text == "Experience with Python, Java (Spring)."
+    assert [text[a:b] for a, b in offsets] == tokens
+
+
+def test_evaluation_load_skillspan_groups_sentences_into_postings(tmp_path):
+    import json
+
+    from kgservice.evaluation import load_skillspan
+
+    rows = [
+        {"idx": 1, "source": "tech", "tokens": ["Requirements"], "tags_skill": ["O"], "tags_knowledge": ["O"]},
+        {"idx": 1, "source": "tech", "tokens": ["Strong", "Python", "and", "team", "work"],
+         "tags_skill": ["O", "O", "O", "B", "I"], "tags_knowledge": ["O", "B", "O", "O", "O"]},
+        {"idx": 2, "source": "house", "tokens": ["Cook", "meals"], "tags_skill": ["B", "I"],
+         "tags_knowledge": ["O", "O"]},
+    ]
+    path = tmp_path / "dev.json"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    first, second = load_skillspan(path)
+    assert first.id == "tech-1" and first.text == "Requirements\nStrong Python and team work"
+    assert [first.text[a:b] for a, b in first.spans] == ["Python", "team work"]
+    assert [first.text[a:b] for a, b in first.sentences] == ["Requirements", "Strong Python and team work"]
+    assert [second.text[a:b] for a, b in second.spans] == ["Cook meals"]
+
+
+def test_evaluation_span_scores_lenient_overlap_and_characters():
+    from kgservice.evaluation import SpanPosting, span_scores
+
+    text = "Python and SQL daily"
+    posting = SpanPosting("p", "tech", text, ((0, 6), (11, 14)), ((0, len(text)),))
+    whole = span_scores([[(0, len(text))]], [posting])
+    assert whole.precision == 1.0 and whole.recall == 1.0  # one sentence span overlaps both mentions
+    assert whole.char_precision == pytest.approx(9 / 17) and whole.char_recall == 1.0
+    exact = span_scores([[(0, 6), (15, 20)]], [posting])
+    assert exact.precision == 0.5 and exact.recall == 0.5
+    assert exact.char_precision == pytest.approx(6 / 11) and exact.char_recall == pytest.approx(6 / 9)

