@@ -87,10 +87,17 @@ def rate(judged: list[str]) -> str:
     return f"{same}/{len(judged)} = {same / len(judged):.1%} (Wilson 95% {lo:.1%}-{hi:.1%})"
 
 
+def _by_rule(pairs: list[Row]) -> dict[str, list[Row]]:
+    groups: dict[str, list[Row]] = defaultdict(list)
+    for pair in pairs:
+        groups[pair.get("rule", pair["via"])].append(pair)
+    return groups
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=2)
-    parser.add_argument("--size", type=int, default=200)
+    parser.add_argument("--size", type=int, default=220)
     parser.add_argument("--verdicts", type=Path, default=VERDICTS)
     parser.add_argument("--append", action="store_true", help="add sampled pairs without a verdict to the file")
     parser.add_argument("--quiet", action="store_true", help="print only the summary, not every sampled link")
@@ -100,8 +107,8 @@ def main() -> int:
     pairs = same_as_pairs(esco, lightcast)
     twins = canonical_twins(pairs)
     names = {r["id"]: r for r in (*esco, *lightcast)}
-    print(f"links: {len(pairs)} ({', '.join(f'{k} {v}' for k, v in sorted(Counter(p['via'] for p in pairs).items()))}); "
-          f"Lightcast skills with a twin: {len(twins)} of {len(lightcast)}; "
+    vias = ", ".join(f"{k} {v}" for k, v in sorted(Counter(p["via"] for p in pairs).items()))
+    print(f"links: {len(pairs)} ({vias}); Lightcast skills with a twin: {len(twins)} of {len(lightcast)}; "
           f"ESCO skills linked: {len({p['source'] for p in pairs})} of {len(esco)}")
 
     # Sorted first so the draw depends only on the link set and the seed, not on dict order.
@@ -130,6 +137,13 @@ def main() -> int:
     print(f"precision: {rate(judged)}")
     for via in sorted(by_via):
         print(f"  via {via}: {rate(by_via[via])}")
+    # Every verdict on a link of the current set, sampled or not: the riskier rules are judged in full,
+    # so this shows which rules a sample's precision rests on. Not a random sample across rules.
+    print("\nall links with a verdict, by rule (not a random sample):")
+    for rule, rule_pairs in sorted(_by_rule(pairs).items()):
+        seen = [verdicts[(p["source"], p["target"])]["verdict"] for p in rule_pairs
+                if verdicts.get((p["source"], p["target"]), {}).get("verdict")]
+        print(f"  {rule}: {len(rule_pairs)} links, {len(seen)} judged, {rate(seen)}")
     if unjudged:
         print(f"\n{len(unjudged)} sampled links have no verdict yet:")
         for row in unjudged:
