@@ -396,12 +396,17 @@ def canonical_twins(pairs: Sequence[Row]) -> dict[str, str]:
 
 
 def link_same_as(graph: Graph, left: str, right: str, batch_size: int, console: Console) -> int:
+    """Write the current SAME_AS links (dropping those the rules no longer make) and each right-side
+    skill's ``canonical`` twin, which results name instead of it (one skill per concept)."""
     rows = graph.read(Query.GET_SKILL_KEYS, taxonomies=[left, right])
     pairs = same_as_pairs([r for r in rows if r["taxonomy"] == left], [r for r in rows if r["taxonomy"] == right])
+    graph.write(Query.DELETE_STALE_SAME_AS, left=left, right=right,
+                keep=[f"{p['source']}|{p['target']}" for p in pairs])
     with _progress(console) as progress:
         task = progress.add_task(f"SAME_AS {left}->{right}", total=len(pairs))
         for n in graph.write_batches(Query.MERGE_SAME_AS, pairs, batch_size):
             progress.advance(task, n)
+    graph.write(Query.SET_CANONICAL_SKILLS, taxonomy=right, twins=canonical_twins(pairs))
     return len(pairs)
 
 

@@ -35,6 +35,8 @@ class Query(StrEnum):
     MERGE_OCCUPATIONS = "merge_occupations"
     MERGE_OCCUPATION_SKILLS = "merge_occupation_skills"
     MERGE_SAME_AS = "merge_same_as"
+    SET_CANONICAL_SKILLS = "set_canonical_skills"
+    DELETE_STALE_SAME_AS = "delete_stale_same_as"
     MERGE_TAXONOMY_VERSION = "merge_taxonomy_version"
     DELETE_TAXONOMY = "delete_taxonomy"
     GET_SKILLS_FOR_INDEX = "get_skills_for_index"

@@ -31,7 +31,7 @@ def build_indexes(settings: Settings, graph: Graph, semantic: bool = True, conso
     trie = SkillTrie.build((SkillText(r["id"], r["name"], tuple(r["aliases"]), r["taxonomy"]) for r in rows), versions)
     out["trie"] = trie.save(artifacts.trie_dir(settings, version))
     catalog_path = artifacts.catalog_path(settings, version)
-    SkillCatalog.build((r["id"], r["name"], r["taxonomy"]) for r in rows).save(catalog_path)
+    SkillCatalog.build((r["id"], r["name"], r["taxonomy"], r.get("canonical")) for r in rows).save(catalog_path)
     out["catalog"] = catalog_path
     console.print(f"trie: {trie.manifest['keys']} keys over {len(rows)} skills in {time.perf_counter() - started:.1f}s")
     out["neighbours"] = _build_neighbours(settings, graph, version, [r["id"] for r in rows], console)

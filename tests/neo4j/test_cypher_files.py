@@ -15,8 +15,10 @@ from kgservice.settings import PROJECT_ROOT, Settings
 def _dummy(name: str):
     if name in ("limit", "first", "depth"):
         return 5
-    if name in ("rows", "ids", "taxonomies"):
+    if name in ("rows", "ids", "taxonomies", "keep"):
         return []
+    if name in ("twins",):
+        return {}
     return "x"
 
 
