@@ -75,6 +75,10 @@ def tagger_spans(pipeline, group: str) -> System:  # noqa: ANN001 - Pipeline
         docs = [make_document(p.text, Domain.JOB, doc_id=p.id) for p in postings]
         out = []
         for d in pipeline.pipe(docs, batch_size=8):
+            if group == "mentions":  # mentions name no skill yet: count each as one
+                out.append(Output([(m.start, m.end) for m in d.mentions], len(d.mentions),
+                                  sum(1 for m in d.mentions if m.section in BLURB_SECTIONS)))
+                continue
             spans = d.spans.get(group, ())
             out.append(Output(sorted({(s.start, s.end) for s in spans}), len({s.skill_id for s in spans}),
                               len({s.skill_id for s in spans if s.section in BLURB_SECTIONS})))
@@ -125,9 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     graph = Graph.connect(settings)
     shipped = build_pipeline(settings, graph)
     systems: dict[str, System] = {"kgservice, shipped": product(shipped)}
-    for group in ("trie_tagger", "embedding_tagger", "mention_detector"):
-        if any(group in getattr(stage, "assigns", ()) or f"spans.{group}" in stage.assigns for stage in shipped.stages):
-            systems[f"  raw {group}"] = tagger_spans(shipped, group)
+    assigned = {key for stage in shipped.stages for key in stage.assigns}
+    for group in ("mentions", "spans.trie_tagger", "spans.mention_linker", "spans.embedding_tagger"):
+        if group in assigned:
+            systems[f"  raw {group.removeprefix('spans.')}"] = tagger_spans(shipped, group.removeprefix("spans."))
     for name in filter(None, args.peers.split(",")):
         system = peer(name, shipped.stages[0])
         if system is None:

@@ -184,6 +184,11 @@ def _models(args: argparse.Namespace, settings: Settings, console: Console) -> i
             model_id = STUDENT_ID if args.action == "ship-student" else STATIC_ID
             console.print(f"int8 {model_id} copied to {ship(settings.home / 'models' / model_id)}")
             return 0
+        if args.action == "ship-mentions":
+            from kgservice.train.mention_training import ship as ship_mentions
+
+            console.print(f"mention detector copied to {ship_mentions(settings)}")
+            return 0
         if args.action == "fetch-teacher":
             from kgservice.train.teacher import fetch_teacher
 
@@ -200,8 +205,14 @@ def _models(args: argparse.Namespace, settings: Settings, console: Console) -> i
             cfg = settings.pipeline
             for tower in cfg.sentence_models:  # as `index build` calibrates them
                 fitted = fit(settings.model_copy(update={"pipeline": cfg.model_copy(update={"sentence_model": tower})}),
-                             graph, console)
+                             graph, console, ship=args.ship)
                 console.print(f"scorer weights written to {fitted}")
+        elif args.action == "train-mentions":
+            from kgservice.inference.artifacts import taxonomy_version
+            from kgservice.train.mention_training import EPOCHS, train_mentions
+
+            train_mentions(settings, console, taxonomy_version(graph), epochs=int(_or(args.epochs, EPOCHS)),
+                           out_dir=args.out)
         elif args.action == "finetune-teacher":
             from kgservice.train.skill_linker import finetune_teacher
 
@@ -491,13 +502,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("models", help="produce model artifacts: export the encoder to ONNX, fit the scorer")
     p.add_argument("action", choices=["export", "fit-scorer", "fetch-teacher", "finetune-teacher", "distill",
-                                      "distill-static", "train-scorer", "ship-student", "ship-static"])
+                                      "distill-static", "train-scorer", "ship-student", "ship-static", "train-mentions",
+                                      "ship-mentions"])
     p.add_argument("--steps", type=int, default=300, help="training steps: of the teacher (finetune-teacher, distill) or at most of the scorer (train-scorer)")
     p.add_argument("--epochs", type=float, default=None,
-                   help="epochs: of the student (distill, default 3), the static tower (distill-static, default 4) "
-                        "or the scorer (train-scorer, default 3)")
+                   help="epochs: of the student (distill, default 3), the static tower (distill-static, default 4), "
+                        "the scorer (train-scorer, default 3) or the mention detector (train-mentions, default 24)")
     p.add_argument("--limit", type=int, default=None, help="use only the first N training pairs/texts (smoke runs)")
-    p.add_argument("--out", type=Path, default=None, help="distill, distill-static: output folder of the model")
+    p.add_argument("--ship", action="store_true",
+                   help="fit-scorer: also write the weights into the package (needs the development sentences)")
+    p.add_argument("--out", type=Path, default=None, help="distill, distill-static, train-mentions: output folder of the model")
     p.add_argument("--task-steps", type=int, default=None,
                    help="distill: contrastive task-tuning steps of the distilled student (default: TASK_STEPS)")
     p.add_argument("--layers", type=_minilm_layers, default=None,

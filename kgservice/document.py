@@ -60,6 +60,18 @@ class SkillSpan:
 
 
 @dataclass(frozen=True, slots=True)
+class Mention:
+    """A stretch of text that names a skill or a piece of knowledge, whichever skill it turns out to be
+    (found by the mention detector, before any linking)."""
+
+    start: int
+    end: int
+    text: str
+    score: float
+    section: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ScoredSkill:
     """A skill the document is about, after scoring; the unit written to the graph."""
 
@@ -73,6 +85,8 @@ class ScoredSkill:
     section: str | None = None
     # For expansion: the extracted skill this one was reached from, and over which relation.
     via: str | None = None
+    # The same concept's ids in other taxonomies (e.g. the Lightcast twins of an ESCO skill).
+    also_in: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +116,7 @@ class Document:
     sections: tuple[Section, ...] = ()
     # Span groups keyed by the stage that produced them ("trie_tagger", "embedding_tagger", ...).
     spans: Mapping[str, tuple[SkillSpan, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    mentions: tuple[Mention, ...] = ()
     links: tuple[GraphLink, ...] = ()
     skills: tuple[ScoredSkill, ...] = ()
     expanded: tuple[ScoredSkill, ...] = ()

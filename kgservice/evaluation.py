@@ -77,23 +77,29 @@ class Ranked(list[str]):
         self.selected = selected
 
 
-def score(predictions: Sequence[Sequence[str]], examples: Sequence[Example]) -> Scores:
+def score(predictions: Sequence[Sequence[str]], examples: Sequence[Example], misses_unmapped: bool = True) -> Scores:
     """``predictions[i]`` is sentence i's skill ids, best first; the set is all of them, or
-    ``.selected`` for a :class:`Ranked` list."""
+    ``.selected`` for a :class:`Ranked` list.
+
+    ``misses_unmapped``: a gold label the taxonomy lacks stays in the gold set, as a miss no system
+    can find (the published protocol, ``../shared/data/README.md``); False drops such labels.
+    """
     tp = fp = fn = 0
     rp = {1: 0.0, 5: 0.0, 10: 0.0}
     mrr = 0.0
     ranked = 0
     for pred, ex in zip(predictions, examples, strict=True):
         pset = pred.selected if isinstance(pred, Ranked) else set(pred)
+        missing = len(ex.unmapped) if misses_unmapped else 0
         tp += len(pset & ex.gold)
         fp += len(pset - ex.gold)
-        fn += len(ex.gold - pset)
-        if not ex.gold:
+        fn += len(ex.gold - pset) + missing
+        size = len(ex.gold) + missing
+        if not size:
             continue
         ranked += 1
         for k in rp:
-            rp[k] += len(set(pred[:k]) & ex.gold) / min(k, len(ex.gold))
+            rp[k] += len(set(pred[:k]) & ex.gold) / min(k, size)
         mrr += next((1.0 / (i + 1) for i, p in enumerate(pred) if p in ex.gold), 0.0)
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0

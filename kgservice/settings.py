@@ -64,9 +64,17 @@ class TaxonomySettings(BaseModel):
     batch_size: int = 2000
 
 
+# The fast sentence tower shipped in models/ (a look-up table distilled from the skill tower).
+STATIC_SENTENCE_MODEL = "kgservice-skills-static"
+
+
 class PipelineSettings(BaseModel):
     """Extraction behaviour and input limits."""
 
+    # Taxonomies whose skills results name, the canonical one first (README, "One skill per concept"):
+    # a Lightcast skill with an ESCO twin is reported as that twin, its id kept in alsoIn; one with no
+    # twin (mostly a product or tool ESCO lacks: Kotlin, GDPR, Kubernetes) is returned only where the
+    # text names it exactly, inside a detected mention that no ESCO skill was found for.
     taxonomies: list[str] = ["esco", "lightcast"]
     semantic: bool = True
     expansion: bool = True
@@ -99,17 +107,33 @@ class PipelineSettings(BaseModel):
     semantic_window_tokens: int = Field(default=2, ge=0)
     # Skills fetched from the index per piece for that re-ranking.
     semantic_candidates: int = Field(default=30, ge=1)
+    # The mention detector (kgservice/pipeline/mention_detector.py): marks where skills are named, so
+    # a span must sit in a mention to count fully, and links each mention to skills by meaning.
+    mentions: bool = True
+    # None: the threshold fitted with the detector (its manifest).
+    mention_threshold: float | None = None
+    # The tower that embeds each mention for linking: "" is the skill tower (encoder_model, the
+    # transformer student: mentions are a few words, so it costs a fraction of embedding every
+    # sentence with it), or a sentence tower's id such as "kgservice-skills-static".
+    mention_model: str = ""
+    # Section kinds that describe the employer rather than the role: where a header opened one, a skill
+    # found only there is returned only when named exactly inside a detected mention.
+    blurb_sections: list[str] = ["company", "benefits"]
+    # At most this many extracted skills per document (highest scores first); None: no cap.
+    max_skills: int | None = 30
     expansion_per_relation: int = 5
     max_chars: int = 100_000
     # The distilled student shipped in models/ (see its MODEL_CARD.md); "all-MiniLM-L6-v2" after
     # `kgservice models export` is the untrained baseline.
     encoder_model: str = "kgservice-skills-student-L3"
-    # The sentence tower: what embeds a document's sentences at serving time. The default is the
-    # static tower distilled from encoder_model into its own space (kgservice/train/static_distill.py,
-    # shipped in models/), compared with encoder_model's skill vectors in the same HNSW index; ""
-    # makes encoder_model the sentence tower too (the transformer on both sides: ~4x the encoder time
-    # per posting on these AVX2 machines, see the README's Extraction speed).
-    sentence_model: str = "kgservice-skills-static"
+    # The sentence tower: what embeds a document's sentences at serving time. "" (the default) makes
+    # encoder_model, the transformer student, embed sentences too: on the development splits it ranks
+    # better than the static tower (HOUSE RP@5 0.58 vs 0.48 when both are fitted the same way) and
+    # finds implied skills a bag of word pieces cannot ("changed dressings and managed IV lines"), at
+    # about twice the time per posting (README, Extraction speed). The static tower distilled from the
+    # student into its space (kgservice/train/static_distill.py, shipped in models/) is the fast
+    # choice: KG_PIPELINE__SENTENCE_MODEL=kgservice-skills-static.
+    sentence_model: str = ""
     # "multitask": the network trained by `kgservice models train-scorer` (kgservice/pipeline/multitask_scorer.py);
     # "feature": the first scorer's fitted logistic weights.
     scorer: Literal["feature", "multitask"] = "feature"
@@ -127,10 +151,20 @@ class PipelineSettings(BaseModel):
         return self.sentence_model or self.encoder_model
 
     @property
+    def mention_tower(self) -> str:
+        """The model id that embeds mentions: ``mention_model``, or ``encoder_model`` when that is empty."""
+        return self.mention_model or self.encoder_model
+
+    @property
     def sentence_models(self) -> list[str]:
-        """The ``sentence_model`` values the artifacts are made for: the configured one, and ``""`` (the
-        skill tower embedding sentences too) when that is another tower, so switching is a setting."""
-        return [self.sentence_model] + ([""] if self.sentence_tower != self.encoder_model else [])
+        """The ``sentence_model`` values the artifacts are made for: the configured one, ``""`` (the skill
+        tower embedding sentences too) and the static tower, so switching between them is a setting."""
+        models = [self.sentence_model]
+        if self.sentence_tower != self.encoder_model:
+            models.append("")
+        if STATIC_SENTENCE_MODEL not in models:
+            models.append(STATIC_SENTENCE_MODEL)
+        return models
 
 
 DEFAULT_REDIS_PORT = 6379

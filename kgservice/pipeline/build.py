@@ -6,9 +6,9 @@ The same :class:`Pipeline` object serves the CLI, the API, the nearline worker a
 from __future__ import annotations
 
 import dataclasses
+from types import MappingProxyType
 import json
 import logging
-import re
 from pathlib import Path
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -97,8 +97,16 @@ def build_pipeline(settings: Settings, graph: Graph | None, *, semantic: bool | 
     version = artifacts.taxonomy_version(graph)
     catalog = SkillCatalog.load(artifacts.catalog_path(settings, version))
     stages: list[Stage] = [Sectioner()]
-    if trie:
+    if trie or cfg.mentions:  # the mention detector reads the trie's matches
         stages.append(TrieTagger(SkillTrie.load(artifacts.trie_dir(settings, version))))
+    if cfg.mentions:
+        from kgservice.pipeline.mention_detector import MODEL_ID as MENTIONS_ID
+        from kgservice.pipeline.mention_detector import MentionDetector
+
+        stages.append(MentionDetector.load(artifacts.model_dir(settings, MENTIONS_ID), cfg.mention_threshold,
+                                           threads=cfg.threads))
+        if not trie:
+            stages.append(_DropSpans("trie_tagger"))
     threshold = cfg.semantic_threshold if cfg.semantic_threshold is not None else 0.5
     texts = None
     model_version = f"trie@{version}"
@@ -114,6 +122,18 @@ def build_pipeline(settings: Settings, graph: Graph | None, *, semantic: bool | 
             tagger.threshold = min(tagger.threshold, cfg.semantic_floor)
         threshold = tagger.threshold
         stages.append(tagger)
+        if cfg.mentions:
+            from kgservice.pipeline.mention_linker import MentionLinker
+
+            linking = tagger
+            if cfg.mention_tower != cfg.sentence_tower:
+                mention_settings = settings.model_copy(update={"pipeline": cfg.model_copy(
+                    update={"sentence_model": "" if cfg.mention_tower == cfg.encoder_model else cfg.mention_tower})})
+                linking = load_embedding_tagger(mention_settings, version)
+            stages.append(MentionLinker(linking))
+            if linking is not tagger:
+                int8 = "-int8" if cfg.quantized else ""
+                model_version += f"+mentions:{cfg.mention_tower}{int8}"
         int8 = "-int8" if cfg.quantized else ""
         model_version += f"+{cfg.encoder_model}{int8}"
         if cfg.sentence_tower != cfg.encoder_model:  # a sentence-only tower: a model of its own
@@ -133,11 +153,11 @@ def build_pipeline(settings: Settings, graph: Graph | None, *, semantic: bool | 
                                        max_expanded=25 if expansion and expanded else 0)
         stages.append(scorer)
         return Pipeline(stages, model_version=f"{model_version}+multitask-{scorer.model.sha256[:8]}")
-    weights, fitted_min = load_scorer_weights(artifacts.scorer_weights_path(settings, version),
-                                              encoder_model=cfg.sentence_tower)
+    weights, fitted_min = load_scorer_weights(artifacts.scorer_weights_path(settings, version))
     min_score = cfg.min_score if cfg.min_score is not None else fitted_min
     stages.append(FeatureScorer(catalog, weights=weights, min_score=min_score, semantic_threshold=threshold,
-                                taxonomies=cfg.taxonomies, max_expanded=25 if expansion and expanded else 0))
+                                taxonomies=cfg.taxonomies, max_expanded=25 if expansion and expanded else 0,
+                                blurb_sections=cfg.blurb_sections, max_skills=cfg.max_skills))
     return Pipeline(stages, model_version=model_version)
 
 
@@ -158,27 +178,49 @@ def _neighbour_snapshot(settings: Settings, version: str):  # noqa: ANN202 - Nei
     return snapshot
 
 
-LEGACY_SCORER_WEIGHTS = "scorer_weights.json"
+# Weights fitted on the development splits ship with the package (``kgservice models fit-scorer --ship``),
+# so a checkout without those (unlicensed) splits still scores with them.
+SHIPPED_SCORER_WEIGHTS = Path(__file__).resolve().parent.parent / "resources" / "scorer"
 
 
 def load_scorer_weights(path: Path, encoder_model: str | None = None) -> tuple[ScorerWeights, float]:
-    """Weights fitted by ``kgservice models fit-scorer``, or the defaults (with a warning) when none were.
+    """The scorer's weights and minimum score: a local fit (``kgservice models fit-scorer``) at ``path``,
+    else the fit shipped for the same sentence tower, else hand-set defaults (with a warning).
 
-    A ``scorer_weights.json`` written before the file name carried the encoder is still used when the
-    pipeline it records was fitted with ``encoder_model`` (the sentence tower).
+    A file fitted over other features than :data:`~kgservice.pipeline.scorer.FEATURES` (an older
+    scorer) is skipped with a warning: its weights would leave the new features at defaults.
     """
-    if not path.exists() and encoder_model is not None:
-        legacy = path.with_name(LEGACY_SCORER_WEIGHTS)
-        # The recorded pipeline is "<trie>+<encoder>[-int8][+...]" (see build_pipeline's model_version).
-        fitted_with = re.compile(rf"\+{re.escape(encoder_model)}(?:-int8)?(?:\+|$)")
-        if legacy.exists() and fitted_with.search(json.loads(legacy.read_text()).get("pipeline", "")):
-            path = legacy
-    if not path.exists():
-        log.warning("no fitted scorer weights at %s: hand-set defaults apply (run `kgservice models fit-scorer`)",
-                    path)
-        return ScorerWeights(), 0.5
-    data = json.loads(path.read_text())
-    return ScorerWeights(**data["weights"]), float(data["min_score"])
+    from kgservice.pipeline.scorer import FEATURES
+
+    for candidate in (path, SHIPPED_SCORER_WEIGHTS / path.name):
+        if not candidate.exists():
+            continue
+        data = json.loads(candidate.read_text())
+        if tuple(data.get("features", ())) != FEATURES:
+            log.warning("scorer weights at %s were fitted over other features (%s): skipped; rerun "
+                        "`kgservice models fit-scorer`", candidate, data.get("features", "unknown"))
+            continue
+        return ScorerWeights(**data["weights"]), float(data["min_score"])
+    log.warning("no fitted scorer weights at %s: hand-set defaults apply (run `kgservice models fit-scorer`)", path)
+    return ScorerWeights(), 0.5
+
+
+class _DropSpans:
+    """Removes a span group after the stages that needed it: a pipeline without the trie as a tagger
+    still runs it for the mention detector's input, then drops its matches before scoring."""
+
+    requires: frozenset[str] = frozenset()
+    assigns: frozenset[str] = frozenset()
+
+    def __init__(self, group: str) -> None:
+        self.group = group
+        self.name = f"drop_{group}"
+
+    def __call__(self, doc: Document) -> Document:
+        return dataclasses.replace(doc, spans=MappingProxyType({k: v for k, v in doc.spans.items() if k != self.group}))
+
+    def pipe(self, docs: Iterable[Document], batch_size: int = 32) -> Iterator[Document]:
+        return (self(d) for d in docs)
 
 
 class _NoLinks:

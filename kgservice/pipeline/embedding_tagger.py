@@ -93,6 +93,11 @@ MIN_PIECE_CHARS = 2
 _BULLET = r"(?:[-*•·◦▪‣●○■□➢➤►]|\d{1,2}[.)]|[a-z][.)])"
 # Sentence ends: a newline, or .!? then space(s) then something that starts a sentence.
 _SENTENCE_BREAK = re.compile(r"\n+|(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9•·◦▪‣●■➢➤►*-])")
+# One line break followed by a lower-case word, the line before long and not ending a sentence: a
+# wrapped line (a short line is a list item: "python\nsql" stays two pieces).
+WRAPPED_LINE_CHARS = 40
+_WRAPPED_LINE = re.compile(r"\n[ \t]*[a-z]")
+_LINE_END = re.compile(r"[.!?:;]\s*$")
 _LEADING_BULLET = re.compile(rf"\s*{_BULLET}\s+")  # used with .match(text, pos): anchored at pos
 _ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|etc|incl|approx|vs|min|max|yrs|no|dept|Dr|Mr|Mrs|Ms|St|Ltd|Inc|"
                            r"Jr|Sr|Prof|cf|ca|esp)|\b[A-Z])\.$")
@@ -159,6 +164,9 @@ def sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     for m in _SENTENCE_BREAK.finditer(text, start, end):
         if m.group().strip() == "" and "\n" not in m.group() and _ABBREVIATION.search(text, cursor, m.start()):
             continue  # "e.g. Jira" / "Dr. Smith": not a sentence end
+        if (_WRAPPED_LINE.match(text, m.start(), end) and not _LINE_END.search(text, cursor, m.start())
+                and m.start() - (text.rfind("\n", 0, m.start()) + 1) >= WRAPPED_LINE_CHARS):
+            continue  # a paragraph hard-wrapped at a fixed width: "We are a\nremote-first team"
         out.append((cursor, m.start()))
         cursor = m.end()
     out.append((cursor, end))

@@ -36,7 +36,8 @@ class JsonlReport:
 def skill_json(skill: ScoredSkill) -> dict[str, Any]:
     """One skill as the batch contract (and the CLI's --json) writes it."""
     return {"id": skill.skill_id, "name": skill.name, "taxonomy": skill.taxonomy, "score": skill.score,
-            "relation": skill.relation.value, "method": skill.method.value, "spans": [list(s) for s in skill.spans]}
+            "relation": skill.relation.value, "method": skill.method.value, "spans": [list(s) for s in skill.spans],
+            "alsoIn": list(skill.also_in)}
 
 
 def _count_lines(path: Path) -> int:

@@ -19,7 +19,7 @@ import math
 import re
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from operator import mul
 
@@ -28,7 +28,7 @@ from kgservice.pipeline.base import StageBase
 from kgservice.pipeline.sectioner import section_weight
 from kgservice.pipeline.skill_catalog import SkillCatalog
 
-FEATURES = ("trie", "semantic", "agree", "section", "frequency", "position", "support")
+FEATURES = ("trie", "semantic", "linked", "agree", "mention", "section", "frequency", "position", "support")
 # How much an expanded skill inherits from the extracted skill it was reached from.
 RELATION_WEIGHTS: Mapping[str, float] = {"same_as": 0.9, "parent": 0.6, "child": 0.45, "sibling": 0.35,
                                          "same_group": 0.25}
@@ -45,7 +45,9 @@ class ScorerWeights:
     bias: float = -2.6
     trie: float = 3.2
     semantic: float = 3.0
+    linked: float = 2.0
     agree: float = 1.0
+    mention: float = 1.0
     section: float = 0.8
     frequency: float = 0.6
     position: float = 0.2
@@ -73,25 +75,44 @@ class FeatureScorer(StageBase):
 
     def __init__(self, catalog: SkillCatalog, weights: ScorerWeights | None = None, min_score: float = 0.5,
                  semantic_threshold: float = 0.5, taxonomies: Collection[str] | None = None,
-                 max_expanded: int = 25) -> None:
+                 max_expanded: int = 25, blurb_sections: Collection[str] = (), max_skills: int | None = None) -> None:
         self._catalog = catalog
+        self._blurb = frozenset(blurb_sections)
+        # The canonical taxonomy: the first one listed; the others fill mentions it cannot name.
+        self._primary = next(iter(taxonomies), None) if taxonomies else None
+        self.max_skills = max_skills
         self.weights = weights or ScorerWeights()
         self.min_score = min_score
         self._threshold = semantic_threshold
         self._max_expanded = max_expanded
         # Every span and graph link asks whether its skill may be returned; the answer is fixed per catalog.
-        self._allowed_ids = catalog.ids(set(taxonomies) if taxonomies else None)
+        allowed = set(taxonomies) if taxonomies else None
+        self._allowed_ids = catalog.ids(allowed)
+        # One result per concept: a skill with a canonical twin of an allowed taxonomy counts as that twin.
+        self._canonical = {sid: twin for sid in catalog.ids()
+                           if (twin := catalog.canonical(sid, allowed)) != sid}
+
+    @property
+    def catalog(self) -> SkillCatalog:
+        return self._catalog
+
+    @property
+    def primary_taxonomy(self) -> str | None:
+        """The canonical taxonomy results name first; None when every taxonomy is allowed unordered."""
+        return self._primary
 
     # -- features --------------------------------------------------------------------------------
     def _allowed(self, skill_id: str) -> bool:
         return skill_id in self._allowed_ids
 
     def spans_by_skill(self, doc: Document) -> dict[str, list[SkillSpan]]:
-        """The document's spans grouped by skill, only skills of the catalog (and allowed taxonomies)."""
+        """The document's spans grouped by canonical skill, only skills of the catalog (and allowed taxonomies)."""
         by_skill: dict[str, list[SkillSpan]] = defaultdict(list)
+        canonical = self._canonical
         for span in doc.all_spans():
-            if self._allowed(span.skill_id):
-                by_skill[span.skill_id].append(span)
+            sid = canonical.get(span.skill_id, span.skill_id)
+            if self._allowed(sid):
+                by_skill[sid].append(span)
         return by_skill
 
     def features(self, doc: Document, by_skill: Mapping[str, list[SkillSpan]] | None = None,
@@ -99,32 +120,40 @@ class FeatureScorer(StageBase):
         if by_skill is None:
             by_skill = self.spans_by_skill(doc)
         neighbours: dict[str, set[str]] = defaultdict(set)
+        canonical = self._canonical
         for link in doc.links:
-            if link.seed in by_skill and link.skill_id in by_skill and link.seed != link.skill_id:
-                neighbours[link.skill_id].add(link.seed)
-                neighbours[link.seed].add(link.skill_id)
+            seed, other = canonical.get(link.seed, link.seed), canonical.get(link.skill_id, link.skill_id)
+            if seed in by_skill and other in by_skill and seed != other:
+                neighbours[other].add(seed)
+                neighbours[seed].add(other)
         length = max(1, len(doc.text))
         scale = max(1e-6, 1.0 - self._threshold)
-        weights: dict[str | None, float] = {}
+        sections = SectionWeights(doc)
+        mentions = MentionIndex(doc)
         out: dict[str, dict[str, float]] = {}
         # One pass per skill's spans: this runs for every candidate of every document (hundreds per posting).
         for sid, spans in by_skill.items():
-            trie = cos = section = 0.0
+            trie = cos = linked = section = mention = 0.0
             starts: set[int] = set()
             for s in spans:
+                exact = mentions.exact(s)
                 if s.method is Method.TRIE:
                     trie = max(trie, s.score)
+                    mention = max(mention, mentions.overlap(s))
                 elif s.method is Method.SEMANTIC:
-                    cos = max(cos, s.score)
-                w = weights.get(s.section)
-                if w is None:
-                    w = weights[s.section] = section_weight(s.section)
-                section = max(section, w)
+                    if exact is not None:
+                        linked = max(linked, s.score)
+                        mention = max(mention, exact)
+                    else:
+                        cos = max(cos, s.score)
+                section = max(section, sections.at(s.start))
                 starts.add(s.start)
             out[sid] = {  # in FEATURES order: __call__ pairs .values() with the weights' coefficients
                 "trie": trie,
                 "semantic": min(1.0, max(0.0, (cos - self._threshold) / scale)) if cos else 0.0,
-                "agree": 1.0 if trie and cos else 0.0,
+                "linked": min(1.0, max(0.0, (linked - self._threshold) / scale)) if linked else 0.0,
+                "agree": 1.0 if trie and (cos or linked) else 0.0,
+                "mention": mention,
                 "section": section,
                 "frequency": min(1.0, math.log1p(len(starts)) / math.log1p(4)),
                 "position": 1.0 - min(starts) / length,
@@ -152,40 +181,165 @@ class FeatureScorer(StageBase):
         spans_by_skill = self.spans_by_skill(doc)
         feats = self.features(doc, spans_by_skill)
         skills: list[ScoredSkill] = []
+        fillers: list[tuple[str, float]] = []
         bias, coefficients = self.weights.bias, self.weights.coefficients
         cues = RequirementCues(doc.text)
+        blurb = self._blurb_only(doc) if self._blurb else None
         for sid, x in feats.items():
             score = sigmoid(bias + sum(map(mul, coefficients, x.values())))  # x is in FEATURES order
             if score < self.min_score:
                 continue
             spans = spans_by_skill[sid]
-            best = best_span(spans)
-            entry = self._catalog[sid]
-            skills.append(ScoredSkill(sid, entry.name, entry.taxonomy, round(score, 4), self.relation(doc, spans, cues),
-                                      Method.TRIE if x["trie"] else Method.SEMANTIC,
-                                      tuple(sorted({(s.start, s.end) for s in spans})), best.section))
+            if blurb is not None and all(blurb(s) for s in spans) and not (x["mention"] and x["trie"] >= 0.9):
+                continue  # "learning budget" under Benefits, "payment software for banks" under About us
+            if self._catalog[sid].taxonomy != self._primary:
+                if x["mention"] and x["trie"] >= 0.9 and any(s.method is Method.TRIE and is_name(doc.text, s.start, s.end)
+                                                              for s in spans):
+                    fillers.append((sid, score))
+                continue
+            skills.append(self._scored(doc, sid, score, x, spans, cues))
+        # A skill of another taxonomy with no twin (a tool or product ESCO lacks: Kotlin, GDPR, Kubernetes)
+        # names a mention only when it names it exactly and no canonical skill was found there.
+        named = MentionIndex(doc).covered(s for skill in skills for s in spans_by_skill[skill.skill_id]
+                                          if s.method is Method.TRIE or (s.start, s.end) in self._mention_offsets(doc))
+        for sid, score in fillers:
+            spans = spans_by_skill[sid]
+            if not all(named(s) for s in spans if s.method is Method.TRIE):
+                skills.append(self._scored(doc, sid, score, feats[sid], spans, cues))
         skills.sort(key=lambda s: (-s.score, s.name))
+        if self.max_skills is not None:
+            skills = skills[: self.max_skills]
         return dataclasses.replace(doc, skills=tuple(skills), expanded=self.expand(doc.links, skills))
+
+    def _scored(self, doc: Document, sid: str, score: float, x: Mapping[str, float], spans: list[SkillSpan],
+                cues: RequirementCues) -> ScoredSkill:
+        entry = self._catalog[sid]
+        return ScoredSkill(sid, entry.name, entry.taxonomy, round(score, 4), self.relation(doc, spans, cues),
+                           Method.TRIE if x["trie"] else Method.SEMANTIC,
+                           tuple(sorted({(s.start, s.end) for s in spans})), best_span(spans).section,
+                           also_in=self._catalog.also_in(sid))
+
+    @staticmethod
+    def _mention_offsets(doc: Document) -> set[tuple[int, int]]:
+        return {(m.start, m.end) for m in doc.mentions}
+
+    def _blurb_only(self, doc: Document):  # noqa: ANN202 - Callable[[SkillSpan], bool]
+        """Whether a span lies in a section a header called company blurb or benefits: those describe
+        the employer, so a skill found only there must be named exactly, inside a detected mention."""
+        ranges = [(s.start, s.end) for s in doc.sections if s.kind in self._blurb and s.source == "header"]
+        return lambda span: any(a <= span.start < b for a, b in ranges)
 
     def expand(self, links: tuple[GraphLink, ...], skills: list[ScoredSkill]) -> tuple[ScoredSkill, ...]:
         if not self._max_expanded:  # a caller that never reads them (the nearline worker by default)
             return ()
         seed_score = {s.skill_id: s.score for s in skills}
-        best: dict[str, tuple[float, GraphLink]] = {}
+        canonical = self._canonical
+        best: dict[str, tuple[float, GraphLink, str]] = {}
         for link in links:
-            if link.skill_id in seed_score or link.seed not in seed_score or not self._allowed(link.skill_id):
+            sid, seed = canonical.get(link.skill_id, link.skill_id), canonical.get(link.seed, link.seed)
+            if sid in seed_score or seed not in seed_score or not self._allowed(sid):
                 continue
-            score = seed_score[link.seed] * RELATION_WEIGHTS.get(link.relation, 0.2)
-            if link.skill_id not in best or score > best[link.skill_id][0]:
-                best[link.skill_id] = (score, link)
-        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[1][1].name))[: self._max_expanded]
-        return tuple(ScoredSkill(sid, link.name, link.taxonomy, round(score, 4), Relation.MENTIONED, Method.EXPANSION,
-                                 via=f"{link.relation}:{link.seed}") for sid, (score, link) in ranked)
+            score = seed_score[seed] * RELATION_WEIGHTS.get(link.relation, 0.2)
+            if sid not in best or score > best[sid][0]:
+                best[sid] = (score, link, seed)
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[: self._max_expanded]
+        out = []
+        for sid, (score, link, seed) in ranked:
+            entry = self._catalog[sid]
+            out.append(ScoredSkill(sid, entry.name, entry.taxonomy, round(score, 4), Relation.MENTIONED,
+                                   Method.EXPANSION, via=f"{link.relation}:{seed}", also_in=self._catalog.also_in(sid)))
+        return tuple(out)
+
+
+def is_name(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is written as a name (NumPy, OpenCV, HTML5, Kotlin mid-sentence), not as
+    an everyday word ("planning", "collaboration", or "Marketing" opening a line or a title-case run).
+
+    Lightcast's skills with no ESCO twin are mostly products and tools, but also common nouns; as
+    written in a detected mention, names were annotated skills 80% of the time on SkillSpan dev and
+    lower-case words 77%, yet the nouns are what the ESCO skills already cover under other labels.
+    """
+    surface = text[start:end]
+    if any(c.isupper() for c in surface[1:]) or any(c.isdigit() for c in surface):
+        return True
+    if not surface[:1].isupper():
+        return False
+    before = text[:start].rstrip(" \t\"'(")
+    if not before or before[-1] in ".!?:;\n-•*":
+        return False  # a capital that opens a sentence, a line or a bullet says nothing
+    previous = before.split()[-1] if before.split() else ""
+    return not previous[:1].isupper()  # inside a title-case run every word has a capital
 
 
 def best_span(spans: Collection[SkillSpan]) -> SkillSpan:
     """The span that represents a skill: in the weightiest section, a trie match before a semantic one."""
     return max(spans, key=lambda s: (section_weight(s.section), s.method is Method.TRIE, s.score))
+
+
+# A section kind the sectioner's classifier guessed (no header said so) counts halfway between its
+# weight and a neutral one: on single sentences and header-less text the guess is often wrong (the
+# classifier calls 9 of the 101 TECH development sentences "company"), a header rarely is.
+NEUTRAL_SECTION_WEIGHT = 0.6
+
+
+class SectionWeights:
+    """``section_weight`` of the section at an offset, shrunk toward neutral where no header opened it."""
+
+    __slots__ = ("_starts", "_weights")
+
+    def __init__(self, doc: Document) -> None:
+        self._starts = [s.start for s in doc.sections]
+        self._weights = [section_weight(s.kind) if s.source == "header"
+                         else (section_weight(s.kind) + NEUTRAL_SECTION_WEIGHT) / 2 for s in doc.sections]
+
+    def at(self, offset: int) -> float:
+        i = bisect_left(self._starts, offset + 1) - 1
+        return self._weights[i] if i >= 0 else section_weight(None)
+
+
+class MentionIndex:
+    """The document's detected mentions, for asking whether a span sits in one (and how sure it is)."""
+
+    __slots__ = ("_by_offsets", "_starts", "_mentions")
+
+    def __init__(self, doc: Document) -> None:
+        self._mentions = sorted(doc.mentions, key=lambda m: m.start)
+        self._starts = [m.start for m in self._mentions]
+        self._by_offsets = {(m.start, m.end): m.score for m in self._mentions}
+
+    def exact(self, span: SkillSpan) -> float | None:
+        """The score of the mention with exactly ``span``'s offsets (a mention-linker match), else None."""
+        return self._by_offsets.get((span.start, span.end))
+
+    def covered(self, spans: Iterable[SkillSpan]):  # noqa: ANN201 - Callable[[SkillSpan], bool]
+        """Whether a span overlaps a mention that one of ``spans`` already overlaps."""
+        hit = {i for span in spans for i in self._overlapping(span)}
+        return lambda span: any(i in hit for i in self._overlapping(span))
+
+    def _overlapping(self, span: SkillSpan) -> list[int]:
+        out = []
+        i = bisect_left(self._starts, span.end)
+        while i > 0:
+            i -= 1
+            m = self._mentions[i]
+            if m.end > span.start:
+                out.append(i)
+            elif self._starts[i] < span.start - 200:
+                break
+        return out
+
+    def overlap(self, span: SkillSpan) -> float:
+        """The best score of the mentions ``span`` overlaps; 0 when it overlaps none."""
+        best = 0.0
+        i = bisect_left(self._starts, span.end)  # mentions starting at or after span.end cannot overlap
+        while i > 0:
+            i -= 1
+            m = self._mentions[i]
+            if m.end > span.start:
+                best = max(best, m.score)
+            elif m.end <= span.start and self._starts[i] < span.start - 200:
+                break  # mentions are short: nothing further left reaches the span
+        return best
 
 
 class RequirementCues:

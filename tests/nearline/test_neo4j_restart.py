@@ -27,10 +27,11 @@ from tests.nearline.conftest import free_port
 
 pytestmark = pytest.mark.neo4j
 
+# Each names a skill of the test bundle by its label: the test is about losing nothing across a restart.
 TEXTS = [
     "We develop software and build iOS apps in Swift.",
-    "Web development and budget management for a small agency.",
-    "You will write software, create Android apps and control budgets.",
+    "Our agency needs someone to develop web applications and manage budgets.",
+    "You will develop mobile applications and manage budgets.",
 ]
 
 

@@ -66,7 +66,7 @@ def stored(graph: Graph, edits: Sequence[Edit]) -> dict[str, dict[str, Any]]:
         OPTIONAL MATCH (d)-[h:HAS_SKILL {source: 'extraction'}]->(s:Skill)
         WITH d, h, s ORDER BY s.id
         RETURN d.key AS key, d.version AS version, d.updatedAt AS updatedAt, d.title AS title,
-               collect([s.id, h.score, h.modelVersion, h.updatedAt]) AS edges""",
+               collect(CASE WHEN s IS NULL THEN null ELSE [s.id, h.score, h.modelVersion, h.updatedAt] END) AS edges""",
                       keys=list({f"{e.kind.value}:{e.id}" for e in edits}))
     return {r["key"]: r for r in rows}
 

@@ -95,7 +95,7 @@ def test_jsonl_contract_keeps_order_reports_errors_and_resumes(trie_pipeline, se
     assert (report.written, report.failed) == (4, 2)
     assert "empty" in rows[1]["error"] and rows[3]["error"].startswith("line 4")
     first = rows[0]["skills"][0]
-    assert set(first) == {"id", "name", "taxonomy", "score", "relation", "method", "spans"}
+    assert set(first) == {"id", "name", "taxonomy", "score", "relation", "method", "spans", "alsoIn"}
     assert first["method"] in ("trie", "semantic") and first["taxonomy"] in ("esco", "lightcast")
     assert [s["score"] for s in rows[0]["skills"]] == sorted((s["score"] for s in rows[0]["skills"]), reverse=True)
     again = extract_jsonl(trie_pipeline, src, out, settings, quiet)
@@ -135,20 +135,22 @@ def test_pipeline_refuses_stages_whose_requirements_no_earlier_stage_assigns(ful
         type(full_pipeline)(full_pipeline.stages[3:], full_pipeline.model_version)
 
 
-def test_pipeline_with_the_skill_tower_as_sentence_tower(graph, settings, built_indexes):
-    """KG_PIPELINE__SENTENCE_MODEL= : the student embeds the sentences too, calibrated by the same index build."""
+def test_pipeline_with_the_static_tower_as_sentence_tower(graph, settings, built_indexes):
+    """KG_PIPELINE__SENTENCE_MODEL=kgservice-skills-static: the fast sentence tower, calibrated by the same
+    index build; the default embeds sentences with the skill tower (the student) itself."""
     from kgservice.pipeline.build import build_pipeline
 
-    both = settings.model_copy(update={"pipeline": settings.pipeline.model_copy(update={"sentence_model": ""})})
-    pipeline = build_pipeline(both, graph, semantic=True, expansion=False)
+    fast = settings.model_copy(update={"pipeline": settings.pipeline.model_copy(
+        update={"sentence_model": "kgservice-skills-static"})})
+    static = build_pipeline(fast, graph, semantic=True, expansion=False)
+    static_tagger = next(s for s in static.stages if s.name == "embedding_tagger")
+    assert static_tagger.index.calibration["model_id"] == "kgservice-skills-static"
+    assert "+kgservice-skills-static-int8" in static.model_version
+    pipeline = build_pipeline(settings, graph, semantic=True, expansion=False)
     tagger = next(s for s in pipeline.stages if s.name == "embedding_tagger")
     assert tagger.encoder.model_id == settings.pipeline.encoder_model
     assert tagger.index.calibration is not None and tagger.index.calibration["model_id"] == tagger.encoder.model_id
     assert "kgservice-skills-static" not in pipeline.model_version
-    static = build_pipeline(settings, graph, semantic=True, expansion=False)
-    static_tagger = next(s for s in static.stages if s.name == "embedding_tagger")
-    assert static_tagger.index.calibration["model_id"] == "kgservice-skills-static"
-    assert static.model_version.endswith("+kgservice-skills-static-int8")
     text = "Requirements\n- You will write automated tests for our web services and review pull requests."
     for p in (pipeline, static):
         spans = p(make_document(text, "job")).spans["embedding_tagger"]

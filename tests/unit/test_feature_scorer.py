@@ -78,3 +78,53 @@ def test_requirement_cues_search_the_sentence_around_an_offset() -> None:
         cues = RequirementCues(text)
         for offset in range(len(text) + 1):
             assert cues.at(offset) == (_REQUIREMENT.search(sentence(text, offset)) is not None), (text, offset)
+
+
+def test_feature_scorer_names_one_skill_per_concept() -> None:
+    """A Lightcast skill with an ESCO twin is reported as the twin, its id kept as a cross-reference;
+    one with no twin fills a mention only when no ESCO skill names that mention; with ESCO not
+    allowed nothing is renamed."""
+    from kgservice.document import Mention
+
+    text = "Requirements\nSwift and Kotlin, Teamwork\n"
+    sw, kt, tw = text.index("Swift"), text.index("Kotlin"), text.index("Teamwork")
+    catalog = SkillCatalog.build([("e:swift", "Swift (computer programming)", "esco"),
+                                  ("l:swift", "Swift (Programming Language)", "lightcast", "e:swift"),
+                                  ("l:kotlin", "Kotlin", "lightcast"), ("l:teamwork", "Teamwork", "lightcast"),
+                                  ("e:teams", "work in teams", "esco")])
+    q = "qualifications"
+    spans = {"trie_tagger": (SkillSpan(sw, sw + 5, "Swift", "e:swift", Method.TRIE, 0.9, q),
+                             SkillSpan(sw, sw + 5, "Swift", "l:swift", Method.TRIE, 0.9, q),
+                             SkillSpan(kt, kt + 6, "Kotlin", "l:kotlin", Method.TRIE, 1.0, q),
+                             SkillSpan(tw, tw + 8, "Teamwork", "l:teamwork", Method.TRIE, 1.0, q)),
+             "mention_linker": (SkillSpan(tw, tw + 8, "Teamwork", "e:teams", Method.SEMANTIC, 0.9, q),)}
+    mentions = (Mention(sw, sw + 5, "Swift", 0.9, q), Mention(kt, kt + 6, "Kotlin", 0.9, q),
+                Mention(tw, tw + 8, "Teamwork", 0.9, q))
+    doc = Document(text=text, domain=Domain.JOB, sections=(Section(q, 0, len(text), header=(0, 12)),),
+                   spans=spans, mentions=mentions)
+    both = FeatureScorer(catalog, min_score=0.0, taxonomies=["esco", "lightcast"])(doc)
+    assert {(s.skill_id, s.also_in) for s in both.skills} == {("e:swift", ("l:swift",)), ("l:kotlin", ()),
+                                                              ("e:teams", ())}
+    lightcast = FeatureScorer(catalog, min_score=0.0, taxonomies=["lightcast"])(doc)
+    assert {s.skill_id for s in lightcast.skills} == {"l:swift", "l:kotlin", "l:teamwork"}
+    esco = FeatureScorer(catalog, min_score=0.0, taxonomies=["esco"])(doc)
+    assert {s.skill_id for s in esco.skills} == {"e:swift", "e:teams"}
+
+
+def test_feature_scorer_mention_features() -> None:
+    """A trie match inside a detected mention carries the mention's score; a semantic match on a
+    mention's exact offsets counts as a linked mention, not as a sentence match."""
+    from kgservice.document import Mention
+
+    text = "Requirements\nWe use Python daily and love a learning budget\n"
+    py, budget = text.index("Python"), text.index("budget")
+    catalog = SkillCatalog.build([("s:py", "Python", "esco"), ("s:budget", "budgeting", "esco"),
+                                  ("s:prog", "programming", "esco")])
+    spans = {"trie_tagger": (SkillSpan(py, py + 6, "Python", "s:py", Method.TRIE, 1.0, "qualifications"),
+                             SkillSpan(budget, budget + 6, "budget", "s:budget", Method.TRIE, 0.8, "qualifications")),
+             "mention_linker": (SkillSpan(py, py + 6, "Python", "s:prog", Method.SEMANTIC, 0.9, "qualifications"),)}
+    doc = Document(text=text, domain=Domain.JOB, sections=(Section("qualifications", 0, len(text), header=(0, 12)),),
+                   spans=spans, mentions=(Mention(py, py + 6, "Python", 0.8, "qualifications"),))
+    features = FeatureScorer(catalog, min_score=0.0, semantic_threshold=0.5).features(doc)
+    assert features["s:py"]["mention"] == pytest.approx(0.8) and features["s:budget"]["mention"] == 0.0
+    assert features["s:prog"]["linked"] == pytest.approx(0.8) and features["s:prog"]["semantic"] == 0.0

@@ -30,12 +30,13 @@ def test_settings_nested_override(monkeypatch: pytest.MonkeyPatch, tmp_path) -> 
     assert settings.taxonomy.batch_size == 123
 
 
-def test_sentence_tower_defaults_to_the_static_tower_and_falls_back_to_the_skill_tower() -> None:
-    from kgservice.settings import PipelineSettings
+def test_sentence_tower_defaults_to_the_skill_tower_and_the_static_tower_is_a_setting() -> None:
+    from kgservice.settings import STATIC_SENTENCE_MODEL, PipelineSettings
 
     cfg = PipelineSettings()
-    assert cfg.sentence_tower == "kgservice-skills-static" and cfg.sentence_models == ["kgservice-skills-static", ""]
-    both = PipelineSettings(sentence_model="")
-    assert both.sentence_tower == both.encoder_model and both.sentence_models == [""]
-    named = PipelineSettings(sentence_model=both.encoder_model)
-    assert named.sentence_models == [both.encoder_model]
+    assert cfg.sentence_tower == cfg.encoder_model and cfg.sentence_models == ["", STATIC_SENTENCE_MODEL]
+    fast = PipelineSettings(sentence_model=STATIC_SENTENCE_MODEL)
+    assert fast.sentence_tower == STATIC_SENTENCE_MODEL and fast.sentence_models == [STATIC_SENTENCE_MODEL, ""]
+    named = PipelineSettings(sentence_model=cfg.encoder_model)
+    assert named.sentence_models == [cfg.encoder_model, STATIC_SENTENCE_MODEL]
+    assert cfg.mention_tower == cfg.encoder_model

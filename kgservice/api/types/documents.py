@@ -38,12 +38,17 @@ class ExtractedSkill:
     section: str | None
     spans: list[Span]
     via: str | None = strawberry.field(description="For expansion: '<relation>:<seed skill id>'.")
+    also_in: list[strawberry.ID] = strawberry.field(
+        default_factory=list,
+        description="The same concept's ids in other taxonomies (the Lightcast twins of an ESCO skill): results "
+                    "name one canonical skill per concept and keep these as cross-references.")
 
     @classmethod
     def from_scored(cls, s: ScoredSkill, text: str) -> ExtractedSkill:
         return cls(skill=Skill(id=strawberry.ID(s.skill_id), name=s.name, taxonomy=s.taxonomy),
                    score=s.score, relation=SkillRelation(s.relation.value), method=ExtractionMethod(s.method.value),
-                   section=s.section, spans=[Span(start=a, end=b, text=text[a:b]) for a, b in s.spans], via=s.via)
+                   section=s.section, spans=[Span(start=a, end=b, text=text[a:b]) for a, b in s.spans], via=s.via,
+                   also_in=[strawberry.ID(i) for i in s.also_in])
 
 
 @strawberry.type(description="The result of running the extraction pipeline on a text.")
