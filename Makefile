@@ -22,12 +22,12 @@ neo4j-stop:
 	$(BIN)/kgservice neo4j stop
 
 # The main job on the embedded default: load the taxonomy into the project's own Neo4j, export the
-# encoder to ONNX, build the trie and vector index from the graph, extract skills from a posting.
+# baseline encoder to ONNX, build the trie and vector index from the graph, extract skills from a
+# posting. The scorer's weights ship with the package (`kgservice models fit-scorer` refits them).
 run: neo4j-start
 	$(BIN)/kgservice load taxonomy
 	$(BIN)/kgservice models export
 	$(BIN)/kgservice index build
-	$(BIN)/kgservice models fit-scorer
 	$(BIN)/kgservice extract examples/job_posting.txt --domain job
 
 # pytest exits 5 when it collects nothing; that is not a failure of the suite.
