@@ -10,9 +10,13 @@ import time
 import pytest
 
 from kgservice.api.limits import MAX_ALIASES, MAX_DEPTH, MAX_FIRST, MAX_IDS
+from kgservice.document import Domain
+from kgservice.graph.document_writer import DocumentWrite, SkillWrite, write_documents
+from loaders.esco_bundle import read_bundle
+from loaders.taxonomy_writer import load
 from tests.api.conftest import TEST_PREFIX
 
-from tests.conftest import POSTING
+from tests.conftest import DATA, POSTING
 
 pytestmark = pytest.mark.neo4j
 
@@ -281,16 +285,29 @@ def test_api_skill_gap(api, matching_docs):
     assert [m["weight"] for m in missing] == sorted((m["weight"] for m in missing), reverse=True)
 
 
-def test_api_top_candidates_and_jobs(api, matching_docs):
-    job, strong, weak = matching_docs
+def test_api_top_candidates_and_jobs(api, graph, scratch_taxonomy, quiet):
+    # Documents linked only to skills of a scratch taxonomy, which no other document links to: the
+    # rankings are the test's own, whatever else the graph holds.
+    load(graph, [read_bundle(DATA / "esco_bundle", taxonomy=scratch_taxonomy)], 100, quiet, same_as=())
+    software, mobile, swift, budgets = (f"{scratch_taxonomy}:f0000001-0000-4000-8000-00000000000{i}"
+                                        for i in (1, 2, 4, 5))
+    job, strong, weak = f"{TEST_PREFIX}job-top", f"{TEST_PREFIX}profile-top-strong", f"{TEST_PREFIX}profile-top-weak"
+
+    def document(kind: Domain, doc_id: str, title: str, skills: list[str]) -> DocumentWrite:
+        return DocumentWrite(kind, doc_id, 1, "test", tuple(SkillWrite(s, 0.9, "required", "trie") for s in skills), title)
+
+    write_documents(graph, [document(Domain.JOB, job, "Mobile lead", [software, swift, budgets]),
+                            document(Domain.PROFILE, strong, "Backend developer", [software, swift, budgets]),
+                            document(Domain.PROFILE, weak, "Junior", [mobile])])
     body = api.gql("""query($j: ID!, $p: ID!) { topCandidates(jobId: $j, first: 10) { id score matched
         entity { title } } topJobs(profileId: $p, first: 5) { id title score } }""", {"j": job, "p": strong})
-    candidates = {c["id"]: c for c in body["data"]["topCandidates"]}
-    assert strong in candidates and candidates[strong]["entity"]["title"] == "Backend developer"
-    assert weak not in candidates or candidates[weak]["score"] < candidates[strong]["score"]
-    assert job in [j["id"] for j in body["data"]["topJobs"]]
-    scores = [c["score"] for c in body["data"]["topCandidates"]]
-    assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
+    candidates = body["data"]["topCandidates"]
+    assert [c["id"] for c in candidates] == [strong, weak]
+    assert candidates[0]["score"] == 1.0 and candidates[0]["matched"] == 3
+    assert candidates[0]["entity"]["title"] == "Backend developer"
+    # The weak profile's child skill of "develop software" earns a parent/child credit on one job skill of three.
+    assert 0 < candidates[1]["score"] < 1 and candidates[1]["matched"] == 1
+    assert body["data"]["topJobs"] == [{"id": job, "title": "Mobile lead", "score": 1.0}]
 
 
 # -- HTTP endpoints ---------------------------------------------------------------------------------
