@@ -22,7 +22,6 @@ from importlib import resources
 from typing import Any
 
 import anyio.to_thread
-from neo4j import GraphDatabase
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -181,25 +180,13 @@ class KgGraphQL(GraphQL[Context, None]):
 
 
 # -- app --------------------------------------------------------------------------------------------
-def connect_graph(settings: Settings) -> Graph:
-    """The process's one driver, without verifying: a down Neo4j must not stop the server from starting.
-
-    Short timeouts and retry time, so a request to a down Neo4j fails in seconds with a clear error.
-    """
-    cfg = settings.neo4j
-    auth = (cfg.user, cfg.password.get_secret_value()) if cfg.password is not None else None
-    driver = GraphDatabase.driver(cfg.bolt_uri, auth=auth, max_connection_pool_size=64,
-                                  connection_acquisition_timeout=10.0, connection_timeout=5.0,
-                                  max_transaction_retry_time=1.0, notifications_min_severity="OFF")
-    return Graph(driver, cfg.database, cfg.bolt_uri)
-
-
 def create_app(settings: Settings | None = None) -> Starlette:
     """The whole service, wired once: settings -> driver -> services -> routes."""
     settings = settings or Settings()
     configure_logging()
     metrics = Metrics()
-    graph = connect_graph(settings)
+    # Not verified: a down Neo4j must not stop the server from starting.
+    graph = Graph.connect(settings, verify=False, fail_fast=True)
     services = Services(settings, graph)
     view = KgGraphQL(services)
 

@@ -23,17 +23,30 @@ from typing import Any
 
 from kgservice.document import Domain
 from kgservice.errors import InvalidInput, KgServiceError
-
+from kgservice.secret_files import read_secret
 from kgservice.settings import NearlineSettings
 
 
 def connect(cfg: NearlineSettings) -> Any:
-    """A ``redis.Redis`` client for ``cfg.url``; fails with the command that starts Redis."""
+    """A ``redis.Redis`` client for ``cfg.url``; fails with the command that starts Redis.
+
+    The project-started Redis takes the password in ``cfg.password_file``; an external one whatever
+    ``REDIS_URL`` carries.
+    """
     try:
         import redis
     except ImportError as exc:  # pragma: no cover - a dependency, but say what to install
         raise KgServiceError("the nearline stream needs the redis client: pip install redis") from exc
-    client = redis.Redis.from_url(cfg.url, socket_timeout=30, socket_connect_timeout=5, health_check_interval=30)
+    password = None
+    if not cfg.external:
+        if cfg.password_file is None:
+            raise KgServiceError("NearlineSettings built outside Settings has no password_file; use Settings().nearline")
+        try:
+            password = read_secret(cfg.password_file)
+        except KgServiceError as exc:
+            raise KgServiceError(f"{exc} (start Redis with `kgservice redis start`)") from exc
+    client = redis.Redis.from_url(cfg.url, password=password, socket_timeout=30, socket_connect_timeout=5,
+                                  health_check_interval=30)
     try:
         client.ping()
     except redis.exceptions.RedisError as exc:

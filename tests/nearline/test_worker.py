@@ -124,9 +124,9 @@ def test_worker_crash_after_commit_is_claimed_and_applied_once_in_effect(clean_d
              for i in range(30)]
     ids = enqueue(redis_client, stream_cfg, edits)
     # A worker in its own process commits its first batch of 10 to Neo4j, then dies before XACK.
-    crashed = subprocess.run([sys.executable, "-m", "tests.nearline.crashing_worker", stream_cfg.url,
-                              stream_cfg.stream, stream_cfg.group, "crasher", "10"], cwd=PROJECT_ROOT,
-                             capture_output=True, text=True, timeout=300)
+    crasher_cfg = stream_cfg.model_copy(update={"batch_size": 10})
+    crashed = subprocess.run([sys.executable, "-m", "tests.nearline.crashing_worker", crasher_cfg.model_dump_json(),
+                              "crasher"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
     assert crashed.returncode == CRASH_CODE, crashed.stderr[-3000:]
     # Its extraction process goes with it rather than waiting forever for work.
     children = [int(p) for line in crashed.stdout.splitlines() if line.startswith("extraction pids")
