@@ -479,7 +479,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("cypher", help="run a named taxonomist query, or ad-hoc read-only Cypher")
     p.add_argument("name", nargs="?", help="query name from cypher/taxonomist/")
     p.add_argument("params", nargs="*", help="key=value parameters (values parsed as JSON when they parse)")
-    p.add_argument("--query", help="ad-hoc Cypher, run in a read-only transaction")
+    p.add_argument("--query", help="ad-hoc Cypher, run in a read-only transaction (no LOAD CSV; only schema and "
+                   "index procedures: kgservice/graph/adhoc_cypher.py)")
     p.add_argument("--list", action="store_true", help="list the named queries")
     p.add_argument("--json", action="store_true", help="print rows as JSON")
     p.set_defaults(handler=_cypher)

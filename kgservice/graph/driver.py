@@ -18,6 +18,7 @@ from neo4j.auth_management import AuthManager, AuthManagers
 from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from kgservice.errors import GraphUnavailable, InvalidInput, KgServiceError
+from kgservice.graph.adhoc_cypher import check_adhoc_cypher
 from kgservice.graph.cypher import Query, schema_statements, service_queries
 from kgservice.secret_files import read_secret
 from kgservice.settings import Neo4jSettings, Settings
@@ -197,7 +198,10 @@ class Graph:
             yield len(chunk)
 
     def read_only(self, text: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[list[Any]]]:
-        """Run ad-hoc Cypher in a READ transaction, so a taxonomist's typo cannot change the graph."""
+        """Run ad-hoc Cypher in a READ transaction, so a taxonomist's typo cannot change the graph, after
+        :func:`~kgservice.graph.adhoc_cypher.check_adhoc_cypher` (no LOAD CSV, no procedures or functions
+        that could read files or the network)."""
+        check_adhoc_cypher(text)
 
         def work(tx: neo4j.ManagedTransaction) -> tuple[list[str], list[list[Any]]]:
             result = tx.run(text, params or {})
