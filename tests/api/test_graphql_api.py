@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import time
 
+import httpx
 import pytest
 
 from kgservice.api.limits import MAX_ALIASES, MAX_DEPTH, MAX_FIRST, MAX_IDS
 from kgservice.document import Domain
 from kgservice.graph.document_writer import DocumentWrite, SkillWrite, write_documents
+from kgservice.input_validation import now_ms
 from loaders.esco_bundle import read_bundle
 from loaders.taxonomy_writer import load
 from tests.api.conftest import TEST_PREFIX
@@ -143,7 +146,7 @@ BAD = [
                     "{ parents { id } } } } } } } } } } }", "GRAPHQL_VALIDATION_FAILED", "depth"),
     ("aliases", "{ %s }" % " ".join(f'a{i}: skill(id: "x") {{ id }}' for i in range(MAX_ALIASES + 1)),
      "GRAPHQL_VALIDATION_FAILED", "aliases"),
-    ("tokens", "{ %s }" % " ".join("__typename" for _ in range(2500)), "GRAPHQL_VALIDATION_FAILED", "token"),
+    ("tokens", "{ %s }" % " ".join("__typename" for _ in range(2500)), "GRAPHQL_PARSE_FAILED", "token"),
     ("percentile", 'mutation { recordAssessment(profileId: "p", skillId: "s", percentile: 150) { verified } }',
      "BAD_USER_INPUT", "percentile"),
     ("not relevant on a job", 'mutation { recordFeedback(kind: JOB, id: "j", skillId: "s", action: NOT_RELEVANT) '
@@ -152,6 +155,16 @@ BAD = [
     ("unknown match", '{ matchJobToProfile(jobId: "test-api-none", profileId: "x") { score } }', "NOT_FOUND",
      "test-api-none"),
     ("top first", '{ topJobs(profileId: "x", first: 0) { id } }', "BAD_USER_INPUT", "first"),
+    ("version a week ahead", 'mutation { upsertDocument(kind: JOB, id: "test-api-v", text: "SQL", version: %d) '
+                             "{ applied } }" % (now_ms() + 7 * 24 * 3600 * 1000), "BAD_USER_INPUT", "a day ahead"),
+    ("version 2^63-1", 'mutation { upsertDocument(kind: JOB, id: "test-api-v", text: "SQL", version: %d) { applied } }'
+                       % (2**63 - 1), "BAD_USER_INPUT", "a day ahead"),
+    ("version 2^63", 'mutation { upsertDocument(kind: JOB, id: "test-api-v", text: "SQL", version: %d) { applied } }'
+                     % 2**63, "BAD_USER_INPUT", "64-bit"),
+    ("negative version", 'mutation { upsertDocument(kind: JOB, id: "test-api-v", text: "SQL", version: -1) '
+                         "{ applied } }", "BAD_USER_INPUT", "negative"),
+    ("syntax", '{ skill(id: "x") { id }', "GRAPHQL_PARSE_FAILED", "Syntax Error"),
+    ("long id", '{ entity(kind: JOB, id: "%s") { id } }' % ("x" * 10_000), "BAD_USER_INPUT", "limit is 200"),
 ]
 
 
@@ -163,6 +176,32 @@ def test_api_bad_input_gives_clear_errors(api, query, code, message):
     assert code in codes(body), body
     assert any(message.lower() in e["message"].lower() for e in body["errors"]), body
     assert "Traceback" not in response.text
+
+
+ASSESS = 'mutation($p: Float!) { recordAssessment(profileId: "x", skillId: "y", percentile: $p) { verified } }'
+EXTRACT = "query($t: String!) { extractSkills(text: $t) { modelVersion } }"
+VERSION = 'mutation($v: Long) { upsertDocument(kind: JOB, id: "test-api-v", text: "SQL", version: $v) { applied } }'
+BAD_VARIABLES = [
+    ("lone surrogate", EXTRACT, {"t": "SQL \ud800 and Python"}, "lone surrogate"),
+    ("NaN", ASSESS, {"p": float("nan")}, "Float cannot represent"),
+    ("Infinity", ASSESS, {"p": float("inf")}, "Float cannot represent"),
+    ("missing variable", EXTRACT, {}, "$t"),
+    ("mistyped variable", EXTRACT, {"t": 5}, "String cannot represent"),
+    ("version 2^63", VERSION, {"v": 2**63}, "64-bit"),
+    ("fractional version", VERSION, {"v": 1.5}, "integer"),
+]
+
+
+@pytest.mark.parametrize(("query", "variables", "message"), [b[1:] for b in BAD_VARIABLES],
+                         ids=[b[0] for b in BAD_VARIABLES])
+def test_api_bad_variables_are_bad_user_input(api, query, variables, message):
+    # json.dumps, unlike httpx's encoder, writes NaN, Infinity and lone surrogates (as \ud800), as some
+    # clients do.
+    body = json.dumps({"query": query, "variables": variables}).encode()
+    response = api.client.post("/graphql", content=body, headers={"content-type": "application/json"})
+    assert response.status_code in (200, 400), response.text
+    assert codes(response.json()) == ["BAD_USER_INPUT"], response.text
+    assert message in response.json()["errors"][0]["message"]
 
 
 def test_api_text_over_limit(api):
@@ -202,6 +241,49 @@ def test_api_upsert_is_idempotent_and_ignores_older_versions(api, graph):
                    {"id": doc_id})
     assert body["data"]["entity"]["version"] == 2000
     assert graph.read("MATCH (d:Document:Job {key: $k}) RETURN count(d) AS n", k=f"job:{doc_id}")[0]["n"] == 1
+
+
+def test_api_concurrent_upserts_leave_the_newest_version(api):
+    """Versions v and v+1 of one document sent at the same moment over two connections, 40 times: v+1 is
+    stored every time with its own skills (queried back through `entity`), and v, when its write came
+    second, is answered `applied: false` with the newer version."""
+    doc_id = f"{TEST_PREFIX}job-race"
+    older_text, newer_text = "Requirements\n- Cooking and baking\n", "Requirements\n- Strong SQL skills\n"
+    extracted = api.gql("query($t: String!) { extractSkills(text: $t) { skills { skill { id } } } }", {"t": newer_text})
+    newer_skills = sorted(s["skill"]["id"] for s in extracted["data"]["extractSkills"]["skills"])
+    assert newer_skills
+    barrier = threading.Barrier(2)
+    clients = [httpx.Client(base_url=api.url, timeout=60) for _ in range(2)]
+    older_second = 0
+    try:
+        for round_ in range(40):
+            v = 1_000_000 + 2 * round_
+            answers: dict[int, dict] = {}
+
+            def send(client: httpx.Client, version: int, text: str) -> None:
+                barrier.wait(timeout=30)
+                answers[version] = client.post("/graphql", json={"query": UPSERT, "variables": {
+                    "kind": "JOB", "id": doc_id, "text": text, "version": version}}).json()
+
+            threads = [threading.Thread(target=send, args=(clients[0], v, older_text)),
+                       threading.Thread(target=send, args=(clients[1], v + 1, newer_text))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=120)
+            older, newer = answers[v]["data"]["upsertDocument"], answers[v + 1]["data"]["upsertDocument"]
+            assert newer["applied"], round_
+            if not older["applied"]:
+                older_second += 1
+                assert older["entity"]["version"] == v + 1
+            entity = api.gql("query($id: ID!) { entity(kind: JOB, id: $id) { version skills { skill { id } } } }",
+                             {"id": doc_id})["data"]["entity"]
+            assert entity["version"] == v + 1, f"round {round_}: {answers}"
+            assert sorted(s["skill"]["id"] for s in entity["skills"]) == newer_skills, f"round {round_}"
+    finally:
+        for client in clients:
+            client.close()
+    print(f"the older version's write came second in {older_second} of 40 rounds")
 
 
 def test_api_feedback_survives_reextraction(api, graph):

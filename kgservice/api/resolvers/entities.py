@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import time
-
 import strawberry
 
 from kgservice.api.context import Context
 from kgservice.api.dataloaders import forget
-from kgservice.api.limits import MAX_TITLE_CHARS, bad_input, check_id, check_text, not_found
+from kgservice.api.limits import MAX_TITLE_CHARS, bad_input, check_id, not_found
 from kgservice.api.types.documents import AssessmentResult, Entity, FeedbackResult, UpsertResult
 from kgservice.api.types.enums import DocumentKind, FeedbackAction, Long, SkillRelation
 from kgservice.api.types.skill import Skill
 from kgservice.graph import skill_queries
 from kgservice.graph.document_writer import DocumentWrite, document_key, write_documents
+from kgservice.input_validation import check_document, now_ms
 from kgservice.pipeline.build import make_document
 
 
@@ -35,23 +34,20 @@ class EntityQuery:
 class EntityMutation:
     @strawberry.mutation(description="Extract skills from a document and replace its extracted HAS_SKILL edges in one "
                                      "transaction (feedback and assessment edges are kept). `version` defaults to "
-                                     "now in ms; an older version than the stored one is ignored.")
+                                     "now in ms and may be at most a day ahead of the server's clock; a version older "
+                                     "than the stored one is ignored (`applied: false`).")
     async def upsert_document(self, info: strawberry.Info[Context], kind: DocumentKind, id: strawberry.ID,
                               text: str, title: str | None = None, version: Long | None = None,
                               with_expansion: bool = False) -> UpsertResult:
         ctx = info.context
-        doc_id = check_id(str(id))
-        check_text(text, ctx.settings.pipeline.max_chars)
-        if title is not None and len(title) > MAX_TITLE_CHARS:
-            raise bad_input(f"`title` has {len(title)} characters; the limit is {MAX_TITLE_CHARS}")
-        if version is not None and version < 0:
-            raise bad_input("`version` must not be negative")
+        doc_id = str(id)
+        version = now_ms() if version is None else version
+        check_document(kind.value, doc_id, text, title, version, max_chars=ctx.settings.pipeline.max_chars)
         state = await ctx.services.pipeline()
         doc = make_document(text, kind.value, title, doc_id, ctx.settings.pipeline.max_chars,
                             state.pipeline.model_version)
         doc = await ctx.run(state.pipeline, doc)
-        write = DocumentWrite.from_document(doc, version if version is not None else int(time.time() * 1000),
-                                            with_expansion=with_expansion)
+        write = DocumentWrite.from_document(doc, version, with_expansion=with_expansion)
         report = await ctx.run(write_documents, ctx.graph, [write])
         result = report.results[0]
         key = document_key(kind.value, doc_id)
