@@ -403,8 +403,8 @@ def _enqueue(args: argparse.Namespace, settings: Settings, console: Console) -> 
                     r = json.loads(line)
                     edits.append(make_edit(r.get("kind") or r.get("domain") or args.kind, str(r["id"]), r["text"],
                                            title=r.get("title"), version=r.get("version")))
-                except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                    raise KgServiceError(f"{args.jsonl}:{lineno}: {exc!r}") from None
+                except (json.JSONDecodeError, KeyError, TypeError, KgServiceError) as exc:
+                    raise KgServiceError(f"{args.jsonl}:{lineno}: {type(exc).__name__}: {exc}") from None
     else:
         if args.id is None or args.file is None:
             raise KgServiceError("give --id ID and a FILE (or - for stdin), or --jsonl FILE")
