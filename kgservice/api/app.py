@@ -29,6 +29,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from kgservice.api.body_limit import BodyLimitMiddleware
 from kgservice.api.context import Context, Services
 from kgservice.api.dataloaders import create_loaders
 from kgservice.api.limits import BODY_OVERHEAD_BYTES
@@ -116,12 +117,11 @@ class Metrics:
 
 
 class ObserveMiddleware:
-    """Access log (one JSON line per request, with latency), metrics, and the request body limit."""
+    """Access log (one JSON line per request, with latency) and metrics."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, max_body: int) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
-        self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -137,16 +137,8 @@ class ObserveMiddleware:
                 status = message["status"]
             await send(message)
 
-        headers = dict(scope.get("headers") or [])
-        length = headers.get(b"content-length")
         try:
-            if length is not None and length.isdigit() and int(length) > self.max_body:
-                response = JSONResponse({"errors": [{"message": f"request body has {int(length)} bytes; the limit is "
-                                                                f"{self.max_body}", "extensions": {"code": "BAD_USER_INPUT"}}]},
-                                        status_code=413)
-                await response(scope, receive, send_wrapper)
-            else:
-                await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive, send_wrapper)
         finally:
             seconds = time.perf_counter() - started
             operation = scope["state"].get("graphql")
@@ -235,6 +227,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ], lifespan=lifespan)
     app.state.services = services
     app.state.metrics = metrics
-    app.add_middleware(ObserveMiddleware, metrics=metrics,
-                       max_body=settings.pipeline.max_chars * 4 + BODY_OVERHEAD_BYTES)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.pipeline.max_chars * 4 + BODY_OVERHEAD_BYTES)
+    # Added last, so outermost: a body the limit refused is logged and counted too.
+    app.add_middleware(ObserveMiddleware, metrics=metrics)
     return app

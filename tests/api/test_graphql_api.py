@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
 import threading
 import time
 
@@ -216,6 +217,48 @@ def test_api_body_over_limit_is_413(api):
     response = api.client.post("/graphql", content=b"x" * (limit * 4 + 70 * 1024),
                                headers={"content-type": "application/json"})
     assert response.status_code == 413 and "limit" in response.json()["errors"][0]["message"]
+
+
+def chunked_post(api, total_bytes: int, chunk_bytes: int = 64 * 1024) -> bytes:
+    """POST ``total_bytes`` to /graphql with ``Transfer-Encoding: chunked`` (no Content-Length) from a thread of
+    its own, which stops when the server stops reading; returns what the server answered."""
+    port = int(api.url.rsplit(":", 1)[1])
+    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+    chunk = b"%x\r\n" % chunk_bytes + b"x" * chunk_bytes + b"\r\n"
+
+    def send() -> None:
+        try:
+            sock.sendall(b"POST /graphql HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                         b"Transfer-Encoding: chunked\r\n\r\n")
+            for _ in range(total_bytes // chunk_bytes):
+                sock.sendall(chunk)
+            sock.sendall(b"0\r\n\r\n")
+        except OSError:  # the server answered and closed the connection without reading the rest
+            pass
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    answer = b""
+    try:
+        while b"\r\n\r\n" not in answer:
+            data = sock.recv(65536)
+            if not data:
+                break
+            answer += data
+    finally:
+        sock.close()
+        sender.join(timeout=60)
+    return answer
+
+
+def test_api_chunked_body_over_limit_is_413_and_the_server_stays_up(api):
+    answer = chunked_post(api, 20 * 1024 * 1024)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert api.client.get("/health").status_code == 200
+    # A chunked body under the limit is read as before.
+    small = api.client.post("/graphql", content=iter([b'{"query": ', b'"{ __typename }"}']),
+                            headers={"content-type": "application/json"})
+    assert small.status_code == 200 and small.json() == {"data": {"__typename": "Query"}}
 
 
 # -- documents --------------------------------------------------------------------------------------
