@@ -2,7 +2,8 @@
 
 ``create_app(settings)`` is the one place that wires it: the lifespan opens the process's one Neo4j
 driver (and closes it), builds the pipeline when it can (a Neo4j that is down at start-up does not
-stop the server: ``/health`` says so and requests get ``GRAPH_UNAVAILABLE`` until it answers), and
+stop the server: ``/health``, the liveness probe, still answers 200, ``/ready`` answers 503 and requests
+get ``GRAPH_UNAVAILABLE`` until it answers), and
 :class:`KgGraphQL` hands every request a fresh :class:`~kgservice.api.context.Context`.
 Run it with ``kgservice serve``.
 """
@@ -27,11 +28,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.asgi import GraphQL
+# The exception Strawberry's HTTP views raise for a bad request: cross_web's in current releases,
+# strawberry.http's before; strawberry.asgi imports it either way.
+from strawberry.asgi import GraphQL, HTTPException
 
 from kgservice.api.body_limit import BodyLimitMiddleware
 from kgservice.api.context import Context, Services
 from kgservice.api.dataloaders import create_loaders
+from kgservice.api.http_errors import error_response
 from kgservice.api.limits import BODY_OVERHEAD_BYTES
 from kgservice.api.schema import schema
 from kgservice.graph.driver import Graph
@@ -155,12 +159,43 @@ def _static(name: str) -> str:
     return resources.files("kgservice.api").joinpath("static", name).read_text(encoding="utf-8")
 
 
+# Codes of the HTTP-level refusals Strawberry raises (a body that is not a GraphQL request, a method).
+_HTTP_CODES = {400: "BAD_USER_INPUT", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "BAD_USER_INPUT"}
+
+
 class KgGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view with the typed per-request context and an offline console page."""
+    """Strawberry's ASGI view with the typed per-request context and an offline console page.
+
+    Requests that are not GraphQL requests (not UTF-8, not JSON, not a JSON object) are refused with 400
+    and a GraphQL-shaped error naming what is wrong, instead of failing inside Strawberry with a 500.
+    """
 
     def __init__(self, services: Services) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as exc:
+            response = error_response(exc.reason, _HTTP_CODES.get(exc.status_code, "BAD_REQUEST"), exc.status_code)
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        if isinstance(data, bytes):
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise HTTPException(400, f"request body is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset "
+                                         f"{exc.start})") from None
+        value = json.loads(data)
+        if not isinstance(value, (dict, list)):
+            raise HTTPException(400, f"request body is a JSON {type(value).__name__}; a GraphQL request is a JSON "
+                                     'object: {"query": ..., "variables": {...}}')
+        return value
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         return Context(request=request, response=response, services=self.services,
@@ -200,23 +235,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return HTMLResponse(_static("index.html"))
 
     async def health(request: Request) -> Response:
-        neo4j = await anyio.to_thread.run_sync(services.neo4j_status)
-        state = services.state
-        body = {"status": "ok" if neo4j["ok"] else "unavailable", "neo4j": neo4j,
-                "pipeline": {"built": state.pipeline is not None, "error": state.error,
-                             "modelVersion": getattr(state.pipeline, "model_version", None),
-                             "semantic": state.semantic is not None, "note": state.semantic_note or None}}
-        return JSONResponse(body, status_code=200 if neo4j["ok"] else 503)
+        # Liveness: the process answers. Neo4j being down is not a reason to restart this process, so
+        # it is /ready's business, not this endpoint's.
+        return JSONResponse({"status": "ok"})
 
     async def ready(request: Request) -> Response:
+        # Readiness: Neo4j answers and the pipeline (models, trie, index) is built. Why not goes to the
+        # server log only: URIs and driver errors are nothing a client should see.
         neo4j = await anyio.to_thread.run_sync(services.neo4j_status)
         if not neo4j["ok"]:
-            return JSONResponse({"ready": False, "reason": neo4j["error"]}, status_code=503)
+            log.warning("not ready: %s", neo4j["error"])
+            return JSONResponse({"ready": False, "reason": "the graph database does not answer"}, status_code=503)
         try:
             state = await services.pipeline()
         except Exception as exc:
-            return JSONResponse({"ready": False, "reason": f"pipeline: {exc}"}, status_code=503)
-        return JSONResponse({"ready": True, "modelVersion": state.pipeline.model_version})
+            log.warning("not ready: pipeline: %s", exc)
+            return JSONResponse({"ready": False, "reason": "the extraction pipeline is not built"}, status_code=503)
+        return JSONResponse({"ready": True, "modelVersion": state.pipeline.model_version,
+                             "semantic": state.semantic is not None})
 
     async def metrics_endpoint(request: Request) -> Response:
         return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")

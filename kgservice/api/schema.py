@@ -22,9 +22,13 @@ from kgservice.api.resolvers.skills import SkillQuery
 from kgservice.api.types.enums import SCALARS
 from kgservice.errors import ArtifactMissing, GraphUnavailable, InvalidInput, KgServiceError
 
-_CODES: tuple[tuple[type[Exception], str], ...] = (
-    (GraphUnavailable, "GRAPH_UNAVAILABLE"), (InvalidInput, "BAD_USER_INPUT"), (ArtifactMissing, "NOT_READY"),
-    (KgServiceError, "SERVICE_ERROR"))
+# Errors raised on purpose: the code, and what the client reads (None: the error's own message, which is
+# about the client's input). The others' messages name URIs, files and driver errors: the log has them.
+_CODES: tuple[tuple[type[Exception], str, str | None], ...] = (
+    (InvalidInput, "BAD_USER_INPUT", None),
+    (GraphUnavailable, "GRAPH_UNAVAILABLE", "the graph database does not answer; try again later"),
+    (ArtifactMissing, "NOT_READY", "the extraction pipeline is not ready; the server log says why"),
+    (KgServiceError, "SERVICE_ERROR", "the service failed; the server log has the details"))
 
 
 class ErrorPolicy(SchemaExtension):
@@ -34,8 +38,9 @@ class ErrorPolicy(SchemaExtension):
     ``GRAPHQL_PARSE_FAILED``, one that breaks the schema's rules (unknown fields, depth, tokens)
     ``GRAPHQL_VALIDATION_FAILED``, a variable or argument the schema cannot coerce (a missing or mistyped
     variable, NaN, a Long out of range) ``BAD_USER_INPUT``, each with its message. In resolvers, errors
-    raised on purpose (``GraphQLError`` with a code, ``KgServiceError``) keep their message; anything else
-    becomes "Internal error" with ``INTERNAL_SERVER_ERROR`` and is logged in full.
+    raised on purpose get their code (``_CODES``); the client reads the message of input errors and a
+    fixed sentence for the others, whose messages (URIs, files, driver errors) go to the log; anything
+    else becomes "Internal error" with ``INTERNAL_SERVER_ERROR`` and is logged in full.
     """
 
     def on_operation(self) -> Iterator[None]:
@@ -70,10 +75,14 @@ class ErrorPolicy(SchemaExtension):
         elif isinstance(original, GraphQLError):
             code = "BAD_USER_INPUT"
         else:
-            code = next((c for t, c in _CODES if isinstance(original, t)), None)
+            log = logging.getLogger("kgservice.api")
+            code, shown = next(((c, m) for t, c, m in _CODES if isinstance(original, t)), (None, None))
             if code is None:
-                logging.getLogger("kgservice.api").error("unexpected error in %s", error.path, exc_info=original)
+                log.error("unexpected error in %s", error.path, exc_info=original)
                 code, message = "INTERNAL_SERVER_ERROR", "Internal error; the server log has the details"
+            elif shown is not None:
+                log.warning("%s in %s: %s", code, error.path, message)
+                message = shown
         return GraphQLError(message, nodes=error.nodes, source=error.source, positions=error.positions,
                             path=error.path, original_error=None, extensions={**(error.extensions or {}), "code": code})
 

@@ -438,9 +438,9 @@ def test_api_top_candidates_and_jobs(api, graph, scratch_taxonomy, quiet):
 # -- HTTP endpoints ---------------------------------------------------------------------------------
 def test_api_health_ready_metrics(api):
     health = api.client.get("/health")
-    assert health.status_code == 200 and health.json()["neo4j"]["ok"] is True
-    assert health.json()["pipeline"]["built"] is True
-    assert api.client.get("/ready").json()["ready"] is True
+    assert health.status_code == 200 and health.json() == {"status": "ok"}
+    ready = api.client.get("/ready")
+    assert ready.status_code == 200 and ready.json()["ready"] is True and ready.json()["modelVersion"]
     api.gql("{ __typename }")
     metrics = api.client.get("/metrics")
     assert metrics.headers["content-type"].startswith("text/plain")
@@ -485,11 +485,40 @@ def test_api_access_log_is_json_with_latency(api):
 
 
 def test_api_neo4j_down_gives_clear_errors(api_down):
+    # Liveness is the process's: a database outage must not get healthy servers restarted.
     health = api_down.client.get("/health")
-    assert health.status_code == 503 and "does not answer" in health.json()["neo4j"]["error"]
-    assert api_down.client.get("/ready").status_code == 503
+    assert health.status_code == 200 and health.json() == {"status": "ok"}
+    ready = api_down.client.get("/ready")
+    assert ready.status_code == 503 and ready.json() == {"ready": False, "reason": "the graph database does not answer"}
     body = api_down.gql(f'{{ skill(id: "{PYTHON}") {{ id }} }}')
     assert body["data"]["skill"] is None and codes(body) == ["GRAPH_UNAVAILABLE"]
-    assert "bolt://127.0.0.1:1" in body["errors"][0]["message"]
-    body = api_down.gql('{ extractSkills(text: "SQL") { modelVersion } }')
-    assert codes(body) == ["GRAPH_UNAVAILABLE"]
+    assert "does not answer" in body["errors"][0]["message"]
+    extract = api_down.client.post("/graphql", json={"query": '{ extractSkills(text: "SQL") { modelVersion } }'})
+    assert codes(extract.json()) == ["GRAPH_UNAVAILABLE"]
+    # The Bolt URI and the driver's errors stay in the server log.
+    for response in (health, ready, extract):
+        assert "bolt://" not in response.text and "127.0.0.1:1" not in response.text
+    assert "bolt://" not in json.dumps(body)
+
+
+NOT_GRAPHQL = [
+    ("a JSON string", b'"x"', "application/json", "JSON str"),
+    ("a JSON number", b"5", "application/json", "JSON int"),
+    ("not JSON", b'{"query": ', "application/json", "JSON"),
+    ("not UTF-8", b'{"query": "{ extractSkills(text: \\"\xff\xfe\\") { modelVersion } }"}', "application/json",
+     "not valid UTF-8"),
+    ("query not a string", b'{"query": 5}', "application/json", "`query` must be a string"),
+    ("variables not an object", b'{"query": "{ __typename }", "variables": [1]}', "application/json", "`variables`"),
+    ("a batch", b'[{"query": "{ __typename }"}]', "application/json", "Batching"),
+    ("no query", b"{}", "application/json", "No GraphQL query"),
+    ("form data", b"query=x", "text/plain", "content type"),
+]
+
+
+@pytest.mark.parametrize(("body", "content_type", "message"), [b[1:] for b in NOT_GRAPHQL],
+                         ids=[b[0] for b in NOT_GRAPHQL])
+def test_api_body_that_is_no_graphql_request_is_400(api, body, content_type, message):
+    response = api.client.post("/graphql", content=body, headers={"content-type": content_type})
+    assert response.status_code == 400, response.text
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and message in error["message"], error
