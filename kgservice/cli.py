@@ -303,11 +303,17 @@ def _extract(args: argparse.Namespace, settings: Settings, console: Console) -> 
 def _serve(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     import uvicorn
 
-    from kgservice.api.app import create_app
+    from kgservice.api.access import KeyTable, is_loopback
+    from kgservice.api.app import NO_KEYS_WARNING, create_app
 
+    if not KeyTable.from_settings(settings).configured:
+        if not is_loopback(args.host):
+            raise KgServiceError(f"refusing to serve on {args.host} without API keys: set KG_API__KEYS "
+                                 "(NAME:ROLE:KEY entries, docs/security.md), or serve on 127.0.0.1")
+        console.print(f"[bold red]{NO_KEYS_WARNING}[/bold red]")
+    app = create_app(settings)
     console.print(f"kgservice GraphQL on http://{args.host}:{args.port}/graphql (page: /, health: /health)")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, workers=1, log_level=args.log_level,
-                access_log=False)
+    uvicorn.run(app, host=args.host, port=args.port, workers=1, log_level=args.log_level, access_log=False)
     return 0
 
 

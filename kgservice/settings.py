@@ -135,6 +135,15 @@ class PipelineSettings(BaseModel):
         return [self.sentence_model] + ([""] if self.sentence_tower != self.encoder_model else [])
 
 
+class ApiSettings(BaseModel):
+    """Who may call the GraphQL API (kgservice/api/access.py, docs/security.md)."""
+
+    # Comma-separated NAME:ROLE:KEY entries, ROLE one of read, write, admin; clients send
+    # `Authorization: Bearer KEY`. Empty: local development, every caller on loopback is admin and
+    # no other address is served.
+    keys: SecretStr | None = None
+
+
 DEFAULT_REDIS_PORT = 6379
 
 
@@ -204,6 +213,7 @@ class Settings(BaseSettings):
     taxonomy: TaxonomySettings = Field(default_factory=TaxonomySettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     nearline: NearlineSettings = Field(default_factory=NearlineSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     @property
     def cache(self) -> Path:

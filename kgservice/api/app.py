@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 # strawberry.http's before; strawberry.asgi imports it either way.
 from strawberry.asgi import GraphQL, HTTPException
 
+from kgservice.api.access import AccessRefused, KeyTable
 from kgservice.api.body_limit import BodyLimitMiddleware
 from kgservice.api.context import Context, Services
 from kgservice.api.dataloaders import create_loaders
@@ -161,6 +162,9 @@ def _static(name: str) -> str:
 
 # Codes of the HTTP-level refusals Strawberry raises (a body that is not a GraphQL request, a method).
 _HTTP_CODES = {400: "BAD_USER_INPUT", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "BAD_USER_INPUT"}
+NO_KEYS_WARNING = ("NO API KEYS: KG_API__KEYS is empty, so every GraphQL caller on loopback is admin and callers "
+                   "from any other address are refused; configure keys before this server is reachable by anyone "
+                   "else (docs/security.md)")
 
 
 class KgGraphQL(GraphQL[Context, None]):
@@ -170,9 +174,10 @@ class KgGraphQL(GraphQL[Context, None]):
     and a GraphQL-shaped error naming what is wrong, instead of failing inside Strawberry with a 500.
     """
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, keys: KeyTable) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self.services = services
+        self.keys = keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -182,6 +187,9 @@ class KgGraphQL(GraphQL[Context, None]):
             response = await self.run(Request(scope=scope, receive=receive))
         except HTTPException as exc:
             response = error_response(exc.reason, _HTTP_CODES.get(exc.status_code, "BAD_REQUEST"), exc.status_code)
+        except AccessRefused as exc:
+            code, headers = ("UNAUTHENTICATED", {"WWW-Authenticate": "Bearer"}) if exc.status == 401 else ("FORBIDDEN", None)
+            response = error_response(exc.message, code, exc.status, headers)
         await response(scope, receive, send)
 
     def decode_json(self, data: str | bytes) -> object:
@@ -198,8 +206,14 @@ class KgGraphQL(GraphQL[Context, None]):
         return value
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        # A GET without a query can only render the console page, which needs no key; anything that
+        # executes (a POST, or a GET with ?query=) is authenticated before it is parsed.
+        caller = None
+        if request.method != "GET" or "query" in request.query_params:
+            caller = self.keys.authenticate(request.headers.get("authorization"),
+                                            request.client.host if request.client else None)
         return Context(request=request, response=response, services=self.services,
-                       loaders=create_loaders(self.services.graph))
+                       loaders=create_loaders(self.services.graph), caller=caller)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # GraphiQL loads React and its bundle from a CDN; this page is plain HTML+JS served from here.
@@ -211,14 +225,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """The whole service, wired once: settings -> driver -> services -> routes."""
     settings = settings or Settings()
     configure_logging()
+    keys = KeyTable.from_settings(settings)
     metrics = Metrics()
     # Not verified: a down Neo4j must not stop the server from starting.
     graph = Graph.connect(settings, verify=False, fail_fast=True)
     services = Services(settings, graph)
-    view = KgGraphQL(services)
+    view = KgGraphQL(services, keys)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if keys.configured:
+            log.info("API keys by role: %s", keys.summary(), extra={"fields": {"event": "keys", **keys.summary()}})
+        else:
+            log.warning(NO_KEYS_WARNING, extra={"fields": {"event": "keys", "keys": 0}})
         status = await anyio.to_thread.run_sync(services.neo4j_status)
         log.info("starting", extra={"fields": {"event": "start", "neo4j": status}})
         if status["ok"]:
@@ -263,6 +282,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ], lifespan=lifespan)
     app.state.services = services
     app.state.metrics = metrics
+    app.state.keys = keys
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.pipeline.max_chars * 4 + BODY_OVERHEAD_BYTES)
     # Added last, so outermost: a body the limit refused is logged and counted too.
     app.add_middleware(ObserveMiddleware, metrics=metrics)

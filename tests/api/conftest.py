@@ -39,10 +39,10 @@ class Server:
         return response.json()
 
 
-def serve(settings: Settings) -> Iterator[Server]:
+def serve(settings: Settings, host: str = "127.0.0.1") -> Iterator[Server]:
     app = create_app(settings)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60

@@ -335,7 +335,7 @@ def test_api_feedback_survives_reextraction(api, graph):
     sql = graph.read("MATCH (s:Skill {name: 'SQL', taxonomy: 'esco'}) RETURN s.id AS id")[0]["id"]
     haskell = graph.read("MATCH (s:Skill {name: 'Haskell', taxonomy: 'esco'}) RETURN s.id AS id")[0]["id"]
     feedback = """mutation($id: ID!, $skill: ID!, $action: FeedbackAction!) {
-      recordFeedback(kind: JOB, id: $id, skillId: $skill, action: $action, actor: "recruiter-1") {
+      recordFeedback(kind: JOB, id: $id, skillId: $skill, action: $action) {
         action skill { name } entity { skills { skill { id } sources } } } }"""
     added = api.gql(feedback, {"id": doc_id, "skill": haskell, "action": "ADD"})["data"]["recordFeedback"]
     assert any(s["skill"]["id"] == haskell and s["sources"] == ["feedback"] for s in added["entity"]["skills"])
@@ -349,6 +349,9 @@ def test_api_feedback_survives_reextraction(api, graph):
     assert haskell in ids and sql not in ids
     counts = edge_counts(graph, doc_id)
     assert counts["HAS_SKILL:feedback"] == 2 and counts["REJECTED_SKILL:feedback"] == 1
+    # Without API keys the caller is the loopback developer (tests/api/test_api_access.py: a key's name).
+    assert {r["actor"] for r in graph.read("MATCH (:Document {id: $id})-[r {source: 'feedback'}]->() "
+                                           "RETURN r.actor AS actor", id=doc_id)} == {"local"}
     unknown = api.gql(feedback, {"id": doc_id, "skill": "esco:nope", "action": "ADD"})
     assert unknown["data"]["recordFeedback"] is None and codes(unknown) == ["NOT_FOUND"]
 
