@@ -45,15 +45,6 @@ def check_kind(value: object) -> Domain:
         raise InvalidInput(f"unknown kind {value!r}; use one of {', '.join(d.value for d in Domain)}") from None
 
 
-def check_id(value: object, name: str = "id") -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(f"`{name}` is empty")
-    if len(value) > MAX_ID_CHARS:
-        raise InvalidInput(f"`{name}` has {len(value)} characters; the limit is {MAX_ID_CHARS}")
-    _check_unicode(value, name)
-    return value
-
-
 def check_text(value: object, max_chars: int, name: str = "text", setting: str = " (KG_PIPELINE__MAX_CHARS)") -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"`{name}` is empty")
@@ -61,6 +52,10 @@ def check_text(value: object, max_chars: int, name: str = "text", setting: str =
         raise InvalidInput(f"`{name}` has {len(value)} characters; the limit is {max_chars}{setting}")
     _check_unicode(value, name)
     return value
+
+
+def check_id(value: object, name: str = "id") -> str:
+    return check_text(value, MAX_ID_CHARS, name, setting="")
 
 
 def check_title(value: object, name: str = "title") -> str | None:
