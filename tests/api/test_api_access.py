@@ -15,7 +15,7 @@ from kgservice.api.access import KeyTable
 from kgservice.cli import main
 from kgservice.errors import KgServiceError
 from kgservice.settings import Settings
-from tests.api.conftest import TEST_PREFIX, Server, free_port, serve
+from tests.api.conftest import TEST_PREFIX, Server, free_port, serve, settings_without_keys
 from tests.api.test_graphql_api import PROFILE_STRONG, PYTHON, UPSERT, codes
 from tests.conftest import POSTING
 
@@ -123,9 +123,7 @@ def test_without_keys_graphql_answers_on_loopback_only(graph, built_indexes):
     address = non_loopback_address()
     if address is None:
         pytest.skip("this machine has no non-loopback address to connect from")
-    base = Settings()
-    open_settings = base.model_copy(update={"api": base.api.model_copy(update={"keys": None})})
-    for server in serve(open_settings, host="0.0.0.0"):
+    for server in serve(settings_without_keys(), host="0.0.0.0"):
         port = int(server.url.rsplit(":", 1)[1])
         remote = httpx.post(f"http://{address}:{port}/graphql", json={"query": "{ __typename }"}, timeout=30)
         assert remote.status_code == 403 and codes(remote.json()) == ["FORBIDDEN"]
