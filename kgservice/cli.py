@@ -43,11 +43,12 @@ def _neo4j(args: argparse.Namespace, settings: Settings, console: Console) -> in
         return _warm_neo4j(settings, console, args.seconds if args.seconds is not None else cfg.warm_s, commit_s)
     if settings.neo4j.external and args.action in ("start", "stop"):
         console.print(f"NEO4J_URI is set ({settings.neo4j.uri}): using that server, nothing to {args.action}")
-    was_running = server.status().running
+    before = server.status()
     status = {"start": server.start, "stop": server.stop, "status": server.status}[args.action]()
     console.print(f"neo4j: {'running' if status.running else 'stopped'} uri={status.uri} pid={status.pid} "
                   f"({status.detail})")
-    if args.action == "start" and status.running and not was_running and not settings.neo4j.external:
+    # A new process (started, or restarted to turn auth on) has a cold JIT.
+    if args.action == "start" and status.running and status.pid != before.pid and not settings.neo4j.external:
         try:
             _warm_neo4j(settings, console, settings.neo4j.warm_s, settings.neo4j.warm_commit_s)
         except (KgServiceError, Neo4jError) as exc:  # the server is up; a cold JIT only costs latency
