@@ -278,7 +278,7 @@ def main() -> int:
     args = parser.parse_args()
     console = Console(width=150)
     settings = Settings()
-    cfg = NearlineSettings().model_copy(update={"stream": f"bench:edits:{os.getpid()}"})
+    cfg = settings.nearline.model_copy(update={"stream": f"bench:edits:{os.getpid()}"})
     redis_started = None
     try:
         client = connect(cfg)

@@ -2,6 +2,8 @@
 // $rows: LIST<MAP>, one per document, of {key: "<kind>:<id>", kind: "job"|"profile"|"course"|"post", label: "Job"|"Profile"|
 // "Course"|"Post", id, title, version: INTEGER (monotonic, e.g. edit time in ms), modelVersion,
 // updatedAt: INTEGER epoch ms, skills: LIST<MAP> of {skillId, score, relation, method, section}}.
+// The document's lock is taken (SET then REMOVE of _lock) before its stored version is read: without
+// it two writers of one document both read the old version and the older one could commit last.
 // A doc whose stored version is newer than its own is left alone. For the others, the document's
 // extraction edges (source 'extraction') to skills no longer extracted are deleted and the rest are
 // merged, so readers never see the document without skills and a repeated write creates nothing.
@@ -14,6 +16,8 @@ CYPHER replan=skip
 UNWIND $rows AS doc
 MERGE (d:Document {key: doc.key})
   ON CREATE SET d.kind = doc.kind, d.id = doc.id
+SET d._lock = true
+REMOVE d._lock
 WITH d, doc, d.version AS stored
 WITH d, doc, stored, (stored IS NULL OR stored <= doc.version) AS applied
 OPTIONAL CALL (d, doc, applied) {

@@ -43,11 +43,12 @@ def _neo4j(args: argparse.Namespace, settings: Settings, console: Console) -> in
         return _warm_neo4j(settings, console, args.seconds if args.seconds is not None else cfg.warm_s, commit_s)
     if settings.neo4j.external and args.action in ("start", "stop"):
         console.print(f"NEO4J_URI is set ({settings.neo4j.uri}): using that server, nothing to {args.action}")
-    was_running = server.status().running
+    before = server.status()
     status = {"start": server.start, "stop": server.stop, "status": server.status}[args.action]()
     console.print(f"neo4j: {'running' if status.running else 'stopped'} uri={status.uri} pid={status.pid} "
                   f"({status.detail})")
-    if args.action == "start" and status.running and not was_running and not settings.neo4j.external:
+    # A new process (started, or restarted to turn auth on) has a cold JIT.
+    if args.action == "start" and status.running and status.pid != before.pid and not settings.neo4j.external:
         try:
             _warm_neo4j(settings, console, settings.neo4j.warm_s, settings.neo4j.warm_commit_s)
         except (KgServiceError, Neo4jError) as exc:  # the server is up; a cold JIT only costs latency
@@ -314,11 +315,17 @@ def _extract(args: argparse.Namespace, settings: Settings, console: Console) -> 
 def _serve(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     import uvicorn
 
-    from kgservice.api.app import create_app
+    from kgservice.api.access import KeyTable, is_loopback
+    from kgservice.api.app import NO_KEYS_WARNING, create_app
 
+    if not KeyTable.from_settings(settings).configured:
+        if not is_loopback(args.host):
+            raise KgServiceError(f"refusing to serve on {args.host} without API keys: set KG_API__KEYS "
+                                 "(NAME:ROLE:KEY entries, docs/security.md), or serve on 127.0.0.1")
+        console.print(f"[bold red]{NO_KEYS_WARNING}[/bold red]")
+    app = create_app(settings)
     console.print(f"kgservice GraphQL on http://{args.host}:{args.port}/graphql (page: /, health: /health)")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, workers=1, log_level=args.log_level,
-                access_log=False)
+    uvicorn.run(app, host=args.host, port=args.port, workers=1, log_level=args.log_level, access_log=False)
     return 0
 
 
@@ -414,8 +421,8 @@ def _enqueue(args: argparse.Namespace, settings: Settings, console: Console) -> 
                     r = json.loads(line)
                     edits.append(make_edit(r.get("kind") or r.get("domain") or args.kind, str(r["id"]), r["text"],
                                            title=r.get("title"), version=r.get("version")))
-                except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                    raise KgServiceError(f"{args.jsonl}:{lineno}: {exc!r}") from None
+                except (json.JSONDecodeError, KeyError, TypeError, KgServiceError) as exc:
+                    raise KgServiceError(f"{args.jsonl}:{lineno}: {type(exc).__name__}: {exc}") from None
     else:
         if args.id is None or args.file is None:
             raise KgServiceError("give --id ID and a FILE (or - for stdin), or --jsonl FILE")
@@ -490,7 +497,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("cypher", help="run a named taxonomist query, or ad-hoc read-only Cypher")
     p.add_argument("name", nargs="?", help="query name from cypher/taxonomist/")
     p.add_argument("params", nargs="*", help="key=value parameters (values parsed as JSON when they parse)")
-    p.add_argument("--query", help="ad-hoc Cypher, run in a read-only transaction")
+    p.add_argument("--query", help="ad-hoc Cypher, run in a read-only transaction (no LOAD CSV; only schema and "
+                   "index procedures: kgservice/graph/adhoc_cypher.py)")
     p.add_argument("--list", action="store_true", help="list the named queries")
     p.add_argument("--json", action="store_true", help="print rows as JSON")
     p.set_defaults(handler=_cypher)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +27,8 @@ class Neo4jSettings(BaseSettings):
 
     ``NEO4J_URI`` unset means "the server this project starts itself" (``kgservice neo4j start``);
     set, it points at any external server (Aura, a cluster, docker-compose) and nothing is started.
+    An external server is reached with ``user`` and ``password``; the project-started one with the
+    user neo4j and the password its first start generated into ``password_file``.
     """
 
     model_config = SettingsConfigDict(env_prefix="NEO4J_", extra="ignore")
@@ -35,6 +37,9 @@ class Neo4jSettings(BaseSettings):
     user: str = "neo4j"
     password: SecretStr | None = None
     database: str = "neo4j"
+    # The project-started server's generated password (kgservice/secret_files.py); Settings makes it
+    # <home>/secrets/neo4j-password unless NEO4J_PASSWORD_FILE names another file.
+    password_file: Path | None = None
     # Used only by the project-started server.
     version: str = "5.26.19"
     listen_address: str = "127.0.0.1:7687"
@@ -167,6 +172,15 @@ class PipelineSettings(BaseModel):
         return models
 
 
+class ApiSettings(BaseModel):
+    """Who may call the GraphQL API (kgservice/api/access.py, docs/security.md)."""
+
+    # Comma-separated NAME:ROLE:KEY entries, ROLE one of read, write, admin; clients send
+    # `Authorization: Bearer KEY`. Empty: local development, every caller on loopback is admin and
+    # no other address is served.
+    keys: SecretStr | None = None
+
+
 DEFAULT_REDIS_PORT = 6379
 
 
@@ -175,13 +189,17 @@ class NearlineSettings(BaseSettings):
 
     ``REDIS_URL`` unset means "the Redis this project starts itself" (``kgservice redis start``,
     127.0.0.1:``port``); set, it points at any Redis (a cluster's primary, a managed one) and nothing is
-    started, as with ``NEO4J_URI``.
+    started, as with ``NEO4J_URI``, and carries its own password if it needs one
+    (``redis://:PASSWORD@host:port/0``). The project-started Redis requires the password its first
+    start generated into ``password_file``.
     """
 
     model_config = SettingsConfigDict(env_prefix="KG_NEARLINE__", extra="ignore", populate_by_name=True)
 
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "KG_NEARLINE__REDIS_URL"))
     port: int = DEFAULT_REDIS_PORT
+    # The project-started Redis's generated password; Settings makes it <home>/secrets/redis-password.
+    password_file: Path | None = None
     stream: str = "kg:edits"
     group: str = "kg-workers"
     # Messages per XREADGROUP and per Neo4j transaction; the writer accepts up to 1000 documents a call.
@@ -235,7 +253,19 @@ class Settings(BaseSettings):
     taxonomy: TaxonomySettings = Field(default_factory=TaxonomySettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     nearline: NearlineSettings = Field(default_factory=NearlineSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     @property
     def cache(self) -> Path:
         return self.cache_dir or self.home / "cache"
+
+    @model_validator(mode="after")
+    def _password_files(self) -> Settings:
+        # Set once, here, so a copy with another home (a throwaway server in a test or a benchmark) still
+        # reads the passwords of the servers this home's settings point at.
+        secrets = self.home / "secrets"
+        if self.neo4j.password_file is None:
+            self.neo4j.password_file = secrets / "neo4j-password"
+        if self.nearline.password_file is None:
+            self.nearline.password_file = secrets / "redis-password"
+        return self

@@ -2,7 +2,8 @@
 
 ``create_app(settings)`` is the one place that wires it: the lifespan opens the process's one Neo4j
 driver (and closes it), builds the pipeline when it can (a Neo4j that is down at start-up does not
-stop the server: ``/health`` says so and requests get ``GRAPH_UNAVAILABLE`` until it answers), and
+stop the server: ``/health``, the liveness probe, still answers 200, ``/ready`` answers 503 and requests
+get ``GRAPH_UNAVAILABLE`` until it answers), and
 :class:`KgGraphQL` hands every request a fresh :class:`~kgservice.api.context.Context`.
 Run it with ``kgservice serve``.
 """
@@ -22,16 +23,20 @@ from importlib import resources
 from typing import Any
 
 import anyio.to_thread
-from neo4j import GraphDatabase
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.asgi import GraphQL
+# The exception Strawberry's HTTP views raise for a bad request: cross_web's in current releases,
+# strawberry.http's before; strawberry.asgi imports it either way.
+from strawberry.asgi import GraphQL, HTTPException
 
+from kgservice.api.access import AccessRefused, KeyTable
+from kgservice.api.body_limit import BodyLimitMiddleware
 from kgservice.api.context import Context, Services
 from kgservice.api.dataloaders import create_loaders
+from kgservice.api.http_errors import error_response
 from kgservice.api.limits import BODY_OVERHEAD_BYTES
 from kgservice.api.schema import schema
 from kgservice.graph.driver import Graph
@@ -117,12 +122,11 @@ class Metrics:
 
 
 class ObserveMiddleware:
-    """Access log (one JSON line per request, with latency), metrics, and the request body limit."""
+    """Access log (one JSON line per request, with latency) and metrics."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, max_body: int) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
-        self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -138,16 +142,8 @@ class ObserveMiddleware:
                 status = message["status"]
             await send(message)
 
-        headers = dict(scope.get("headers") or [])
-        length = headers.get(b"content-length")
         try:
-            if length is not None and length.isdigit() and int(length) > self.max_body:
-                response = JSONResponse({"errors": [{"message": f"request body has {int(length)} bytes; the limit is "
-                                                                f"{self.max_body}", "extensions": {"code": "BAD_USER_INPUT"}}]},
-                                        status_code=413)
-                await response(scope, receive, send_wrapper)
-            else:
-                await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive, send_wrapper)
         finally:
             seconds = time.perf_counter() - started
             operation = scope["state"].get("graphql")
@@ -164,16 +160,60 @@ def _static(name: str) -> str:
     return resources.files("kgservice.api").joinpath("static", name).read_text(encoding="utf-8")
 
 
-class KgGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view with the typed per-request context and an offline console page."""
+# Codes of the HTTP-level refusals Strawberry raises (a body that is not a GraphQL request, a method).
+_HTTP_CODES = {400: "BAD_USER_INPUT", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "BAD_USER_INPUT"}
+NO_KEYS_WARNING = ("NO API KEYS: KG_API__KEYS is empty, so every GraphQL caller on loopback is admin and callers "
+                   "from any other address are refused; configure keys before this server is reachable by anyone "
+                   "else (docs/security.md)")
 
-    def __init__(self, services: Services) -> None:
+
+class KgGraphQL(GraphQL[Context, None]):
+    """Strawberry's ASGI view with the typed per-request context and an offline console page.
+
+    Requests that are not GraphQL requests (not UTF-8, not JSON, not a JSON object) are refused with 400
+    and a GraphQL-shaped error naming what is wrong, instead of failing inside Strawberry with a 500.
+    """
+
+    def __init__(self, services: Services, keys: KeyTable) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self.services = services
+        self.keys = keys
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as exc:
+            response = error_response(exc.reason, _HTTP_CODES.get(exc.status_code, "BAD_REQUEST"), exc.status_code)
+        except AccessRefused as exc:
+            code, headers = ("UNAUTHENTICATED", {"WWW-Authenticate": "Bearer"}) if exc.status == 401 else ("FORBIDDEN", None)
+            response = error_response(exc.message, code, exc.status, headers)
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        if isinstance(data, bytes):
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise HTTPException(400, f"request body is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset "
+                                         f"{exc.start})") from None
+        value = json.loads(data)
+        if not isinstance(value, (dict, list)):
+            raise HTTPException(400, f"request body is a JSON {type(value).__name__}; a GraphQL request is a JSON "
+                                     'object: {"query": ..., "variables": {...}}')
+        return value
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        # A GET without a query can only render the console page, which needs no key; anything that
+        # executes (a POST, or a GET with ?query=) is authenticated before it is parsed.
+        caller = None
+        if request.method != "GET" or "query" in request.query_params:
+            caller = self.keys.authenticate(request.headers.get("authorization"),
+                                            request.client.host if request.client else None)
         return Context(request=request, response=response, services=self.services,
-                       loaders=create_loaders(self.services.graph))
+                       loaders=create_loaders(self.services.graph), caller=caller)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # GraphiQL loads React and its bundle from a CDN; this page is plain HTML+JS served from here.
@@ -181,30 +221,23 @@ class KgGraphQL(GraphQL[Context, None]):
 
 
 # -- app --------------------------------------------------------------------------------------------
-def connect_graph(settings: Settings) -> Graph:
-    """The process's one driver, without verifying: a down Neo4j must not stop the server from starting.
-
-    Short timeouts and retry time, so a request to a down Neo4j fails in seconds with a clear error.
-    """
-    cfg = settings.neo4j
-    auth = (cfg.user, cfg.password.get_secret_value()) if cfg.password is not None else None
-    driver = GraphDatabase.driver(cfg.bolt_uri, auth=auth, max_connection_pool_size=64,
-                                  connection_acquisition_timeout=10.0, connection_timeout=5.0,
-                                  max_transaction_retry_time=1.0, notifications_min_severity="OFF")
-    return Graph(driver, cfg.database, cfg.bolt_uri)
-
-
 def create_app(settings: Settings | None = None) -> Starlette:
     """The whole service, wired once: settings -> driver -> services -> routes."""
     settings = settings or Settings()
     configure_logging()
+    keys = KeyTable.from_settings(settings)
     metrics = Metrics()
-    graph = connect_graph(settings)
+    # Not verified: a down Neo4j must not stop the server from starting.
+    graph = Graph.connect(settings, verify=False, fail_fast=True)
     services = Services(settings, graph)
-    view = KgGraphQL(services)
+    view = KgGraphQL(services, keys)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if keys.configured:
+            log.info("API keys by role: %s", keys.summary(), extra={"fields": {"event": "keys", **keys.summary()}})
+        else:
+            log.warning(NO_KEYS_WARNING, extra={"fields": {"event": "keys", "keys": 0}})
         status = await anyio.to_thread.run_sync(services.neo4j_status)
         log.info("starting", extra={"fields": {"event": "start", "neo4j": status}})
         if status["ok"]:
@@ -221,23 +254,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return HTMLResponse(_static("index.html"))
 
     async def health(request: Request) -> Response:
-        neo4j = await anyio.to_thread.run_sync(services.neo4j_status)
-        state = services.state
-        body = {"status": "ok" if neo4j["ok"] else "unavailable", "neo4j": neo4j,
-                "pipeline": {"built": state.pipeline is not None, "error": state.error,
-                             "modelVersion": getattr(state.pipeline, "model_version", None),
-                             "semantic": state.semantic is not None, "note": state.semantic_note or None}}
-        return JSONResponse(body, status_code=200 if neo4j["ok"] else 503)
+        # Liveness: the process answers. Neo4j being down is not a reason to restart this process, so
+        # it is /ready's business, not this endpoint's.
+        return JSONResponse({"status": "ok"})
 
     async def ready(request: Request) -> Response:
+        # Readiness: Neo4j answers and the pipeline (models, trie, index) is built. Why not goes to the
+        # server log only: URIs and driver errors are nothing a client should see.
         neo4j = await anyio.to_thread.run_sync(services.neo4j_status)
         if not neo4j["ok"]:
-            return JSONResponse({"ready": False, "reason": neo4j["error"]}, status_code=503)
+            log.warning("not ready: %s", neo4j["error"])
+            return JSONResponse({"ready": False, "reason": "the graph database does not answer"}, status_code=503)
         try:
             state = await services.pipeline()
         except Exception as exc:
-            return JSONResponse({"ready": False, "reason": f"pipeline: {exc}"}, status_code=503)
-        return JSONResponse({"ready": True, "modelVersion": state.pipeline.model_version})
+            log.warning("not ready: pipeline: %s", exc)
+            return JSONResponse({"ready": False, "reason": "the extraction pipeline is not built"}, status_code=503)
+        return JSONResponse({"ready": True, "modelVersion": state.pipeline.model_version,
+                             "semantic": state.semantic is not None})
 
     async def metrics_endpoint(request: Request) -> Response:
         return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
@@ -248,6 +282,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ], lifespan=lifespan)
     app.state.services = services
     app.state.metrics = metrics
-    app.add_middleware(ObserveMiddleware, metrics=metrics,
-                       max_body=settings.pipeline.max_chars * 4 + BODY_OVERHEAD_BYTES)
+    app.state.keys = keys
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.pipeline.max_chars * 4 + BODY_OVERHEAD_BYTES)
+    # Added last, so outermost: a body the limit refused is logged and counted too.
+    app.add_middleware(ObserveMiddleware, metrics=metrics)
     return app

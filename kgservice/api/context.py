@@ -17,6 +17,7 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 
+from kgservice.api.access import Caller
 from kgservice.api.dataloaders import Loaders
 from kgservice.api.semantic import SemanticBackend, semantic_backend
 from kgservice.errors import ArtifactMissing, GraphUnavailable
@@ -104,6 +105,8 @@ class Context:
     response: Response | None
     services: Services
     loaders: Loaders
+    # Who sent the request (kgservice/api/access.py); None only for a GET that renders the console page.
+    caller: Caller | None = None
     started: float = field(default_factory=time.perf_counter)
 
     @property

@@ -11,12 +11,14 @@ from collections.abc import Sequence
 
 from graphql import GraphQLError
 
+# The document checks the API shares with the stream and the batch job (they raise InvalidInput, which
+# the schema's ErrorPolicy answers as BAD_USER_INPUT with the same message).
+from kgservice.input_validation import MAX_ID_CHARS, MAX_TITLE_CHARS, check_id, check_text, check_title  # noqa: F401
+
 MAX_FIRST = 100
 MAX_DEPTH = 3
 MAX_IDS = 100
-MAX_TITLE_CHARS = 500
 MAX_SEARCH_CHARS = 200
-MAX_ID_CHARS = 200
 # GraphQL document limits (schema extensions).
 MAX_QUERY_DEPTH = 8
 MAX_TOKENS = 2000
@@ -57,19 +59,3 @@ def check_ids(ids: Sequence[str], name: str = "ids") -> list[str]:
     for i in ids:
         check_id(i, name)
     return list(dict.fromkeys(ids))
-
-
-def check_id(value: str, name: str = "id") -> str:
-    if not value or not value.strip():
-        raise bad_input(f"`{name}` is empty")
-    if len(value) > MAX_ID_CHARS:
-        raise bad_input(f"`{name}` has {len(value)} characters; the limit is {MAX_ID_CHARS}")
-    return value
-
-
-def check_text(text: str, max_chars: int, name: str = "text") -> str:
-    if not text or not text.strip():
-        raise bad_input(f"`{name}` is empty")
-    if len(text) > max_chars:
-        raise bad_input(f"`{name}` has {len(text)} characters; the limit is {max_chars} (KG_PIPELINE__MAX_CHARS)")
-    return text

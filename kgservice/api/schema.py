@@ -22,16 +22,24 @@ from kgservice.api.resolvers.skills import SkillQuery
 from kgservice.api.types.enums import SCALARS
 from kgservice.errors import ArtifactMissing, GraphUnavailable, InvalidInput, KgServiceError
 
-_CODES: tuple[tuple[type[Exception], str], ...] = (
-    (GraphUnavailable, "GRAPH_UNAVAILABLE"), (InvalidInput, "BAD_USER_INPUT"), (ArtifactMissing, "NOT_READY"),
-    (KgServiceError, "SERVICE_ERROR"))
+# Errors raised on purpose: the code, and what the client reads (None: the error's own message, which is
+# about the client's input). The others' messages name URIs, files and driver errors: the log has them.
+_CODES: tuple[tuple[type[Exception], str, str | None], ...] = (
+    (InvalidInput, "BAD_USER_INPUT", None),
+    (GraphUnavailable, "GRAPH_UNAVAILABLE", "the graph database does not answer; try again later"),
+    (ArtifactMissing, "NOT_READY", "the extraction pipeline is not ready; the server log says why"),
+    (KgServiceError, "SERVICE_ERROR", "the service failed; the server log has the details"))
 
 
 class ErrorPolicy(SchemaExtension):
     """Gives every error an ``extensions.code`` and masks unexpected ones (no stack traces to clients).
 
-    Errors raised on purpose (``GraphQLError`` with a code, ``KgServiceError``) keep their message;
-    validation errors (depth, tokens, unknown fields) get ``GRAPHQL_VALIDATION_FAILED``; anything
+    Errors of the request itself are the client's: a document that does not parse gets
+    ``GRAPHQL_PARSE_FAILED``, one that breaks the schema's rules (unknown fields, depth, tokens)
+    ``GRAPHQL_VALIDATION_FAILED``, a variable or argument the schema cannot coerce (a missing or mistyped
+    variable, NaN, a Long out of range) ``BAD_USER_INPUT``, each with its message. In resolvers, errors
+    raised on purpose get their code (``_CODES``); the client reads the message of input errors and a
+    fixed sentence for the others, whose messages (URIs, files, driver errors) go to the log; anything
     else becomes "Internal error" with ``INTERNAL_SERVER_ERROR`` and is logged in full.
     """
 
@@ -41,7 +49,8 @@ class ErrorPolicy(SchemaExtension):
         result = ec.result
         errors = list(getattr(result, "errors", None) or [])
         if errors:
-            result.errors = [self._classify(e) for e in errors]  # type: ignore[union-attr]
+            parsed = ec.graphql_document is not None
+            result.errors = [self._classify(e, parsed) for e in errors]  # type: ignore[union-attr]
         request = getattr(ec.context, "request", None)
         if request is not None:  # for the access log and /metrics
             try:
@@ -51,20 +60,29 @@ class ErrorPolicy(SchemaExtension):
             request.state.graphql = {"operation": ec.operation_name, "type": op_type, "errors": len(errors)}
 
     @staticmethod
-    def _classify(error: GraphQLError) -> GraphQLError:
+    def _classify(error: GraphQLError, parsed: bool = True) -> GraphQLError:
         import logging
 
         original = error.original_error
+        message = error.message
         if isinstance(original, GraphQLError) and original.extensions and "code" in original.extensions:
-            code, message = original.extensions["code"], error.message
-        elif original is None:
-            code, message = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED"), error.message
+            code = original.extensions["code"]
+        elif not parsed:
+            code = "GRAPHQL_PARSE_FAILED"
+        elif error.path is None:  # before execution: validation, or coercing the variables and arguments
+            code = (error.extensions or {}).get("code") or (
+                "GRAPHQL_VALIDATION_FAILED" if original is None else "BAD_USER_INPUT")
+        elif isinstance(original, GraphQLError):
+            code = "BAD_USER_INPUT"
         else:
-            code = next((c for t, c in _CODES if isinstance(original, t)), None)
-            message = error.message
+            log = logging.getLogger("kgservice.api")
+            code, shown = next(((c, m) for t, c, m in _CODES if isinstance(original, t)), (None, None))
             if code is None:
-                logging.getLogger("kgservice.api").error("unexpected error in %s", error.path, exc_info=original)
+                log.error("unexpected error in %s", error.path, exc_info=original)
                 code, message = "INTERNAL_SERVER_ERROR", "Internal error; the server log has the details"
+            elif shown is not None:
+                log.warning("%s in %s: %s", code, error.path, message)
+                message = shown
         return GraphQLError(message, nodes=error.nodes, source=error.source, positions=error.positions,
                             path=error.path, original_error=None, extensions={**(error.extensions or {}), "code": code})
 

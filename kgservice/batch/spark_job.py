@@ -123,6 +123,7 @@ def _write_with_retry(graph: Any, writes: list[Any], attempts: int = 5) -> Any:
 def extract_partition(rows: Iterable[Any], conf: JobConf) -> Iterator[dict[str, Any]]:
     """Extract and write one partition; yields one summary per write batch (or, bulk, the writer's rows)."""
     from kgservice.graph.document_writer import DocumentWrite, document_row
+    from kgservice.input_validation import check_document
     from kgservice.pipeline.build import make_document
 
     graph, pipeline = _executor_state(conf)
@@ -135,6 +136,9 @@ def extract_partition(rows: Iterable[Any], conf: JobConf) -> Iterator[dict[str, 
             try:
                 if r.get("version") is None:
                     raise InvalidInput("no version")
+                # The checks the API and the stream make, so a row fails here with its reason, not in the write.
+                check_document(r.get("kind"), r.get("id"), r.get("text"), r.get("title"), r.get("version"),
+                               max_chars=max_chars, updated_at=r.get("updatedAt"))
                 doc = make_document(r.get("text") or "", r.get("kind") or "", r.get("title"), r.get("id"), max_chars,
                                     pipeline.model_version)
                 if not doc.id:

@@ -23,6 +23,7 @@ from kgservice.document import Document, Domain, ScoredSkill
 from kgservice.errors import InvalidInput
 from kgservice.graph.cypher import Query
 from kgservice.graph.driver import Graph
+from kgservice.input_validation import check_id, check_kind, check_title, check_version
 
 LABELS = {Domain.JOB: "Job", Domain.PROFILE: "Profile", Domain.COURSE: "Course", Domain.POST: "Post"}
 MAX_DOCS_PER_CALL = 1000
@@ -91,12 +92,19 @@ class WriteReport:
 
 
 def document_row(doc: DocumentWrite, now_ms: int) -> dict[str, object]:
-    """One document as an entry of ``write_documents.cypher``'s ``$rows`` (also the Parquet bulk format)."""
-    kind = Domain(doc.kind)
-    if not doc.id or not isinstance(doc.id, str):
-        raise InvalidInput("a document id must be a non-empty string")
-    if not isinstance(doc.version, int) or isinstance(doc.version, bool):
-        raise InvalidInput(f"version of {kind.value} {doc.id!r} must be an integer, got {doc.version!r}")
+    """One document as an entry of ``write_documents.cypher``'s ``$rows`` (also the Parquet bulk format).
+
+    Checked as every way in checks it (:mod:`kgservice.input_validation`), whoever built the write.
+    """
+    kind = check_kind(doc.kind)
+    check_id(doc.id)
+    check_title(doc.title)
+    try:
+        check_version(doc.version)
+        if doc.updated_at is not None:
+            check_version(doc.updated_at, "updatedAt")
+    except InvalidInput as exc:
+        raise InvalidInput(f"{kind.value} {doc.id!r}: {exc}") from None
     best: dict[str, SkillWrite] = {}
     for s in doc.skills:  # one edge per skill: keep the best-scored evidence
         if s.skill_id not in best or s.score > best[s.skill_id].score:
@@ -111,7 +119,10 @@ def document_row(doc: DocumentWrite, now_ms: int) -> dict[str, object]:
 def write_documents(graph: Graph, docs: Iterable[DocumentWrite]) -> WriteReport:
     """Write one or many documents' skills in one transaction; returns which were applied.
 
-    When the same document appears more than once, only its highest version is sent.
+    When the same document appears more than once, only its highest version is sent. The statement
+    takes each document's lock before it reads the stored version, so of two concurrent writers the
+    newer version always ends up stored and the older one is answered ``applied: false`` if it came
+    second; rows go in key order, so two batches lock the documents they share in the same order.
     """
     now_ms = int(time.time() * 1000)
     latest: dict[str, dict[str, object]] = {}
@@ -120,7 +131,7 @@ def write_documents(graph: Graph, docs: Iterable[DocumentWrite]) -> WriteReport:
         key = str(row["key"])
         if key not in latest or int(row["version"]) >= int(latest[key]["version"]):  # type: ignore[call-overload]
             latest[key] = row
-    rows: Sequence[dict[str, object]] = list(latest.values())
+    rows: Sequence[dict[str, object]] = [latest[key] for key in sorted(latest)]
     if len(rows) > MAX_DOCS_PER_CALL:
         raise InvalidInput(f"{len(rows)} documents in one write; the limit is {MAX_DOCS_PER_CALL}")
     if not rows:

@@ -7,17 +7,21 @@ created at start-up, closed at shutdown, passed to whoever needs it through :cla
 from __future__ import annotations
 
 import random
+import secrets
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any, Self
 
 import neo4j
 from neo4j import GraphDatabase, RoutingControl
+from neo4j.auth_management import AuthManager, AuthManagers
 from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable, SessionExpired
 
-from kgservice.errors import GraphUnavailable, InvalidInput
+from kgservice.errors import GraphUnavailable, InvalidInput, KgServiceError
+from kgservice.graph.adhoc_cypher import check_adhoc_cypher
 from kgservice.graph.cypher import Query, schema_statements, service_queries
-from kgservice.settings import Settings
+from kgservice.secret_files import read_secret
+from kgservice.settings import Neo4jSettings, Settings
 
 _UNAVAILABLE = (ServiceUnavailable, SessionExpired, OSError)
 # Write retries (see Graph.write). The driver's own managed retries start at 1 s: right for a server
@@ -26,6 +30,44 @@ _UNAVAILABLE = (ServiceUnavailable, SessionExpired, OSError)
 FIRST_RETRY_S = 0.005
 MAX_RETRY_DELAY_S = 1.0
 MAX_RETRY_TIME_S = 30.0
+# The project-started server's only user (Community has one admin and no roles).
+PROJECT_USER = "neo4j"
+
+
+class CredentialsRefused(GraphUnavailable):
+    """Neo4j answers but refuses the credentials."""
+
+
+def _auth(cfg: Neo4jSettings) -> tuple[str, str] | AuthManager | None:
+    """NEO4J_USER / NEO4J_PASSWORD for an external server; the generated password for the project-started one.
+
+    The password file is read when the driver first connects (and again if the server refuses the
+    password), not here: a service may start before the server's first start has written it.
+    """
+    if cfg.external:
+        return (cfg.user, cfg.password.get_secret_value()) if cfg.password is not None else None
+    path = cfg.password_file
+    if path is None:
+        raise KgServiceError("Neo4jSettings built outside Settings has no password_file; build Settings()")
+
+    def provide() -> neo4j.Auth:
+        try:
+            return neo4j.basic_auth(PROJECT_USER, read_secret(path))
+        except KgServiceError as exc:
+            raise GraphUnavailable(f"{exc} (start it with `kgservice neo4j start`)") from exc
+
+    return AuthManagers.basic(provide)
+
+
+def accepts_any_credentials(uri: str) -> bool:
+    """Whether the server at ``uri`` lets a made-up user in, i.e. runs with auth off."""
+    probe = ("kgservice-auth-probe", secrets.token_urlsafe(16))
+    with GraphDatabase.driver(uri, auth=probe, connection_timeout=5.0, notifications_min_severity="OFF") as driver:
+        try:
+            driver.verify_connectivity()
+        except AuthError:
+            return False
+    return True
 
 
 class Graph:
@@ -41,20 +83,30 @@ class Graph:
         self._queries = service_queries()
 
     @classmethod
-    def connect(cls, settings: Settings, verify: bool = True) -> Self:
+    def connect(cls, settings: Settings, verify: bool = True, fail_fast: bool = False) -> Self:
+        """The process's driver; ``verify`` checks that the server answers and takes the credentials.
+
+        ``fail_fast`` (the API): short connection timeouts and retry time, so a request to a down Neo4j
+        fails in seconds with a clear error instead of waiting for it.
+        """
         cfg = settings.neo4j
-        auth = (cfg.user, cfg.password.get_secret_value()) if cfg.password is not None else None
+        timeouts = {"connection_timeout": 5.0, "max_transaction_retry_time": 1.0} if fail_fast else {}
         # Notifications (e.g. "relationship type does not exist" on an empty graph) are noise in logs
         # of a service; taxonomists see real errors as exceptions.
-        driver = GraphDatabase.driver(cfg.bolt_uri, auth=auth, max_connection_pool_size=64,
-                                      connection_acquisition_timeout=10.0, notifications_min_severity="OFF")
+        driver = GraphDatabase.driver(cfg.bolt_uri, auth=_auth(cfg), max_connection_pool_size=64,
+                                      connection_acquisition_timeout=10.0, notifications_min_severity="OFF",
+                                      **timeouts)
         graph = cls(driver, cfg.database, cfg.bolt_uri)
         if verify:
             try:
                 driver.verify_connectivity()
             except AuthError as exc:
                 driver.close()
-                raise GraphUnavailable(f"Neo4j at {cfg.bolt_uri} refused the credentials: {exc}") from exc
+                source = "NEO4J_USER / NEO4J_PASSWORD" if cfg.external else f"the password in {cfg.password_file}"
+                raise CredentialsRefused(f"Neo4j at {cfg.bolt_uri} refused {source}: {exc.message}") from exc
+            except GraphUnavailable:
+                driver.close()
+                raise
             except _UNAVAILABLE as exc:
                 driver.close()
                 hint = "" if cfg.external else " (start it with `kgservice neo4j start`)"
@@ -146,7 +198,10 @@ class Graph:
             yield len(chunk)
 
     def read_only(self, text: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[list[Any]]]:
-        """Run ad-hoc Cypher in a READ transaction, so a taxonomist's typo cannot change the graph."""
+        """Run ad-hoc Cypher in a READ transaction, so a taxonomist's typo cannot change the graph, after
+        :func:`~kgservice.graph.adhoc_cypher.check_adhoc_cypher` (no LOAD CSV, no procedures or functions
+        that could read files or the network)."""
+        check_adhoc_cypher(text)
 
         def work(tx: neo4j.ManagedTransaction) -> tuple[list[str], list[list[Any]]]:
             result = tx.run(text, params or {})

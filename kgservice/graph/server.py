@@ -4,10 +4,16 @@ Maven Central carries no Neo4j server tarball, only the engine; ``neo4j/pom.xml`
 ``neo4j/Launcher.java`` (run from source, no build step) starts an embedded
 DatabaseManagementService with Bolt on a loopback address. The data directory lives under
 ``settings.home`` so the graph survives restarts. When ``NEO4J_URI`` is set none of this runs.
+
+Auth is on: the first start generates the password of the user neo4j into
+``settings.neo4j.password_file`` (mode 0600) and the launcher sets it on the system database with
+Bolt still closed, which also moves a store made with auth off (before this existed) over to it.
+A server of this project found running with auth off is restarted with auth on.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import socket
@@ -18,9 +24,12 @@ from pathlib import Path
 
 from kgservice.errors import GraphUnavailable, KgServiceError
 from kgservice.pid_file import live_pid, terminate
+from kgservice.secret_files import ensure_secret
 from kgservice.settings import PROJECT_ROOT, Settings
 
 RUNTIME_DIR = PROJECT_ROOT / "neo4j"
+# Launcher.APPLIED_MARKER: the SHA-256 of the password last set on the store's system database.
+APPLIED_MARKER = "kgservice-password.sha256"
 # From Neo4j 5's own neo4j.conf; without the java.nio opens, index population was reported to stall.
 JVM_FLAGS = (
     "--add-opens=java.base/java.nio=ALL-UNNAMED",
@@ -92,16 +101,43 @@ class Neo4jServer:
             return False
 
     def start(self) -> ServerStatus:
-        """Start the server unless it runs already; return once it answers queries."""
+        """Start the server unless it runs already; return once it answers queries with its password."""
         if self._cfg.external:
             return self.status()
+        assert self._cfg.password_file is not None, "Settings sets password_file"
+        ensure_secret(self._cfg.password_file)
+        note = ""
         if self._pid() is not None and self._ready():
-            return self.status()
+            from kgservice.graph.driver import accepts_any_credentials
+
+            if not accepts_any_credentials(self._cfg.bolt_uri):
+                return self.status()
+            self.stop()  # started by a version without auth
+            note = "restarted with auth on (it ran with auth off)"
         if self._bolt_open():
             raise KgServiceError(
                 f"{self._cfg.listen_address} is taken by a process this project did not start; "
                 "stop it or set NEO4J_LISTEN_ADDRESS / NEO4J_URI"
             )
+        from kgservice.graph.driver import CredentialsRefused
+
+        self._launch()
+        try:
+            self._check_password()
+        except CredentialsRefused:
+            # The marker says the password was set, but the store's differs: its system database was
+            # replaced (a restored backup, a copied data folder). Set it again.
+            (self.home / "data" / APPLIED_MARKER).unlink(missing_ok=True)
+            self.stop()
+            self._launch()
+            self._check_password()
+            note = "password set again (the store had another one)"
+        status = self.status()
+        return dataclasses.replace(status, detail=f"{status.detail}; {note}") if note else status
+
+    def _launch(self, password_arg: str | None = None) -> None:
+        """Start the launcher and wait until it is ready; ``password_arg="none"`` starts it with auth off, as
+        versions before auth did (the tests make such stores)."""
         lib = self.fetch()
         self.home.mkdir(parents=True, exist_ok=True)
         java = shutil.which("java")
@@ -114,12 +150,12 @@ class Neo4jServer:
             # (jstat; README, Nearline).
             java, *JVM_FLAGS, f"-Xms{self._cfg.heap_mb}m", f"-Xmx{self._cfg.heap_mb}m", "-cp", f"{lib}/*",
             str(RUNTIME_DIR / "Launcher.java"), str(self.home / "data"), self._cfg.listen_address,
-            str(self._cfg.pagecache_mb), "false",
+            str(self._cfg.pagecache_mb), password_arg or str(self._cfg.password_file),
         ]
         if self.log_file.exists():
             self.log_file.replace(self.log_file.with_suffix(".log.1"))
         with open(self.log_file, "wb") as log:
-            # A new session so the server outlives the CLI that started it and a Ctrl-C there.
+            # Its own process group, so the server outlives the CLI that started it and a Ctrl-C there.
             proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     start_new_session=True)
         self.pid_file.write_text(str(proc.pid))
@@ -128,9 +164,15 @@ class Neo4jServer:
             if proc.poll() is not None:
                 raise KgServiceError(f"Neo4j exited with code {proc.returncode} during start:\n{self._log_tail()}")
             if self._ready():
-                return self.status()
+                return
             time.sleep(0.5)
         raise KgServiceError(f"Neo4j did not answer within {self._cfg.start_timeout_s:.0f}s:\n{self._log_tail()}")
+
+    def _check_password(self) -> None:
+        from kgservice.graph.driver import Graph
+
+        with Graph.connect(self._settings):
+            pass
 
     def _ready(self) -> bool:
         if not self._bolt_open():

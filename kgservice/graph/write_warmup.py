@@ -32,6 +32,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from kgservice.document import Domain
 from kgservice.graph.cypher import Query
 from kgservice.graph.document_writer import DocumentWrite, SkillWrite, document_row
+from kgservice.input_validation import MAX_VERSION_AHEAD_MS, now_ms
 from kgservice.graph.driver import Graph
 
 # Reserved for the synthetic documents: inside rolled-back transactions, and the committed phase's scratch.
@@ -39,7 +40,6 @@ WARMUP_ID_PREFIX = "kgservice-warmup-"
 SCRATCH_DOCUMENTS = 4
 SKILL_POOL = 5000
 DOCUMENT_POOL = 1000
-STORED_VERSION = 2**62  # newer than any stored version, so the rehearsed rewrite applies
 SKILLS_PER_DOCUMENT = 15  # the nearline workload's documents carry 15.7 on average (bench/graph_write.py)
 RELATIONS = ("required", "core", "mentioned")
 
@@ -76,6 +76,9 @@ def warm_write_path(graph: Graph, seconds: float, console: Console | None = None
     commit_s = min(max(commit_s, 0.0), seconds)
     documents = graph.read(Query.GET_WARMUP_DOCUMENTS, limit=DOCUMENT_POOL)
     rng = random.Random(seed)
+    # The newest version a write may carry (kgservice/input_validation.py): not older than any stored
+    # version, so the rehearsed rewrite of a stored document applies.
+    stored_version = now_ms() + MAX_VERSION_AHEAD_MS
     transactions = statements = committed = 0
     started = time.monotonic()
     with Progress(TextColumn("warming Neo4j's write path"), BarColumn(), TextColumn("{task.fields[tx]} transactions"),
@@ -86,7 +89,7 @@ def warm_write_path(graph: Graph, seconds: float, console: Console | None = None
             revised = [_document(rng, n, skills, version=3, keep=d.skills) for n, d in enumerate(first)]
             stale = [_document(rng, n, skills, version=1) for n in range(len(first))]
             # A stored document rewritten (any version wins: nothing commits) reads and deletes stored edges.
-            stored = [DocumentWrite(Domain(d["kind"]), d["id"], STORED_VERSION, "warmup",
+            stored = [DocumentWrite(Domain(d["kind"]), d["id"], stored_version, "warmup",
                                     _document(rng, 0, skills, 0).skills, updated_at=0)
                       for d in rng.sample(documents, min(2, len(documents)))]
             batches = [[document_row(d, 0) for d in docs] for docs in (first, revised, stale, stored) if docs]

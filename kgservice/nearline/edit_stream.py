@@ -16,24 +16,38 @@ Keys derived from ``stream``::
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from kgservice.document import Domain
 from kgservice.errors import InvalidInput, KgServiceError
-
+from kgservice.input_validation import (check_id, check_kind, check_title, check_version, decode_utf8, now_ms,
+                                        parse_version)
+from kgservice.secret_files import read_secret
 from kgservice.settings import NearlineSettings
 
 
 def connect(cfg: NearlineSettings) -> Any:
-    """A ``redis.Redis`` client for ``cfg.url``; fails with the command that starts Redis."""
+    """A ``redis.Redis`` client for ``cfg.url``; fails with the command that starts Redis.
+
+    The project-started Redis takes the password in ``cfg.password_file``; an external one whatever
+    ``REDIS_URL`` carries.
+    """
     try:
         import redis
     except ImportError as exc:  # pragma: no cover - a dependency, but say what to install
         raise KgServiceError("the nearline stream needs the redis client: pip install redis") from exc
-    client = redis.Redis.from_url(cfg.url, socket_timeout=30, socket_connect_timeout=5, health_check_interval=30)
+    password = None
+    if not cfg.external:
+        if cfg.password_file is None:
+            raise KgServiceError("NearlineSettings built outside Settings has no password_file; use Settings().nearline")
+        try:
+            password = read_secret(cfg.password_file)
+        except KgServiceError as exc:
+            raise KgServiceError(f"{exc} (start Redis with `kgservice redis start`)") from exc
+    client = redis.Redis.from_url(cfg.url, password=password, socket_timeout=30, socket_connect_timeout=5,
+                                  health_check_interval=30)
     try:
         client.ping()
     except redis.exceptions.RedisError as exc:
@@ -41,10 +55,6 @@ def connect(cfg: NearlineSettings) -> Any:
         hint = "" if cfg.external else " (start it with `kgservice redis start`)"
         raise KgServiceError(f"Redis at {cfg.url} does not answer{hint}: {exc}") from exc
     return client
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,35 +79,28 @@ class Edit:
 
     @classmethod
     def from_fields(cls, fields: Mapping[Any, Any]) -> Edit:
-        """Parse a stream entry; a malformed one raises :class:`InvalidInput` (it goes to dead letters)."""
-        f = {(k.decode() if isinstance(k, bytes) else str(k)): (v.decode("utf-8") if isinstance(v, bytes) else str(v))
-             for k, v in fields.items()}
+        """Parse a stream entry with the API's checks (:mod:`kgservice.input_validation`); a malformed one
+        raises :class:`InvalidInput` (the worker dead-letters it at once). The text's length is checked
+        by the worker, which knows the limit."""
+        f: dict[str, str] = {}
+        for k, v in fields.items():
+            key = decode_utf8(k, "field name") if isinstance(k, bytes) else str(k)
+            f[key] = decode_utf8(v, key) if isinstance(v, bytes) else str(v)
         missing = [k for k in ("kind", "id", "version") if not f.get(k)] + (["text"] if "text" not in f else [])
         if missing:
             raise InvalidInput(f"edit lacks {', '.join(missing)}")
-        try:
-            kind = Domain(f["kind"])
-        except ValueError:
-            raise InvalidInput(f"unknown kind {f['kind']!r}; use one of {', '.join(d.value for d in Domain)}") from None
-        try:
-            version = int(f["version"])
-            edited = int(f.get("ts") or version)
-        except ValueError:
-            raise InvalidInput(f"version {f['version']!r} is not an integer") from None
-        return cls(kind, f["id"], f["text"], version, f.get("title"), edited)
+        version = parse_version(f["version"])
+        edited = parse_version(f["ts"], "ts") if f.get("ts") else version
+        return cls(check_kind(f["kind"]), check_id(f["id"]), f["text"], version, check_title(f.get("title")), edited)
 
 
 def make_edit(kind: Domain | str, doc_id: str, text: str, *, title: str | None = None,
               version: int | None = None) -> Edit:
-    """An edit stamped now; ``version`` defaults to the time in ms (give the source's own version when it has one)."""
+    """An edit stamped now, checked as the worker will check it; ``version`` defaults to the time in ms (give
+    the source's own version when it has one)."""
     ts = now_ms()
-    try:
-        domain = Domain(kind)
-    except ValueError:
-        raise InvalidInput(f"unknown kind {kind!r}; use one of {', '.join(d.value for d in Domain)}") from None
-    if not doc_id:
-        raise InvalidInput("an edit needs a document id")
-    return Edit(domain, doc_id, text, ts if version is None else int(version), title, ts)
+    version = ts if version is None else version
+    return Edit(check_kind(kind), check_id(doc_id), text, check_version(version), check_title(title), ts)
 
 
 def ensure_group(client: Any, cfg: NearlineSettings) -> None:

@@ -32,7 +32,9 @@ keeps its claim on the messages (``XCLAIM ... JUSTID`` resets their idle time wi
 delivery) and retries until it commits. Any other error is isolated to its message by retrying the
 batch one message at a time; the failing message stays pending with its error recorded and is
 retried after ``claim_idle_ms``, and goes to dead letters on its ``max_deliveries``-th failure. Input
-that can never succeed (no text, unknown kind, too long) goes to dead letters at once.
+that can never succeed (no text, unknown kind, too long, not UTF-8, a version out of range: the API's
+checks, :mod:`kgservice.input_validation`) goes to dead letters at once, with its reason, on its first
+delivery; the other messages of its batch are extracted and written as usual.
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ from kgservice.errors import GraphUnavailable, InvalidInput
 from kgservice.graph.document_writer import DocumentWrite, write_documents
 from kgservice.graph.driver import Graph
 from kgservice.nearline.edit_stream import Edit, NearlineSettings, ensure_group, now_ms
-from kgservice.nearline.extraction import Extraction, PendingWrites, document_of, freeze_long_lived_objects
+from kgservice.input_validation import check_text
+from kgservice.nearline.extraction import Extraction, PendingWrites, freeze_long_lived_objects
 
 log = logging.getLogger("kgservice.nearline")
 
@@ -345,11 +348,17 @@ class Worker:
         """Extract, write in one transaction, then acknowledge; see the module docstring for failures."""
         items: list[_Item] = []
         for message in messages:
+            # A message that cannot be read can never succeed: it goes to dead letters now, with its own
+            # reason, and the rest of its batch goes on. Retrying it would only hold the others up.
             try:
                 edit = Edit.from_fields(message.fields)
-                document_of(edit, self.extraction.max_chars, self.extraction.model_version)
-            except InvalidInput as exc:  # it can never succeed: retrying would only delay the others
+                check_text(edit.text, self.extraction.max_chars)
+            except InvalidInput as exc:
                 self._dead_letter(message, f"invalid edit: {exc}")
+                continue
+            except Exception as exc:  # noqa: BLE001 - no input may stop the consumer
+                log.exception("message %s could not be parsed", message.id)
+                self._dead_letter(message, f"unreadable edit: {type(exc).__name__}: {exc}")
                 continue
             items.append(_Item(message, edit))
         if items:

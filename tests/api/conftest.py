@@ -39,10 +39,10 @@ class Server:
         return response.json()
 
 
-def serve(settings: Settings) -> Iterator[Server]:
+def serve(settings: Settings, host: str = "127.0.0.1") -> Iterator[Server]:
     app = create_app(settings)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
@@ -60,16 +60,23 @@ def wipe_test_documents(graph: Graph) -> None:
     graph.write(Query.DELETE_DOCUMENTS_BY_ID_PREFIX, prefix=TEST_PREFIX)
 
 
+def settings_without_keys() -> Settings:
+    """The environment's settings less any KG_API__KEYS: the suite calls as the loopback developer
+    (tests/api/test_api_access.py serves with keys of its own)."""
+    base = Settings()
+    return base.model_copy(update={"api": base.api.model_copy(update={"keys": None})})
+
+
 @pytest.fixture(scope="session")
 def api(graph: Graph, built_indexes) -> Iterator[Server]:
     """The service as `kgservice serve` runs it, with the environment's settings."""
     wipe_test_documents(graph)
-    yield from serve(Settings())
+    yield from serve(settings_without_keys())
     wipe_test_documents(graph)
 
 
 @pytest.fixture(scope="session")
 def api_down() -> Iterator[Server]:
     """A second instance pointed at a port where no Neo4j listens."""
-    base = Settings()
+    base = settings_without_keys()
     yield from serve(base.model_copy(update={"neo4j": base.neo4j.model_copy(update={"uri": "bolt://127.0.0.1:1"})}))

@@ -9,6 +9,7 @@ from kgservice.errors import InvalidInput
 from kgservice.graph.cypher import Query
 from kgservice.graph.document_writer import DocumentWrite, SkillWrite, document_key, write_documents
 from kgservice.graph.skill_queries import document_skills, record_feedback
+from kgservice.input_validation import MAX_VERSION_AHEAD_MS, now_ms
 from tests.api.conftest import TEST_PREFIX, wipe_test_documents
 
 pytestmark = pytest.mark.neo4j
@@ -79,7 +80,61 @@ def test_document_writer_rejects_bad_rows(graph):
         write_documents(graph, [DocumentWrite(Domain.JOB, "x", "7", "m", ())])  # type: ignore[arg-type]
     with pytest.raises(InvalidInput, match="id"):
         write_documents(graph, [DocumentWrite(Domain.JOB, "", 1, "m", ())])
+    with pytest.raises(InvalidInput, match="limit is 200"):
+        write_documents(graph, [DocumentWrite(Domain.JOB, "x" * 10_000, 1, "m", ())])
+    with pytest.raises(InvalidInput, match="negative"):
+        write_documents(graph, [DocumentWrite(Domain.JOB, "x", -5, "m", ())])
+    # A version far ahead would freeze the document: every later edit would look older.
+    for version in (now_ms() + MAX_VERSION_AHEAD_MS + 60_000, 2**63 - 1, 10**23):
+        with pytest.raises(InvalidInput, match="more than a day ahead"):
+            write_documents(graph, [DocumentWrite(Domain.JOB, "x", version, "m", ())])
+    with pytest.raises(InvalidInput, match="updatedAt"):
+        write_documents(graph, [DocumentWrite(Domain.JOB, "x", 1, "m", (), updated_at=2**63)])
     assert write_documents(graph, []).results == []
+    assert graph.read("MATCH (d:Document {key: 'job:x'}) RETURN count(d) AS n") == [{"n": 0}]
+
+
+def test_concurrent_versions_of_one_document_leave_the_newest(graph, skill_ids):
+    """Two writers send versions v and v+1 of one document at the same moment, 40 times: v+1 is stored
+    every time with its own skills, and v is answered not applied whenever it came second (without the
+    document's lock both read the old version and the older one could commit last)."""
+    import threading
+
+    name = "race-writer"
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+    older_second = 0
+    for round_ in range(40):
+        v = 1_000 + 2 * round_
+        results = {}
+
+        def write(version: int, skills: list[str]) -> None:
+            try:
+                barrier.wait(timeout=30)
+                results[version] = write_documents(graph, [doc(Domain.JOB, name, version, skills)]).results[0]
+            except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=write, args=(v, skill_ids[:2])),
+                   threading.Thread(target=write, args=(v + 1, skill_ids[2:4]))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert not errors, errors
+        assert results[v + 1].applied
+        if not results[v].applied:
+            older_second += 1
+            assert results[v].stored_version == v + 1
+        [stored] = document_skills_and_version(graph, f"{TEST_PREFIX}{name}")
+        assert stored == (v + 1, sorted(skill_ids[2:4])), f"round {round_}"
+    print(f"the older version came second in {older_second} of 40 rounds")
+
+
+def document_skills_and_version(graph, doc_id: str) -> list[tuple[int, list[str]]]:
+    rows = graph.read("""MATCH (d:Document {id: $id}) OPTIONAL MATCH (d)-[:HAS_SKILL {source: 'extraction'}]->(s:Skill)
+                         RETURN d.version AS version, collect(s.id) AS skills""", id=doc_id)
+    return [(r["version"], sorted(r["skills"])) for r in rows]
 
 
 def test_concurrent_writers_on_shared_skills_all_commit(graph, full_taxonomy):

@@ -81,12 +81,16 @@ def snapshot(graph: Graph) -> list[dict[str, Any]]:
 def test_spark_job_writes_every_document_and_a_rerun_changes_nothing(spark, settings, batch_graph, trie_pipeline,
                                                                      tmp_path):
     records = rows(30) + [{"id": f"{PREFIX}empty", "kind": "job", "text": " ", "version": 1},
-                          {"id": f"{PREFIX}nover", "kind": "job", "text": TEXTS[0]}]
+                          {"id": f"{PREFIX}nover", "kind": "job", "text": TEXTS[0]},
+                          {"id": f"{PREFIX}negative", "kind": "job", "text": TEXTS[0], "version": -3},
+                          {"id": f"{PREFIX}future", "kind": "job", "text": TEXTS[0], "version": 2**62}]
     source = write_jsonl(tmp_path / "docs.jsonl", records)
     first = run_batch(spark, settings, source, semantic=False, partitions=4, write_batch=8, console=QUIET)
-    assert (first.documents, first.applied, first.ignored, first.failed) == (32, 30, 0, 2)
+    assert (first.documents, first.applied, first.ignored, first.failed) == (34, 30, 0, 4)
     assert first.model_versions == {trie_pipeline.model_version}
-    assert any("text is empty" in e for e in first.errors) and any("no version" in e for e in first.errors)
+    assert any("`text` is empty" in e for e in first.errors) and any("no version" in e for e in first.errors)
+    # The API's and the stream's checks (kgservice/input_validation.py), before any extraction.
+    assert any("negative" in e for e in first.errors) and any("a day ahead" in e for e in first.errors)
     before = snapshot(batch_graph)
     assert len(before) == 30 and first.edges == sum(len([e for e in r["edges"] if e[0]]) for r in before)
     for record in records[:6]:  # the same skills as the pipeline finds in-process
@@ -96,7 +100,7 @@ def test_spark_job_writes_every_document_and_a_rerun_changes_nothing(spark, sett
         assert row["version"] == 7 and row["updatedAt"] == 7 and row["model"] == trie_pipeline.model_version
 
     again = run_batch(spark, settings, source, semantic=False, partitions=3, write_batch=5, console=QUIET)
-    assert (again.documents, again.applied, again.failed) == (32, 30, 2)
+    assert (again.documents, again.applied, again.failed) == (34, 30, 4)
     assert snapshot(batch_graph) == before
 
 

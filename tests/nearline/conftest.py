@@ -32,14 +32,14 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def redis_base(settings: Settings) -> Iterator[NearlineSettings]:
-    base = NearlineSettings()
+    base = settings.nearline
     if base.external:
         yield base
         return
     from kgservice.nearline.redis_server import RedisServer
 
     with tempfile.TemporaryDirectory(prefix="kg-test-redis-") as home:
-        cfg = base.model_copy(update={"port": free_port()})
+        cfg = base.model_copy(update={"port": free_port(), "password_file": Path(home) / "secrets" / "redis-password"})
         server = RedisServer(settings.model_copy(update={"home": Path(home)}), cfg)
         try:
             server.start()

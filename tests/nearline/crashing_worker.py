@@ -2,7 +2,8 @@
 
 That is the worst moment for a crash: the batch is in the graph but still pending in Redis, so
 another worker claims and writes it again. Run by test_worker.py as a separate process:
-``python -m tests.nearline.crashing_worker URL STREAM GROUP CONSUMER BATCH_SIZE``.
+``python -m tests.nearline.crashing_worker NEARLINE_SETTINGS_JSON CONSUMER`` (the test's own stream and
+throwaway Redis, whose password file the JSON names).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ CRASH_CODE = 17
 
 
 def main() -> None:
-    url, stream, group, consumer, batch_size = sys.argv[1:6]
-    cfg = NearlineSettings(redis_url=url, stream=stream, group=group, batch_size=int(batch_size))
+    cfg_json, consumer = sys.argv[1:3]
+    cfg = NearlineSettings.model_validate_json(cfg_json)
     settings = Settings()
     real_write = worker_module.write_documents
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from kgservice.errors import InvalidInput
 from kgservice.graph.driver import Graph
 from kgservice.nearline import worker as worker_module
 from kgservice.nearline.edit_stream import Edit, NearlineSettings, enqueue, make_edit
@@ -124,9 +125,9 @@ def test_worker_crash_after_commit_is_claimed_and_applied_once_in_effect(clean_d
              for i in range(30)]
     ids = enqueue(redis_client, stream_cfg, edits)
     # A worker in its own process commits its first batch of 10 to Neo4j, then dies before XACK.
-    crashed = subprocess.run([sys.executable, "-m", "tests.nearline.crashing_worker", stream_cfg.url,
-                              stream_cfg.stream, stream_cfg.group, "crasher", "10"], cwd=PROJECT_ROOT,
-                             capture_output=True, text=True, timeout=300)
+    crasher_cfg = stream_cfg.model_copy(update={"batch_size": 10})
+    crashed = subprocess.run([sys.executable, "-m", "tests.nearline.crashing_worker", crasher_cfg.model_dump_json(),
+                              "crasher"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
     assert crashed.returncode == CRASH_CODE, crashed.stderr[-3000:]
     # Its extraction process goes with it rather than waiting forever for work.
     children = [int(p) for line in crashed.stdout.splitlines() if line.startswith("extraction pids")
@@ -184,12 +185,53 @@ def test_worker_dead_letters_invalid_and_repeatedly_failing_messages(clean_docum
     assert set(dead) == {f"{DOC_PREFIX}poison", f"{DOC_PREFIX}empty", f"{DOC_PREFIX}kind", f"{DOC_PREFIX}ghost"}
     assert dead[f"{DOC_PREFIX}poison"]["error"] == "ValueError: poison pill"
     assert dead[f"{DOC_PREFIX}poison"]["deliveries"] == "2" and dead[f"{DOC_PREFIX}poison"]["text"] == TEXTS[4]
-    assert "text is empty" in dead[f"{DOC_PREFIX}empty"]["error"]
+    assert "`text` is empty" in dead[f"{DOC_PREFIX}empty"]["error"]
     assert "unknown kind" in dead[f"{DOC_PREFIX}kind"]["error"]
     assert "not acknowledged after 3 deliveries" in dead[f"{DOC_PREFIX}ghost"]["error"]
     assert list(stored(clean_documents, [good, poison])) == [f"profile:{DOC_PREFIX}good"]
     assert stats.dead == 4 and stats.failed == 2
     assert stream_state(redis_client, stream_cfg) == {"length": 0, "pending": 0, "dead": 4, "errors": 0}
+
+
+def test_worker_dead_letters_poison_messages_on_first_delivery_and_writes_their_batch(clean_documents, trie_pipeline,
+                                                                                     stream_cfg, redis_client):
+    """Messages the API would refuse (text not UTF-8, versions out of range, an id too long) arrive in one
+    batch with valid edits: each goes to dead letters once, with its own reason, and the worker goes on to
+    write the valid ones; nothing is retried or left pending. A producer's make_edit refuses them first."""
+    for version in (-5, 2**70):
+        with pytest.raises(InvalidInput, match="version"):
+            make_edit("job", f"{DOC_PREFIX}refused", TEXTS[0], version=version)
+    good = [make_edit("job", f"{DOC_PREFIX}batch{i}", TEXTS[i], version=5) for i in range(3)]
+    poison = {
+        "utf8": {"kind": "job", "id": f"{DOC_PREFIX}utf8", "text": b"Python \xff\xfe developer", "version": "1"},
+        "negative": {"kind": "job", "id": f"{DOC_PREFIX}negative", "text": TEXTS[0], "version": "-5"},
+        "long-id": {"kind": "job", "id": f"{DOC_PREFIX}{'x' * 10_000}", "text": TEXTS[0], "version": "1"},
+        "exponent": {"kind": "job", "id": f"{DOC_PREFIX}exponent", "text": TEXTS[0], "version": "1e23"},
+        "huge": {"kind": "job", "id": f"{DOC_PREFIX}huge", "text": TEXTS[0], "version": str(2**70)},
+        "future-ts": {"kind": "job", "id": f"{DOC_PREFIX}ts", "text": TEXTS[0], "version": "1", "ts": str(2**63)},
+    }
+    reasons = {"utf8": "`text` is not valid UTF-8 (byte 0xff at offset 7)", "negative": "must not be negative",
+               "long-id": "limit is 200", "exponent": "is not an integer", "huge": "a day ahead",
+               "future-ts": "`ts`"}
+    ids = {}
+    enqueue(redis_client, stream_cfg, good[:1])
+    for name, fields in poison.items():
+        ids[redis_client.xadd(stream_cfg.stream, fields).decode()] = name
+    enqueue(redis_client, stream_cfg, good[1:])
+
+    worker = Worker(clean_documents, redis_client, InlineExtraction(trie_pipeline), stream_cfg, consumer="t-poison")
+    assert worker.step() == 9  # one read: the poison and the valid edits in the same batch
+    stats = drain(worker)
+    dead = {f[b"source_id"].decode(): f for _, f in redis_client.xrange(stream_cfg.dead_letter)}
+    assert sorted(ids[i] for i in dead) == sorted(poison)
+    for source_id, fields in dead.items():
+        assert fields[b"deliveries"] == b"1" and fields[b"error"].startswith(b"invalid edit: ")
+        assert reasons[ids[source_id]] in fields[b"error"].decode(), fields[b"error"]
+    assert dead[next(i for i, n in ids.items() if n == "utf8")][b"text"] == b"Python \xff\xfe developer"
+    assert set(stored(clean_documents, good)) == {f"job:{e.id}" for e in good}
+    assert worker.stats.dead == 6 and worker.stats.failed == 0 and worker.stats.committed == 3
+    assert stats.retries == 0
+    assert stream_state(redis_client, stream_cfg) == {"length": 0, "pending": 0, "dead": 6, "errors": 0}
 
 
 def test_worker_writer_thread_keeps_slow_writes_claimed_and_in_order(clean_documents, trie_pipeline, stream_cfg,

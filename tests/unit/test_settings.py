@@ -6,7 +6,9 @@ from kgservice.settings import Settings
 
 
 def test_settings_default_is_the_project_started_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("NEO4J_URI", raising=False)
+    # The defaults, whatever the environment running the suite points at (own ports, an external server).
+    for name in ("NEO4J_URI", "NEO4J_LISTEN_ADDRESS"):
+        monkeypatch.delenv(name, raising=False)
     settings = Settings()
     assert not settings.neo4j.external
     assert settings.neo4j.bolt_uri == "bolt://127.0.0.1:7687"

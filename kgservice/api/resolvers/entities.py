@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import time
-
 import strawberry
 
 from kgservice.api.context import Context
 from kgservice.api.dataloaders import forget
-from kgservice.api.limits import MAX_TITLE_CHARS, bad_input, check_id, check_text, not_found
+from kgservice.api.access import NeedsAdmin, NeedsWrite
+from kgservice.api.limits import bad_input, check_id, not_found
 from kgservice.api.types.documents import AssessmentResult, Entity, FeedbackResult, UpsertResult
 from kgservice.api.types.enums import DocumentKind, FeedbackAction, Long, SkillRelation
 from kgservice.api.types.skill import Skill
 from kgservice.graph import skill_queries
 from kgservice.graph.document_writer import DocumentWrite, document_key, write_documents
+from kgservice.input_validation import check_document, now_ms
 from kgservice.pipeline.build import make_document
 
 
@@ -35,23 +35,21 @@ class EntityQuery:
 class EntityMutation:
     @strawberry.mutation(description="Extract skills from a document and replace its extracted HAS_SKILL edges in one "
                                      "transaction (feedback and assessment edges are kept). `version` defaults to "
-                                     "now in ms; an older version than the stored one is ignored.")
+                                     "now in ms and may be at most a day ahead of the server's clock; a version older "
+                                     "than the stored one is ignored (`applied: false`). Needs a write key.",
+                         permission_classes=[NeedsWrite])
     async def upsert_document(self, info: strawberry.Info[Context], kind: DocumentKind, id: strawberry.ID,
                               text: str, title: str | None = None, version: Long | None = None,
                               with_expansion: bool = False) -> UpsertResult:
         ctx = info.context
-        doc_id = check_id(str(id))
-        check_text(text, ctx.settings.pipeline.max_chars)
-        if title is not None and len(title) > MAX_TITLE_CHARS:
-            raise bad_input(f"`title` has {len(title)} characters; the limit is {MAX_TITLE_CHARS}")
-        if version is not None and version < 0:
-            raise bad_input("`version` must not be negative")
+        doc_id = str(id)
+        version = now_ms() if version is None else version
+        check_document(kind.value, doc_id, text, title, version, max_chars=ctx.settings.pipeline.max_chars)
         state = await ctx.services.pipeline()
         doc = make_document(text, kind.value, title, doc_id, ctx.settings.pipeline.max_chars,
                             state.pipeline.model_version)
         doc = await ctx.run(state.pipeline, doc)
-        write = DocumentWrite.from_document(doc, version if version is not None else int(time.time() * 1000),
-                                            with_expansion=with_expansion)
+        write = DocumentWrite.from_document(doc, version, with_expansion=with_expansion)
         report = await ctx.run(write_documents, ctx.graph, [write])
         result = report.results[0]
         key = document_key(kind.value, doc_id)
@@ -61,24 +59,23 @@ class EntityMutation:
                             skills_written=result.written, model_version=write.model_version)
 
     @strawberry.mutation(description="A recruiter's ACCEPT / REMOVE / ADD of a job's skill, or a job seeker's "
-                                     "NOT_RELEVANT flag on a skill of their profile.")
+                                     "NOT_RELEVANT flag on a skill of their profile. Needs a write key; the feedback's "
+                                     "actor is the key's name.", permission_classes=[NeedsWrite])
     async def record_feedback(self, info: strawberry.Info[Context], kind: DocumentKind, id: strawberry.ID,
                               skill_id: strawberry.ID, action: FeedbackAction,
-                              relation: SkillRelation = SkillRelation.REQUIRED,
-                              actor: str | None = None) -> FeedbackResult | None:
+                              relation: SkillRelation = SkillRelation.REQUIRED) -> FeedbackResult | None:
         ctx = info.context
         doc_id, sid = check_id(str(id)), check_id(str(skill_id), "skillId")
         if action is FeedbackAction.NOT_RELEVANT and kind is not DocumentKind.PROFILE:
             raise bad_input("NOT_RELEVANT is a job seeker's flag on their PROFILE's skills")
         if action is not FeedbackAction.NOT_RELEVANT and kind is not DocumentKind.JOB:
             raise bad_input(f"{action.name} is a recruiter's feedback on a JOB's skills")
-        if actor is not None and len(actor) > MAX_TITLE_CHARS:
-            raise bad_input(f"`actor` has {len(actor)} characters; the limit is {MAX_TITLE_CHARS}")
         await load_entity(info, kind, doc_id)
         skill_row = await ctx.loaders.skill.load(sid)
         if skill_row is None:
             raise not_found(f"no skill with id {sid!r}")
         key = document_key(kind.value, doc_id)
+        actor = ctx.caller.name if ctx.caller is not None else None
         row = await ctx.run(skill_queries.record_feedback, ctx.graph, key, sid, action.value, actor, relation.value)
         if row is None:
             raise not_found(f"{kind.value} {doc_id!r} or skill {sid!r} disappeared")
@@ -86,7 +83,8 @@ class EntityMutation:
         return FeedbackResult(entity=await load_entity(info, kind, doc_id), skill=Skill.from_record(skill_row),
                               action=action.value)
 
-    @strawberry.mutation(description="Record an assessment; the skill is verified at the 70th percentile or higher.")
+    @strawberry.mutation(description="Record an assessment; the skill is verified at the 70th percentile or higher. "
+                                     "Needs an admin key.", permission_classes=[NeedsAdmin])
     async def record_assessment(self, info: strawberry.Info[Context], profile_id: strawberry.ID,
                                 skill_id: strawberry.ID, percentile: float) -> AssessmentResult | None:
         ctx = info.context

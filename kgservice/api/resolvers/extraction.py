@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from kgservice.api.context import Context
-from kgservice.api.limits import MAX_TITLE_CHARS, bad_input, check_text
+from kgservice.api.limits import check_text, check_title
 from kgservice.api.types.documents import Extraction
 from kgservice.api.types.enums import DocumentKind
 from kgservice.pipeline.build import make_document
@@ -18,8 +18,7 @@ class ExtractionQuery:
                              domain: DocumentKind = DocumentKind.JOB, title: str | None = None) -> Extraction:
         ctx = info.context
         check_text(text, ctx.settings.pipeline.max_chars)
-        if title is not None and len(title) > MAX_TITLE_CHARS:
-            raise bad_input(f"`title` has {len(title)} characters; the limit is {MAX_TITLE_CHARS}")
+        check_title(title)
         state = await ctx.services.pipeline()
         pipeline = state.pipeline
         doc = make_document(text, domain.value, title, None, ctx.settings.pipeline.max_chars, pipeline.model_version)

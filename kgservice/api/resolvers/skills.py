@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from kgservice.api.context import Context
-from kgservice.api.limits import MAX_SEARCH_CHARS, bad_input, check_depth, check_first, check_id, check_ids, not_found
+from kgservice.api.limits import MAX_SEARCH_CHARS, check_depth, check_first, check_id, check_ids, check_text, not_found
 from kgservice.api.types.documents import ExpandedSkill, SkillHit, SkillSearch
 from kgservice.api.types.enums import GraphRelation, SearchMethod
 from kgservice.api.types.skill import Skill
@@ -26,10 +26,7 @@ class SkillQuery:
                                   "artifacts exist, by meaning; `method` says which ran.")
     async def search_skills(self, info: strawberry.Info[Context], text: str, first: int = 10) -> SkillSearch:
         check_first(first)
-        if not text.strip():
-            raise bad_input("`text` is empty")
-        if len(text) > MAX_SEARCH_CHARS:
-            raise bad_input(f"`text` has {len(text)} characters; the limit is {MAX_SEARCH_CHARS}")
+        check_text(text, MAX_SEARCH_CHARS, setting="")
         ctx = info.context
         rows = await ctx.run(skill_queries.search_skill_names, ctx.graph, text, first)
         hits: dict[str, tuple[Skill, float, SearchMethod]] = {}

@@ -64,9 +64,23 @@ class MatchRelation(Enum):
     SAME_GROUP = "same_group"
 
 
-
 # A 64-bit integer (epoch milliseconds, versions), which GraphQL's 32-bit Int cannot hold; mapped to the
 # "Long" scalar by ``SCALARS`` in the schema config.
 Long = NewType("Long", int)
-SCALARS = {Long: strawberry.scalar(name="Long", serialize=int, parse_value=int,
+LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
+
+
+def parse_long(value: object) -> int:
+    """An integer in 64 bits, or a string of one (JavaScript clients send big numbers as strings). The
+    ValueError reaches the client as a BAD_USER_INPUT error on the variable or argument."""
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"a Long is an integer, got {value!r}")
+    if not LONG_MIN <= value <= LONG_MAX:
+        raise ValueError(f"{value} does not fit in a 64-bit Long")
+    return value
+
+
+SCALARS = {Long: strawberry.scalar(name="Long", serialize=int, parse_value=parse_long,
                                    description="A 64-bit integer, e.g. epoch milliseconds.")}
