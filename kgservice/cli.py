@@ -106,6 +106,7 @@ def _load(args: argparse.Namespace, settings: Settings, console: Console) -> int
             console.print(f"... and {len(report.problems) - 50} more skipped rows")
         print_counts(graph, console)
     console.print(f"loaded {sum(len(b.skills) for b in batches)} skills, {report.same_as} SAME_AS pairs, "
+                  f"{report.aliases} skills with derived aliases, "
                   f"{len(report.problems)} rows skipped, in {report.seconds:.1f}s")
     return 0
 

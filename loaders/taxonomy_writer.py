@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from kgservice.graph.cypher import Query
 from kgservice.graph.driver import Graph
 from kgservice.text_normalizer import fold, tokenize
+from loaders.skill_aliases import add_derived_aliases
 from loaders.taxonomy_records import Row, RowProblem, TaxonomyBatch
 
 # (what, query, batch attribute) in dependency order: nodes before the relationships that MATCH them.
@@ -40,6 +41,7 @@ class LoadReport:
     written: dict[str, int] = field(default_factory=dict)
     problems: list[RowProblem] = field(default_factory=list)
     same_as: int = 0
+    aliases: int = 0
     seconds: float = 0.0
 
 
@@ -419,6 +421,7 @@ def load(graph: Graph, batches: Sequence[TaxonomyBatch], batch_size: int, consol
     for batch in batches:
         report.problems.extend(batch.problems)
         report.written.update(write_batch(graph, batch, batch_size, console))
+    report.aliases = add_derived_aliases(graph, batch_size, sorted({b.taxonomy for b in batches}))
     for left, right in same_as:
         report.same_as += link_same_as(graph, left, right, batch_size, console)
     report.seconds = time.perf_counter() - started

@@ -36,6 +36,7 @@ class Query(StrEnum):
     MERGE_OCCUPATION_SKILLS = "merge_occupation_skills"
     MERGE_SAME_AS = "merge_same_as"
     SET_CANONICAL_SKILLS = "set_canonical_skills"
+    MERGE_SKILL_ALIASES = "merge_skill_aliases"
     DELETE_STALE_SAME_AS = "delete_stale_same_as"
     MERGE_TAXONOMY_VERSION = "merge_taxonomy_version"
     DELETE_TAXONOMY = "delete_taxonomy"

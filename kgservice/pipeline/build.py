@@ -157,7 +157,7 @@ def build_pipeline(settings: Settings, graph: Graph | None, *, semantic: bool | 
     min_score = cfg.min_score if cfg.min_score is not None else fitted_min
     stages.append(FeatureScorer(catalog, weights=weights, min_score=min_score, semantic_threshold=threshold,
                                 taxonomies=cfg.taxonomies, max_expanded=25 if expansion and expanded else 0,
-                                blurb_sections=cfg.blurb_sections, max_skills=cfg.max_skills))
+                                blurb_sections=cfg.blurb_sections, max_skills=cfg.max_skills, mentions=cfg.mentions))
     return Pipeline(stages, model_version=model_version)
 
 

@@ -28,7 +28,7 @@ from kgservice.pipeline.base import StageBase
 from kgservice.pipeline.sectioner import section_weight
 from kgservice.pipeline.skill_catalog import SkillCatalog
 
-FEATURES = ("trie", "semantic", "linked", "agree", "mention", "section", "frequency", "position", "support")
+FEATURES = ("trie", "bare", "semantic", "linked", "agree", "mention", "section", "frequency", "position", "support")
 # How much an expanded skill inherits from the extracted skill it was reached from.
 RELATION_WEIGHTS: Mapping[str, float] = {"same_as": 0.9, "parent": 0.6, "child": 0.45, "sibling": 0.35,
                                          "same_group": 0.25}
@@ -44,6 +44,7 @@ _REQUIRED_SECTIONS = {Domain.JOB: {"qualifications"}, Domain.PROFILE: set(), Dom
 class ScorerWeights:
     bias: float = -2.6
     trie: float = 3.2
+    bare: float = 1.5
     semantic: float = 3.0
     linked: float = 2.0
     agree: float = 1.0
@@ -75,8 +76,12 @@ class FeatureScorer(StageBase):
 
     def __init__(self, catalog: SkillCatalog, weights: ScorerWeights | None = None, min_score: float = 0.5,
                  semantic_threshold: float = 0.5, taxonomies: Collection[str] | None = None,
-                 max_expanded: int = 25, blurb_sections: Collection[str] = (), max_skills: int | None = None) -> None:
+                 max_expanded: int = 25, blurb_sections: Collection[str] = (), max_skills: int | None = None,
+                 mentions: bool = True) -> None:
         self._catalog = catalog
+        # With the mention detector on, a trie match outside every detected mention is "bare" evidence
+        # (on SkillSpan dev, 15-20% of those were annotated skills against about 80% inside one).
+        self._mentions = mentions
         self._blurb = frozenset(blurb_sections)
         # The canonical taxonomy: the first one listed; the others fill mentions it cannot name.
         self._primary = next(iter(taxonomies), None) if taxonomies else None
@@ -106,14 +111,39 @@ class FeatureScorer(StageBase):
         return skill_id in self._allowed_ids
 
     def spans_by_skill(self, doc: Document) -> dict[str, list[SkillSpan]]:
-        """The document's spans grouped by canonical skill, only skills of the catalog (and allowed taxonomies)."""
+        """The document's spans grouped by canonical skill, only skills of the catalog (and allowed taxonomies).
+
+        A mention written as a name (JS, SQL, iOS) that the trie matched whole to a canonical skill is
+        identified: its links by meaning to other skills (JSSS, VBScript for "JS") are dropped. A name
+        only another taxonomy has (AWS, k8s) keeps its links: "cloud technologies" is ESCO's view of
+        it. Words keep theirs too: the development sentences' gold often names a more specific skill
+        than the word the trie found.
+        """
         by_skill: dict[str, list[SkillSpan]] = defaultdict(list)
         canonical = self._canonical
+        identified = self._identified_mentions(doc)
         for span in doc.all_spans():
             sid = canonical.get(span.skill_id, span.skill_id)
-            if self._allowed(sid):
-                by_skill[sid].append(span)
+            if not self._allowed(sid):
+                continue
+            named = identified.get((span.start, span.end)) if span.method is Method.SEMANTIC else None
+            if named is not None and sid not in named:
+                continue
+            by_skill[sid].append(span)
         return by_skill
+
+    def _identified_mentions(self, doc: Document) -> dict[tuple[int, int], set[str]]:
+        if not doc.mentions:
+            return {}
+        mentions = {(m.start, m.end) for m in doc.mentions}
+        out: dict[tuple[int, int], set[str]] = {}
+        for span in doc.spans.get("trie_tagger", ()):
+            key = (span.start, span.end)
+            sid = self._canonical.get(span.skill_id, span.skill_id)
+            if (key in mentions and span.score >= 0.8 and is_written_as_name(span.text) and sid in self._catalog
+                    and self._catalog[sid].taxonomy == self._primary):
+                out.setdefault(key, set()).add(sid)
+        return out
 
     def features(self, doc: Document, by_skill: Mapping[str, list[SkillSpan]] | None = None,
                  ) -> dict[str, dict[str, float]]:
@@ -133,13 +163,17 @@ class FeatureScorer(StageBase):
         out: dict[str, dict[str, float]] = {}
         # One pass per skill's spans: this runs for every candidate of every document (hundreds per posting).
         for sid, spans in by_skill.items():
-            trie = cos = linked = section = mention = 0.0
+            trie = bare = cos = linked = section = mention = 0.0
             starts: set[int] = set()
             for s in spans:
                 exact = mentions.exact(s)
                 if s.method is Method.TRIE:
-                    trie = max(trie, s.score)
-                    mention = max(mention, mentions.overlap(s))
+                    inside = (mentions.overlap(s) or sections.listed(s.start)) if self._mentions else 1.0
+                    if inside:
+                        trie = max(trie, s.score)
+                        mention = max(mention, inside)
+                    else:
+                        bare = max(bare, s.score)
                 elif s.method is Method.SEMANTIC:
                     if exact is not None:
                         linked = max(linked, s.score)
@@ -150,9 +184,10 @@ class FeatureScorer(StageBase):
                 starts.add(s.start)
             out[sid] = {  # in FEATURES order: __call__ pairs .values() with the weights' coefficients
                 "trie": trie,
+                "bare": bare if not trie else 0.0,
                 "semantic": min(1.0, max(0.0, (cos - self._threshold) / scale)) if cos else 0.0,
                 "linked": min(1.0, max(0.0, (linked - self._threshold) / scale)) if linked else 0.0,
-                "agree": 1.0 if trie and (cos or linked) else 0.0,
+                "agree": 1.0 if (trie or bare) and (cos or linked) else 0.0,
                 "mention": mention,
                 "section": section,
                 "frequency": min(1.0, math.log1p(len(starts)) / math.log1p(4)),
@@ -185,16 +220,16 @@ class FeatureScorer(StageBase):
         bias, coefficients = self.weights.bias, self.weights.coefficients
         cues = RequirementCues(doc.text)
         blurb = self._blurb_only(doc) if self._blurb else None
+        mention_index, section_index = MentionIndex(doc), SectionWeights(doc)
         for sid, x in feats.items():
             score = sigmoid(bias + sum(map(mul, coefficients, x.values())))  # x is in FEATURES order
             if score < self.min_score:
                 continue
             spans = spans_by_skill[sid]
-            if blurb is not None and all(blurb(s) for s in spans) and not (x["mention"] and x["trie"] >= 0.9):
+            if blurb is not None and all(blurb(s) for s in spans) and not (x["mention"] and x["trie"] >= 0.8):
                 continue  # "learning budget" under Benefits, "payment software for banks" under About us
             if self._catalog[sid].taxonomy != self._primary:
-                if x["mention"] and x["trie"] >= 0.9 and any(s.method is Method.TRIE and is_name(doc.text, s.start, s.end)
-                                                              for s in spans):
+                if x["trie"] >= 0.8 and self._names_a_tool(doc, sid, spans, mention_index, section_index):
                     fillers.append((sid, score))
                 continue
             skills.append(self._scored(doc, sid, score, x, spans, cues))
@@ -215,9 +250,25 @@ class FeatureScorer(StageBase):
                 cues: RequirementCues) -> ScoredSkill:
         entry = self._catalog[sid]
         return ScoredSkill(sid, entry.name, entry.taxonomy, round(score, 4), self.relation(doc, spans, cues),
-                           Method.TRIE if x["trie"] else Method.SEMANTIC,
+                           Method.TRIE if x["trie"] or x["bare"] else Method.SEMANTIC,
                            tuple(sorted({(s.start, s.end) for s in spans})), best_span(spans).section,
                            also_in=self._catalog.also_in(sid))
+
+    def _names_a_tool(self, doc: Document, sid: str, spans: list[SkillSpan], mentions: MentionIndex,
+                      sections: SectionWeights) -> bool:
+        """Whether a skill of a filling taxonomy is named as a product or tool: written as a name inside a
+        detected mention, or, in a list a requirements/skills header opened, written as a name or
+        carrying a name's label ("- Docker and Kubernetes" opens its line with a capital anyway)."""
+        label_is_name = is_name_label(self._catalog[sid].name)
+        for s in spans:
+            if s.method is not Method.TRIE:
+                continue
+            written = is_name(doc.text, s.start, s.end)
+            if mentions.overlap(s) and written:
+                return True
+            if sections.listed(s.start) and (written or label_is_name):
+                return True
+        return False
 
     @staticmethod
     def _mention_offsets(doc: Document) -> set[tuple[int, int]]:
@@ -251,6 +302,17 @@ class FeatureScorer(StageBase):
         return tuple(out)
 
 
+def is_written_as_name(surface: str) -> bool:
+    """Capitals past the first letter, or a digit: JS, AWS, iOS, JavaScript, k8s, HTML5."""
+    return any(c.isupper() for c in surface[1:]) or any(c.isdigit() for c in surface)
+
+
+def is_name_label(label: str) -> bool:
+    """A label Lightcast wrote as a name: with a disambiguating qualifier ("Docker (Software)",
+    "Tableau (Business Intelligence Software)") or written as a name itself."""
+    return " (" in label or is_written_as_name(label.split(" (")[0])
+
+
 def is_name(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` is written as a name (NumPy, OpenCV, HTML5, Kotlin mid-sentence), not as
     an everyday word ("planning", "collaboration", or "Marketing" opening a line or a title-case run).
@@ -260,7 +322,7 @@ def is_name(text: str, start: int, end: int) -> bool:
     lower-case words 77%, yet the nouns are what the ESCO skills already cover under other labels.
     """
     surface = text[start:end]
-    if any(c.isupper() for c in surface[1:]) or any(c.isdigit() for c in surface):
+    if is_written_as_name(surface):
         return True
     if not surface[:1].isupper():
         return False
@@ -282,19 +344,34 @@ def best_span(spans: Collection[SkillSpan]) -> SkillSpan:
 NEUTRAL_SECTION_WEIGHT = 0.6
 
 
+# What a trie match in a skills list a header announced counts as, when the detector marked no mention
+# there: a line such as "Skills: Excel, Word, AWS" is a list of mentions whatever the detector says.
+LISTED_MENTION = 0.5
+LIST_SECTIONS = frozenset({"qualifications", "nice_to_have", "skills", "prerequisites", "certifications"})
+
+
 class SectionWeights:
     """``section_weight`` of the section at an offset, shrunk toward neutral where no header opened it."""
 
-    __slots__ = ("_starts", "_weights")
+    __slots__ = ("_starts", "_weights", "_listed")
 
     def __init__(self, doc: Document) -> None:
         self._starts = [s.start for s in doc.sections]
         self._weights = [section_weight(s.kind) if s.source == "header"
                          else (section_weight(s.kind) + NEUTRAL_SECTION_WEIGHT) / 2 for s in doc.sections]
+        self._listed = [s.source == "header" and s.kind in LIST_SECTIONS for s in doc.sections]
+
+    def _index(self, offset: int) -> int:
+        return bisect_left(self._starts, offset + 1) - 1
 
     def at(self, offset: int) -> float:
-        i = bisect_left(self._starts, offset + 1) - 1
+        i = self._index(offset)
         return self._weights[i] if i >= 0 else section_weight(None)
+
+    def listed(self, offset: int) -> float:
+        """:data:`LISTED_MENTION` inside a section a requirements/skills header opened, else 0."""
+        i = self._index(offset)
+        return LISTED_MENTION if i >= 0 and self._listed[i] else 0.0
 
 
 class MentionIndex:

@@ -213,6 +213,19 @@ class SkillTrie:
                                   f"({exc}); {rebuild}") from None
 
 
+def _bare(surface: str) -> str:
+    """A label without its qualifier: "Swift (computer programming)" -> "Swift"."""
+    return surface.split(" (")[0]
+
+
+def _acronym_like(surface: str) -> bool:
+    """A label written with capitals past its first letter (SQL, LESS, JavaScript, iOS): a name, which
+    text in lower case ("costs less") only sometimes means. Title case (Planning, Docker) says nothing:
+    Lightcast writes every label that way."""
+    bare = _bare(surface)
+    return any(c.isupper() for c in bare[1:])
+
+
 def _ints(data: memoryview) -> array[int]:
     out = array("i")
     out.frombytes(data)
@@ -356,6 +369,8 @@ class TrieTagger(StageBase):
             return False
         if tokens[m.start_tok].norm in AMBIGUOUS:
             return True
+        if tokens[m.start_tok].raw.islower() and all(_acronym_like(e.surface) for e in m.entries):
+            return True  # "less" for "LESS", "sql" for "SQL": a name written as a word
         return all(e.kind == "alias" for e in m.entries) or (
             all(e.kind != "label" for e in m.entries) and tokens[m.start_tok].norm in self._generic)
 
@@ -363,17 +378,23 @@ class TrieTagger(StageBase):
     def _supported(m: _Match, tokens: Sequence[Token], solid: Sequence[_Match], section: str | None,
                    generic: frozenset[str]) -> bool:
         raw = tokens[m.start_tok].raw
-        surfaces = [e.surface.split(" (")[0] for e in m.entries]
+        surfaces = [_bare(e.surface) for e in m.entries]
         if len(raw) <= 2 and raw not in surfaces:
             return False  # "go", "it", "r": only as written in the label ("Go", "IT", "R")
-        if raw.islower() and not any(s.islower() for s in surfaces):
+        if raw.islower() and not any(s.islower() for s in surfaces) and tokens[m.start_tok].norm in AMBIGUOUS:
             return False  # "excel at", "spark joy" vs "Excel", "Spark"
+        lowered = raw.islower() and all(_acronym_like(e.surface) for e in m.entries)
+        lo, hi = m.start_tok - WINDOW, m.end_tok + WINDOW
+        listed = any(lo <= s.start_tok < hi and s is not m for s in solid)
+        if lowered:
+            # A name written in lower case ("sql, java and docker") is one when other skills surround it;
+            # "our tool costs less" is an everyday word that happens to be a stylesheet language.
+            return listed or section in SKILL_SECTIONS
         if section in SKILL_SECTIONS:
             return True
         if all(e.kind != "label" for e in m.entries) and tokens[m.start_tok].norm in generic:
             return False  # a generic word no skill is named exactly, outside a skills list: too weak
-        lo, hi = m.start_tok - WINDOW, m.end_tok + WINDOW
-        if any(lo <= s.start_tok < hi and s is not m for s in solid):
+        if listed:
             return True
         near = [*tokens[max(0, lo) : m.start_tok], *tokens[m.end_tok : hi]]
         return any(t.norm in CUES or t.raw.lower() in CUES for t in near)

@@ -40,11 +40,11 @@ from kgservice.settings import Settings
 
 
 # Fitted from sentences; the others are document-level priors a sentence cannot teach.
-FITTED = ("trie", "semantic", "linked", "agree", "mention", "support")
+FITTED = ("trie", "bare", "semantic", "linked", "agree", "mention", "support")
 # Evidence that cannot count against a skill: on single sentences, where nearly every candidate sits in
 # a mention, the fit can give these a negative weight that would then punish a document's real
 # mentions ("Python" in "5+ years of Python" fell under the cut).
-NON_NEGATIVE = frozenset({"trie", "semantic", "linked", "agree", "mention", "support"})
+NON_NEGATIVE = frozenset({"trie", "bare", "semantic", "linked", "agree", "mention", "support"})
 # A requirements section over a company blurb (1.0 vs 0.2 section weight) is worth 1.2 logits; a
 # fourth mention of a skill about 0.8 over the first; position barely matters.
 PRIORS = {"section": 1.5, "frequency": 0.8, "position": 0.2}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from kgservice.document import Document, Domain, GraphLink, Method, Section, SkillSpan
@@ -125,6 +127,12 @@ def test_feature_scorer_mention_features() -> None:
              "mention_linker": (SkillSpan(py, py + 6, "Python", "s:prog", Method.SEMANTIC, 0.9, "qualifications"),)}
     doc = Document(text=text, domain=Domain.JOB, sections=(Section("qualifications", 0, len(text), header=(0, 12)),),
                    spans=spans, mentions=(Mention(py, py + 6, "Python", 0.8, "qualifications"),))
-    features = FeatureScorer(catalog, min_score=0.0, semantic_threshold=0.5).features(doc)
-    assert features["s:py"]["mention"] == pytest.approx(0.8) and features["s:budget"]["mention"] == 0.0
-    assert features["s:prog"]["linked"] == pytest.approx(0.8) and features["s:prog"]["semantic"] == 0.0
+    scorer = FeatureScorer(catalog, min_score=0.0, semantic_threshold=0.5)
+    features = scorer.features(doc)
+    assert features["s:py"]["mention"] == pytest.approx(0.8) and features["s:prog"]["semantic"] == 0.0
+    assert features["s:prog"]["linked"] == pytest.approx(0.8)
+    # Outside every mention, but in a list a requirements header opened: half a mention's credit.
+    assert features["s:budget"]["mention"] == 0.5 and features["s:budget"]["trie"] == 0.8
+    prose = dataclasses.replace(doc, sections=(Section("qualifications", 0, len(text), source="classifier"),))
+    bare = scorer.features(prose)["s:budget"]
+    assert (bare["trie"], bare["bare"], bare["mention"]) == (0.0, 0.8, 0.0)
