@@ -14,6 +14,10 @@ Span overlap is lenient (a sentence-long span overlaps every mention in it), so 
 also show how much of the marked text is skill text (``kgservice.evaluation.SpanScores``). "blurb" is
 the share of returned skills from company or benefits sections.
 
+A second table scores the product on pseudo-postings made of the ESCO-linked development sentences
+(20 in a row, joined header-less): set precision/recall/F1 against the union of their gold, and
+R-Precision@10 of the returned ranking, as the held-out whole postings are scored.
+
 Rows: the product with its shipped settings first; then each tagger's raw spans before scoring (the
 trie, the semantic tagger, the mention detector when shipped), as the taggers' ceiling; then the peer
 esco-skill-extractor run per sentence (its spans are the sentences it found skills in). Ratios are to
@@ -23,6 +27,7 @@ the product row's figures in the same run.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -38,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from kgservice.document import Document, Domain  # noqa: E402
-from kgservice.evaluation import SpanPosting, load_skillspan, span_scores  # noqa: E402
+from kgservice.evaluation import Example, SpanPosting, load_skillspan, score, span_scores  # noqa: E402
 from kgservice.graph.driver import Graph  # noqa: E402
 from kgservice.pipeline.build import build_pipeline, make_document  # noqa: E402
 from kgservice.settings import Settings  # noqa: E402
@@ -117,11 +122,35 @@ def peer(name: str, sectioner) -> System | None:  # noqa: ANN001 - Sectioner
     return run
 
 
+def pseudo_postings(settings: Settings, graph: Graph, per_posting: int) -> dict[str, list[tuple[str, Example]]]:
+    """The ESCO-linked development sentences joined, ``per_posting`` at a time and in file order, into
+    header-less pseudo-postings with the union of their gold (None when the data is absent)."""
+    from kgservice.evaluation import label_resolver, load_annotations
+    from kgservice.graph.cypher import Query
+
+    data = settings.shared_data / "skill-extraction-dev"
+    if not (data / "tech_validation_annotations.csv").exists():
+        return {}
+    resolve = label_resolver(graph.read(Query.GET_SKILLS_FOR_INDEX, taxonomies=["esco"]))
+    out: dict[str, list[tuple[str, Example]]] = {}
+    for split in ("tech", "house"):
+        examples = load_annotations(data / f"{split}_validation_annotations.csv", resolve)
+        postings = []
+        for i in range(0, len(examples), per_posting):
+            part = examples[i:i + per_posting]
+            gold = frozenset(g for e in part for g in e.gold)
+            unmapped = tuple(sorted({u for e in part for u in e.unmapped}))
+            postings.append(("\n".join(e.sentence for e in part), Example("", gold, unmapped)))
+        out[split.upper()] = postings
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", default="dev", choices=["dev", "train"], help="SkillSpan split (default dev)")
     parser.add_argument("--peers", default="esco-skill-extractor", help="peers from .venv-bench ('' for none)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--per-posting", type=int, default=20, help="development sentences per pseudo-posting")
     args = parser.parse_args(argv)
     settings = Settings()
     postings = load_skillspan(settings.training_data / "skillspan" / f"{args.split}.json")
@@ -154,7 +183,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                       "skills_per_posting": skills / len(postings),
                       "blurb_share": sum(o.blurb_skills for o in outputs) / skills if skills else 0.0,
                       "postings_per_s": len(postings) / seconds}
-    graph.close()
 
     gold = sum(len(p.spans) for p in postings)
     table = Table(title=f"SkillSpan {args.split}: {len(postings)} whole postings, {gold} annotated spans "
@@ -169,6 +197,25 @@ def main(argv: Sequence[str] | None = None) -> int:
                       f"{r['skills_per_posting']:.1f}", f"{r['blurb_share']:.0%}", f"{r['postings_per_s']:.1f}",
                       f"{r['char_f1'] / base['char_f1']:.2f}" if base["char_f1"] else "-")
     console.print(table)
+    pseudo = pseudo_postings(settings, graph, args.per_posting)
+    if not pseudo:
+        console.print(f"pseudo-postings skipped: no development sentences under {settings.shared_data} (KG_SHARED_DATA)")
+    else:
+        table = Table(title=f"ESCO gold on pseudo-postings: the development sentences, {args.per_posting} to a "
+                            "posting, header-less (shipped settings; unmapped gold = misses)")
+        for col in ("split", "postings", "gold/posting", "skills/posting", "P", "R", "F1", "RP@10"):
+            table.add_column(col, justify="left" if col == "split" else "right")
+        for split, items in pseudo.items():
+            docs = shipped.pipe([make_document(text, Domain.JOB) for text, _ in items], batch_size=8)
+            predictions = [[s.skill_id for s in d.skills] for d in docs]
+            examples = [ex for _, ex in items]
+            scores = score(predictions, examples)
+            rows[f"pseudo {split}"] = dataclasses.asdict(scores)
+            gold = sum(len(e.gold) + len(e.unmapped) for e in examples) / len(examples)
+            table.add_row(split, str(len(items)), f"{gold:.1f}", f"{sum(map(len, predictions)) / len(items):.1f}",
+                          f"{scores.precision:.3f}", f"{scores.recall:.3f}", f"{scores.f1:.3f}", f"{scores.rp10:.3f}")
+        console.print(table)
+    graph.close()
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
     return 0
