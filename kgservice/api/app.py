@@ -1,4 +1,5 @@
-"""The ASGI app: GraphQL at ``/graphql``, the extraction page at ``/``, ``/health``, ``/ready``, ``/metrics``.
+"""The ASGI app: GraphQL at ``/graphql`` (GraphiQL for browsers), the extraction page at ``/`` and skill
+pages at ``/skill/<id>``, their files under ``/static``, ``/health``, ``/ready``, ``/metrics``.
 
 ``create_app(settings)`` is the one place that wires it: the lifespan opens the process's one Neo4j
 driver (and closes it), builds the pipeline when it can (a Neo4j that is down at start-up does not
@@ -26,7 +27,8 @@ import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 # The exception Strawberry's HTTP views raise for a bad request: cross_web's in current releases,
 # strawberry.http's before; strawberry.asgi imports it either way.
@@ -168,7 +170,7 @@ NO_KEYS_WARNING = ("NO API KEYS: KG_API__KEYS is empty, so every GraphQL caller 
 
 
 class KgGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view with the typed per-request context and an offline console page.
+    """Strawberry's ASGI view with the typed per-request context and GraphiQL served from the package.
 
     Requests that are not GraphQL requests (not UTF-8, not JSON, not a JSON object) are refused with 400
     and a GraphQL-shaped error naming what is wrong, instead of failing inside Strawberry with a 500.
@@ -206,7 +208,7 @@ class KgGraphQL(GraphQL[Context, None]):
         return value
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
-        # A GET without a query can only render the console page, which needs no key; anything that
+        # A GET without a query can only render the GraphiQL page, which needs no key; anything that
         # executes (a POST, or a GET with ?query=) is authenticated before it is parsed.
         caller = None
         if request.method != "GET" or "query" in request.query_params:
@@ -216,8 +218,9 @@ class KgGraphQL(GraphQL[Context, None]):
                        loaders=create_loaders(self.services.graph), caller=caller)
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        # GraphiQL loads React and its bundle from a CDN; this page is plain HTML+JS served from here.
-        return HTMLResponse(_static("console.html"))
+        # Strawberry's own page loads GraphiQL from a CDN; this one loads the bundle built from
+        # web/graphiql/ and committed under static/graphiql/ (docs/graphiql.md).
+        return HTMLResponse(_static("graphiql.html"))
 
 
 # -- app --------------------------------------------------------------------------------------------
@@ -253,6 +256,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def index(request: Request) -> Response:
         return HTMLResponse(_static("index.html"))
 
+    async def skill_page(request: Request) -> Response:
+        # The page reads the id from its own path and asks /graphql; an unknown id is its NOT_FOUND.
+        return HTMLResponse(_static("skill.html"))
+
     async def health(request: Request) -> Response:
         # Liveness: the process answers. Neo4j being down is not a reason to restart this process, so
         # it is /ready's business, not this endpoint's.
@@ -279,6 +286,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(routes=[
         Route("/", index), Route("/favicon.ico", lambda request: Response(status_code=204)), Route("/health", health), Route("/ready", ready), Route("/metrics", metrics_endpoint),
         Route("/graphql", view, methods=["GET", "POST"]),
+        Route("/skill/{skill_id:path}", skill_page),
+        Mount("/static", StaticFiles(packages=[("kgservice.api", "static")]), name="static"),
     ], lifespan=lifespan)
     app.state.services = services
     app.state.metrics = metrics
