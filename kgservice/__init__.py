@@ -11,3 +11,15 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 __version__ = "0.1.0"
+
+
+def load(settings=None, **options):  # noqa: ANN001, ANN003, ANN201 - typed in kgservice.skill_extractor.load
+    """The extraction pipeline as a callable: ``nlp = kgservice.load(); nlp(text, domain="job").skills``.
+
+    Against the configured Neo4j, or from the built artifacts alone when none answers
+    (:func:`kgservice.skill_extractor.load` has the options; docs/python-api.md). Imported on first
+    use, so ``import kgservice`` stays light.
+    """
+    from kgservice.skill_extractor import load as load_extractor
+
+    return load_extractor(settings, **options)

@@ -21,6 +21,15 @@ def taxonomy_version(graph: Graph) -> str:
     return "+".join(f"{r['id']}-{r['version']}" for r in rows)
 
 
+def built_versions(settings: Settings) -> list[str]:
+    """Taxonomy versions whose trie and catalog are built under ``<home>/artifacts``, the most recently
+    built first: what a pipeline can be assembled from when the graph cannot say its version."""
+    root = settings.home / "artifacts"
+    built = [d for d in root.iterdir() if (d / "catalog.json").is_file() and (d / "trie" / "manifest.json").is_file()] \
+        if root.is_dir() else []
+    return [d.name for d in sorted(built, key=lambda d: (d / "catalog.json").stat().st_mtime, reverse=True)]
+
+
 def taxonomy_dir(settings: Settings, version: str) -> Path:
     return settings.home / "artifacts" / version
 

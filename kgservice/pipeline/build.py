@@ -82,19 +82,26 @@ def make_document(text: str, domain: str | Domain = Domain.JOB, title: str | Non
 
 
 def build_pipeline(settings: Settings, graph: Graph | None, *, semantic: bool | None = None,
-                   expansion: bool | None = None, trie: bool = True, expanded: bool = True) -> Pipeline:
+                   expansion: bool | None = None, trie: bool = True, expanded: bool = True,
+                   taxonomy_version: str | None = None) -> Pipeline:
     """Sectioner -> TrieTagger -> EmbeddingTagger -> GraphExpander -> scorer (``pipeline.scorer``), per settings.
 
     ``expanded=False``: the scorer leaves ``Document.expanded`` empty (graph neighbours still count as
     support for the extracted skills), for callers that write only the extracted skills: ranking
     every document's neighbours was a third of the scorer's time.
+
+    ``graph=None`` builds from the artifacts of ``taxonomy_version`` alone (``kgservice.load`` when no
+    Neo4j answers, docs/python-api.md): expansion then answers from the neighbour snapshot only, and
+    is off where the artifacts have none.
     """
     cfg = settings.pipeline
     semantic = cfg.semantic if semantic is None else semantic
-    expansion = (cfg.expansion if expansion is None else expansion) and graph is not None
-    if graph is None:
-        raise InvalidInput("the pipeline needs the graph to find its taxonomy version")
-    version = artifacts.taxonomy_version(graph)
+    expansion = cfg.expansion if expansion is None else expansion
+    if graph is None and taxonomy_version is None:
+        raise InvalidInput("the pipeline needs the graph, or the taxonomy version of its artifacts")
+    version = taxonomy_version or artifacts.taxonomy_version(graph)  # type: ignore[arg-type]
+    if graph is not None and taxonomy_version is not None and taxonomy_version != artifacts.taxonomy_version(graph):
+        raise InvalidInput(f"taxonomy version {taxonomy_version} is not the graph's ({artifacts.taxonomy_version(graph)})")
     catalog = SkillCatalog.load(artifacts.catalog_path(settings, version))
     stages: list[Stage] = [Sectioner()]
     if trie or cfg.mentions:  # the mention detector reads the trie's matches
@@ -138,11 +145,15 @@ def build_pipeline(settings: Settings, graph: Graph | None, *, semantic: bool | 
         model_version += f"+{cfg.encoder_model}{int8}"
         if cfg.sentence_tower != cfg.encoder_model:  # a sentence-only tower: a model of its own
             model_version += f"+{cfg.sentence_tower}{int8}"
+    snapshot = _neighbour_snapshot(settings, version) if expansion else None
+    if expansion and graph is None and snapshot is None:
+        log.warning("no neighbour snapshot and no graph, so graph expansion is off: run `kgservice index build`")
+        expansion = False
     if expansion:
         from kgservice.pipeline.graph_expander import GraphExpander
 
         stages.append(GraphExpander(graph, per_relation=cfg.expansion_per_relation, catalog=catalog,
-                                    snapshot=_neighbour_snapshot(settings, version)))
+                                    snapshot=snapshot))
     else:
         stages.append(_NoLinks())
     if cfg.scorer == "multitask":

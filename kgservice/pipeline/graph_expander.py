@@ -33,12 +33,14 @@ class GraphExpander(StageBase):
     requires = frozenset({"sections"})
     assigns = frozenset({"links"})
 
-    def __init__(self, graph: Graph, per_relation: int = 5, max_seeds: int = 40, cache_size: int = 50_000,
+    def __init__(self, graph: Graph | None, per_relation: int = 5, max_seeds: int = 40, cache_size: int = 50_000,
                  snapshot: NeighbourSnapshot | None = None, catalog: SkillCatalog | None = None) -> None:
         """``snapshot`` (with the ``catalog`` that names its skills): answer from it instead of the
-        graph; seeds it lacks still go to the graph."""
+        graph; seeds it lacks still go to the graph, or have no neighbours when ``graph`` is None."""
         if snapshot is not None and (catalog is None or snapshot.per_relation != per_relation):
             raise ValueError("a neighbour snapshot needs its catalog and the per_relation it was built with")
+        if graph is None and snapshot is None:
+            raise ValueError("the expander needs the graph or a neighbour snapshot")
         self._graph = graph
         self._snapshot, self._catalog = snapshot, catalog
         self._per_relation = per_relation
@@ -69,6 +71,8 @@ class GraphExpander(StageBase):
         return out | self._query(seeds)
 
     def _query(self, seeds: list[str]) -> dict[str, tuple[GraphLink, ...]]:
+        if self._graph is None:  # built from the artifacts alone: the snapshot is all there is
+            return {seed: () for seed in seeds}
         found = expansion_neighbours(self._graph, seeds, self._per_relation)
         return {seed: tuple(GraphLink(seed, i, name, taxonomy, relation, int(support))
                             for i, name, taxonomy, relation, support in neighbours)
