@@ -66,9 +66,14 @@ function ApiKeyField() {
 
 function ExamplesPanel({ examples }) {
   const { queryEditor, variableEditor } = useGraphiQL(pick('queryEditor', 'variableEditor'));
+  const { setOperationName } = useGraphiQLActions();
   const load = (example) => {
     queryEditor?.setValue(example.query);
     variableEditor?.setValue(JSON.stringify(example.variables ?? {}, null, 2));
+    // GraphiQL re-reads the operation's name from the editor only after a pause; set it now, or a Run
+    // right after loading sends the previous operation's name with the new document.
+    const named = /^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(example.query);
+    if (named) setOperationName(named[1]);
   };
   return (
     <div className="kg-examples">
