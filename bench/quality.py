@@ -63,8 +63,9 @@ def pipeline_predictor(pipeline: Pipeline) -> Predict:
 def minilm_baseline(settings: Settings, esco: list[dict]) -> Predict:
     from kgservice.inference.onnx_encoder import OnnxEncoder
 
-    from kgservice.train.onnx_export import MODEL_ID
+    from kgservice.train.onnx_export import MODEL_ID, ensure_encoder
 
+    ensure_encoder(settings)  # exported once from the PyPI wheel (needs the train extra)
     encoder = OnnxEncoder.load(artifacts.model_dir(settings, MODEL_ID))
     ids = [s["id"] for s in esco]
     labels = encoder.encode([s["name"] for s in esco], batch_size=256)
