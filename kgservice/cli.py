@@ -232,7 +232,7 @@ def _models(args: argparse.Namespace, settings: Settings, console: Console) -> i
             from kgservice.train.mention_training import EPOCHS, train_mentions
 
             train_mentions(settings, console, taxonomy_version(graph), epochs=int(_or(args.epochs, EPOCHS)),
-                           out_dir=args.out)
+                           out_dir=args.out, limit=args.limit)
         elif args.action == "finetune-teacher":
             from kgservice.train.skill_linker import finetune_teacher
 
