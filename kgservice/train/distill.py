@@ -9,7 +9,7 @@ pooling it was trained for) of MiniLM.
 **Data** (the skill tower and the sentence tower see the same student):
 every ESCO preferred label (what the skill index stores), one ESCO alternative label per skill,
 Lightcast skill names, SkillSkape *train* sentences and their clauses as the tagger splits them,
-and the sections of the hand-written postings in ``tests/data/sections``. Never the evaluation
+and the sections of the hand-written postings in ``kgservice/resources/data/sections``. Never the evaluation
 split. The fine-tuned teacher embeds each text once; the vectors are cached (keyed by the texts'
 hash) so a rerun, or a resumed run, does not pay for them again.
 
@@ -54,7 +54,7 @@ from kgservice.evaluation import label_resolver, load_skillskape
 from kgservice.graph.cypher import Query
 from kgservice.graph.driver import Graph
 from kgservice.inference import artifacts
-from kgservice.settings import PROJECT_ROOT, Settings
+from kgservice.settings import PROJECT_ROOT, VENDORED_DATA, Settings
 from kgservice.train.progress import training_progress
 from kgservice.train.skill_linker import SEMANTIC_TAXONOMY, finetune_teacher, training_dir
 from kgservice.train.skill_pairs import source_counts
@@ -101,7 +101,7 @@ def distill_texts(settings: Settings, graph: Graph, limit: int | None = None) ->
         texts.append(ex.sentence)
         for s, e in sentences(ex.sentence, 0, len(ex.sentence)):
             texts.extend(ex.sentence[a:b] for a, b in clauses(ex.sentence, s, e))
-    for line in (PROJECT_ROOT / "tests" / "data" / "sections").glob("*.jsonl"):
+    for line in (VENDORED_DATA / "sections").glob("*.jsonl"):
         for record in map(json.loads, line.read_text().splitlines()):
             for block in record.get("blocks", []):
                 text = block["text"]

@@ -16,8 +16,6 @@ scale each (the static tower's scheme), and checks ONNX Runtime against PyTorch 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
 import time
 from collections.abc import Sequence
@@ -33,9 +31,11 @@ from kgservice.document import Document, Domain
 from kgservice.evaluation import SpanPosting, load_skillspan, span_scores
 from kgservice.pipeline.mention_detector import (MODEL_FILE, MODEL_ID, PAD_SHAPE, SHAPES, TRIE_FLAGS, Pieces,
                                                  decode, document_sentences, load_tokenizer, pieces, trie_flags)
+from kgservice.inference.onnx_encoder import sha256_file
 from kgservice.pipeline.trie_tagger import SkillTrie, TrieTagger
 from kgservice.pipeline.sectioner import Sectioner
 from kgservice.settings import PROJECT_ROOT, Settings
+from kgservice.train.model_folder import file_entries, publishing, tool_versions, write_json
 from kgservice.train.progress import training_progress
 
 SOURCE_MODEL = "kgservice-skills-static"
@@ -181,10 +181,11 @@ def measure(probs: Sequence[np.ndarray], sentences: Sequence[Sentence], owners: 
 def train_mentions(settings: Settings, console: Console, taxonomy_version: str, *, epochs: int = EPOCHS,
                    dim: int = 128, hidden: int = 192,
                    dilations: Sequence[int] = (1, 2, 4, 1), dropout: float = 0.25, lr: float = 2e-3,
-                   batch_size: int = 32, out_dir: Path | None = None) -> Path:
+                   batch_size: int = 32, out_dir: Path | None = None, limit: int | None = None) -> Path:
     """Train on SkillSpan train, keep the best epoch on dev, export to ``<home>/models/kgservice-mentions``.
 
     ``taxonomy_version``: the trie whose matches the detector reads (``kgservice index build``'s).
+    ``limit``: train on the first ``limit`` postings and select on a third as many (smoke runs).
     """
     import torch
 
@@ -196,6 +197,8 @@ def train_mentions(settings: Settings, console: Console, taxonomy_version: str, 
     trie = TrieTagger(SkillTrie.load(artifacts.trie_dir(settings, taxonomy_version)))
     data = settings.training_data / "skillspan"
     train_postings, dev_postings = load_skillspan(data / "train.json"), load_skillspan(data / "dev.json")
+    if limit is not None:
+        train_postings, dev_postings = train_postings[:limit], dev_postings[: max(1, limit // 3)]
     train = sentences_of(train_postings, tokenizer, trie)
     dev, owners = [], []
     for i, posting in enumerate(dev_postings):
@@ -208,7 +211,7 @@ def train_mentions(settings: Settings, console: Console, taxonomy_version: str, 
     net = _net(table, dim, hidden, dilations, dropout)
     optimizer = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=lr, weight_decay=0.01)
     out_dir = out_dir or settings.home / "models" / MODEL_ID
-    work = settings.home / "work" / MODEL_ID
+    work = settings.home / "work" / (MODEL_ID if limit is None else f"{MODEL_ID}-limit{limit}")
     work.mkdir(parents=True, exist_ok=True)
     checkpoint = work / "epoch.pt"
     start, best, history = 0, (-1.0, 0, 0.5), []
@@ -263,10 +266,6 @@ def train_mentions(settings: Settings, console: Console, taxonomy_version: str, 
     return out_dir
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def export(net: Any, source: Path, out_dir: Path, *, threshold: float, record: dict[str, Any],
            verify: Sequence[Sentence]) -> None:
     """ONNX with the folded int8 table; verified against PyTorch on ``verify``; manifest and model card."""
@@ -290,21 +289,34 @@ def export(net: Any, source: Path, out_dir: Path, *, threshold: float, record: d
             x = self.rows_int8[input_ids].to(torch.float32) * self.row_scale[input_ids]
             return torch.softmax(self.net.head(x, shape_ids, trie_ids), dim=-1)
 
-    work = out_dir.with_name(out_dir.name + ".partial")
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    model = Exported().eval()
-    ids, shapes, flags, _ = _batch(verify[:4])
-    axes = {0: "batch", 1: "pieces"}
-    torch.onnx.export(model, (ids, shapes, flags), str(work / MODEL_FILE),
-                      input_names=["input_ids", "shape_ids", "trie_ids"], output_names=["probs"],
-                      dynamic_axes={"input_ids": axes, "shape_ids": axes, "trie_ids": axes, "probs": axes},
-                      opset_version=17, dynamo=False)
-    shutil.copy(source / "tokenizer.json", work / "tokenizer.json")
-    import onnxruntime as ort
+    with publishing(out_dir) as work:
+        model = Exported().eval()
+        ids, shapes, flags, _ = _batch(verify[:4])
+        axes = {0: "batch", 1: "pieces"}
+        torch.onnx.export(model, (ids, shapes, flags), str(work / MODEL_FILE),
+                          input_names=["input_ids", "shape_ids", "trie_ids"], output_names=["probs"],
+                          dynamic_axes={"input_ids": axes, "shape_ids": axes, "trie_ids": axes, "probs": axes},
+                          opset_version=17, dynamo=False)
+        shutil.copy(source / "tokenizer.json", work / "tokenizer.json")
+        worst = _verify(model, net, work / MODEL_FILE, verify, record)
+        manifest = {"model_id": MODEL_ID, "labels": ["O", "B", "I"], "inputs": ["input_ids", "shape_ids", "trie_ids"],
+                    "output": "probs", "threshold": threshold, "shapes": SHAPES, "source_rows": SOURCE_MODEL,
+                    "source_sha256": sha256_file(source / "model.int8.onnx"),
+                    "data": "SkillSpan train (MIT), dev for selection", "training": record,
+                    "onnx_vs_torch_max_abs": worst, "exporter": tool_versions(),
+                    "created_at": datetime.now(UTC).isoformat(timespec="seconds"), "files": file_entries(work)}
+        write_json(work / "manifest.json", manifest)
+        (work / "MODEL_CARD.md").write_text(model_card(manifest))
 
-    session = ort.InferenceSession(str(work / MODEL_FILE), providers=["CPUExecutionProvider"])
-    worst = 0.0
+
+def _verify(model: Any, net: Any, path: Path, verify: Sequence[Sentence], record: dict[str, Any]) -> float:
+    """ONNX Runtime against PyTorch on ``verify`` (the int8 table both use), and the int8 table against
+    the fp32 rows (recorded); raises when the export differs."""
+    import onnxruntime as ort
+    import torch
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    worst = folding = 0.0
     with torch.no_grad():
         for i in range(0, len(verify), 32):
             ids, shapes, flags, _ = _batch(verify[i:i + 32])
@@ -312,22 +324,11 @@ def export(net: Any, source: Path, out_dir: Path, *, threshold: float, record: d
             got = session.run(["probs"], {"input_ids": ids.numpy(), "shape_ids": shapes.numpy(),
                                           "trie_ids": flags.numpy()})[0]
             worst = max(worst, float(np.abs(want - got).max()))
-            ref = torch.softmax(net(ids, shapes, flags), dim=-1).numpy()
-            record.setdefault("int8_vs_fp32_max_abs", 0.0)
-            record["int8_vs_fp32_max_abs"] = round(max(record["int8_vs_fp32_max_abs"], float(np.abs(ref - want).max())), 4)
+            folding = max(folding, float(np.abs(torch.softmax(net(ids, shapes, flags), dim=-1).numpy() - want).max()))
+    record["int8_vs_fp32_max_abs"] = round(folding, 4)
     if worst > 1e-4:
         raise RuntimeError(f"the exported mention detector differs from PyTorch by {worst:.2e}")
-    manifest = {"model_id": MODEL_ID, "labels": ["O", "B", "I"], "inputs": ["input_ids", "shape_ids", "trie_ids"],
-                "output": "probs", "threshold": threshold, "shapes": SHAPES, "source_rows": SOURCE_MODEL,
-                "source_sha256": _sha256(source / "model.int8.onnx"), "data": "SkillSpan train (MIT), dev for selection",
-                "training": record, "onnx_vs_torch_max_abs": worst,
-                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "files": {name: {"sha256": _sha256(work / name), "bytes": (work / name).stat().st_size}
-                          for name in (MODEL_FILE, "tokenizer.json")}}
-    (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    (work / "MODEL_CARD.md").write_text(model_card(manifest))
-    shutil.rmtree(out_dir, ignore_errors=True)
-    work.rename(out_dir)
+    return worst
 
 
 def model_card(manifest: dict[str, Any]) -> str:

@@ -106,6 +106,7 @@ from kgservice.pipeline.multitask_scorer import (
 from kgservice.pipeline.scorer import FeatureScorer, sigmoid
 from kgservice.pipeline.skill_catalog import SkillCatalog
 from kgservice.settings import Settings
+from kgservice.train.model_folder import tool_versions
 
 SEED = 20240611
 OPSET = 17
@@ -576,21 +577,9 @@ def export_onnx(net: Any, sample: ExampleSet, out_dir: Path, manifest: dict[str,
     tmp.replace(path)
     manifest = {**manifest, "opset": OPSET, "inputs": list(ONNX_INPUTS), "outputs": list(ONNX_OUTPUTS),
                 "verification": {"rows": len(idx), "max_abs_diff": diff}, "sha256": sha256_file(path),
-                "created_at": datetime.now(UTC).isoformat(timespec="seconds"), "versions": _versions()}
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"), "versions": tool_versions(("torch", "onnx", "onnxruntime", "numpy"))}
     (out_dir / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
     return out_dir
-
-
-def _versions() -> dict[str, str]:
-    import importlib.metadata as md
-
-    out = {}
-    for dist in ("torch", "onnx", "onnxruntime", "numpy"):
-        try:
-            out[dist] = md.version(dist)
-        except md.PackageNotFoundError:  # pragma: no cover
-            pass
-    return out
 
 
 # -- end to end -------------------------------------------------------------------------------------

@@ -44,8 +44,7 @@ import tempfile
 import time
 import zipfile
 from datetime import UTC, datetime
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -54,6 +53,7 @@ import numpy as np
 from kgservice.errors import KgServiceError
 from kgservice.inference.onnx_encoder import sha256_file
 from kgservice.settings import Settings
+from kgservice.train.model_folder import EXPORT_TOOLS, file_entries, publishing, tool_versions, write_json
 
 MODEL_ID = "all-MiniLM-L6-v2"
 DIMENSION = 384
@@ -278,16 +278,6 @@ def _quantize(fp32: Path, int8: Path) -> None:
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
 
 
-def _file_entry(path: Path) -> dict[str, Any]:
-    return {"sha256": sha256_file(path), "bytes": path.stat().st_size}
-
-
-def _files(directory: Path) -> dict[str, dict[str, Any]]:
-    """Checksums of the model files; the manifest and model card describe them and are not listed."""
-    return {p.name: _file_entry(p) for p in sorted(directory.iterdir())
-            if p.is_file() and p.name not in ("manifest.json", "MODEL_CARD.md")}
-
-
 def export_pooled(model: Any, tokenizer: Any, tokenizer_json: Path, out_dir: Path, *, model_id: str,
                   verify_texts: Sequence[str], source: dict[str, Any], training: dict[str, Any] | None = None,
                   quantize: bool = True, max_seq_length: int = MAX_SEQ_LENGTH) -> Path:
@@ -331,12 +321,12 @@ def export_pooled(model: Any, tokenizer: Any, tokenizer_json: Path, out_dir: Pat
             "sha256": sha256_file(work / "model.onnx"),
             "source": source,
             "training": training,
-            "exporter": _versions(),
+            "exporter": tool_versions(EXPORT_TOOLS),
             "export_seconds": round(time.perf_counter() - started, 2),
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        manifest["files"] = _files(work)
-        _write_json(work / "manifest.json", manifest)
+        manifest["files"] = file_entries(work)
+        write_json(work / "manifest.json", manifest)
 
         texts = list(verify_texts)
         reference = embed(model, tokenizer, texts, max_length=max_seq_length)
@@ -359,36 +349,9 @@ def export_pooled(model: Any, tokenizer: Any, tokenizer_json: Path, out_dir: Pat
                     f"int8 model is too far from PyTorch: cosine min {cos8.min():.4f} (bar {INT8_MIN_COSINE}), "
                     f"mean {cos8.mean():.4f} (bar {INT8_MIN_MEAN_COSINE})")
         manifest["verification"] = verification
-        manifest["files"] = _files(work)
-        _write_json(work / "manifest.json", manifest)
+        manifest["files"] = file_entries(work)
+        write_json(work / "manifest.json", manifest)
     return out_dir
-
-
-@contextmanager
-def publishing(out_dir: Path) -> Iterator[Path]:
-    """A scratch folder next to ``out_dir`` that replaces it in one rename when the block succeeds.
-
-    On an error nothing is published and the scratch folder is removed, so a failed export leaves
-    an existing ``out_dir`` untouched.
-    """
-    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.export-", dir=_ensure(out_dir.parent)))
-    try:
-        yield work
-        _publish(work, out_dir)
-    finally:
-        if work.exists():
-            shutil.rmtree(work, ignore_errors=True)
-
-
-def _publish(work: Path, out_dir: Path) -> None:
-    work.chmod(0o755)  # mkdtemp makes it 0700
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{int(time.time())}")
-        out_dir.rename(old)
-        work.rename(out_dir)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        work.rename(out_dir)
 
 
 def export_encoder(settings: Settings, out_dir: Path | None = None, *, quantize: bool = True) -> Path:
@@ -417,22 +380,6 @@ def ensure_encoder(settings: Settings, out_dir: Path | None = None) -> Path:
         if "verification" in data and all((target / name).exists() for name in data.get("files", {})):
             return target
     return export_encoder(settings, target)
-
-
-def _versions() -> dict[str, str]:
-    import importlib.metadata as md
-
-    out = {}
-    for dist in ("torch", "transformers", "onnx", "onnxruntime", "tokenizers"):
-        try:
-            out[dist] = md.version(dist)
-        except md.PackageNotFoundError:  # pragma: no cover
-            pass
-    return out
-
-
-def _write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

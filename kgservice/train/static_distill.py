@@ -251,7 +251,8 @@ def export_static(table: np.ndarray, skill_tower: OnnxEncoder, out_dir: Path, *,
     """
     import onnx
 
-    from kgservice.train.onnx_export import ExportVerificationError, _files, _versions, _write_json, publishing
+    from kgservice.train.model_folder import file_entries, publishing, tool_versions, write_json
+    from kgservice.train.onnx_export import ExportVerificationError
 
     started = time.perf_counter()
     with publishing(out_dir) as work:
@@ -277,11 +278,11 @@ def export_static(table: np.ndarray, skill_tower: OnnxEncoder, out_dir: Path, *,
             "skill_tower": {"model_id": skill_tower.model_id, "encoder_file": skill_tower.model_path.name,
                             "sha256": skill_tower.file_sha256},
             "training": training,
-            "exporter": _versions(),
+            "exporter": tool_versions(),
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        manifest["files"] = _files(work)
-        _write_json(work / "manifest.json", manifest)
+        manifest["files"] = file_entries(work)
+        write_json(work / "manifest.json", manifest)
         texts = list(verify_texts)
         reference = reference_vectors(table, skill_tower.tokenizer, texts)
         fp32 = OnnxEncoder.load(work, quantized=False).encode(texts)
@@ -300,7 +301,7 @@ def export_static(table: np.ndarray, skill_tower: OnnxEncoder, out_dir: Path, *,
                                     "int8_vs_fp32_mean_cosine": round(float(cos8.mean()), 6),
                                     "int8_vs_skill_tower_mean_cosine": round(float(agree.mean()), 4)}
         manifest["export_seconds"] = round(time.perf_counter() - started, 2)
-        _write_json(work / "manifest.json", manifest)
+        write_json(work / "manifest.json", manifest)
     return out_dir
 
 

@@ -79,3 +79,30 @@ def test_distill_static_tiny_run_exports_a_tower_in_the_students_space(settings,
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     # The targets are cached by the texts and the skill tower's file, for a rerun.
     assert len(list((tmp_path / "training" / STATIC_ID).glob("targets-*.npy"))) == 1
+
+
+def test_train_mentions_tiny_run_exports_a_detector_the_pipeline_loads(graph, settings, built_indexes, tmp_path) -> None:
+    """Train the mention detector one epoch on six SkillSpan postings, export it, check the manifest's
+    checksums, and run it as the pipeline does."""
+    from rich.console import Console
+
+    from kgservice.document import Document, Domain
+    from kgservice.inference import artifacts
+    from kgservice.inference.onnx_encoder import sha256_file
+    from kgservice.pipeline.mention_detector import MentionDetector
+    from kgservice.pipeline.sectioner import Sectioner
+    from kgservice.pipeline.trie_tagger import SkillTrie, TrieTagger
+    from kgservice.train.mention_training import train_mentions
+
+    import shutil
+
+    version = artifacts.taxonomy_version(graph)
+    shutil.rmtree(settings.home / "work" / "kgservice-mentions-limit6", ignore_errors=True)  # train, not resume
+    out = train_mentions(settings, Console(quiet=True), version, epochs=1, limit=6, out_dir=tmp_path / "detector")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["inputs"] == ["input_ids", "shape_ids", "trie_ids"] and manifest["onnx_vs_torch_max_abs"] < 1e-4
+    assert all(sha256_file(out / name) == entry["sha256"] for name, entry in manifest["files"].items())
+    detector = MentionDetector.load(out)
+    trie = TrieTagger(SkillTrie.load(artifacts.trie_dir(settings, version)))
+    doc = detector(trie(Sectioner()(Document("Requirements\n- Python, SQL and stakeholder management", Domain.JOB))))
+    assert all(doc.text[m.start:m.end] == m.text for m in doc.mentions)

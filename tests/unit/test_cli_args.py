@@ -15,3 +15,12 @@ def test_distill_layers_are_parsed_sorted_and_checked(capsys: pytest.CaptureFixt
         with pytest.raises(SystemExit):
             parser.parse_args(["models", "distill", "--layers", bad])
         assert message in capsys.readouterr().err
+
+
+def test_cli_plain_table_for_pipes_keeps_columns_whole() -> None:
+    from kgservice.cli import plain_table
+
+    text = plain_table(["skill", "score"], [["Swift (computer programming)", "0.98"], ["SQL", "1.00"]], title="2 skills")
+    assert text.splitlines() == ["2 skills", "skill                         score",
+                                 "Swift (computer programming)  0.98", "SQL                           1.00"]
+    assert plain_table(["text"], [["x" * 60]], widest=10).splitlines()[1] == "xxxxxxxxx…"

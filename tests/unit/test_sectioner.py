@@ -9,16 +9,10 @@ import pytest
 
 from kgservice.document import Document, Domain, Section
 from kgservice.pipeline.base import Stage
-from kgservice.settings import PROJECT_ROOT
-from kgservice.pipeline.sectioner import (
-    KINDS,
-    SECTION_WEIGHTS,
-    Example,
-    Sectioner,
-    load_model,
-    section_weight,
-    train_counts,
-)
+from kgservice.settings import PROJECT_ROOT, VENDORED_DATA
+from kgservice.pipeline.section_classifier import load_model
+from kgservice.pipeline.sectioner import KINDS, SECTION_WEIGHTS, Sectioner, section_weight
+from kgservice.train.sectioner_training import Example, train_counts
 
 SECTIONER = Sectioner()
 
@@ -378,10 +372,10 @@ CUE_TEXTS = (
 
 def test_sectioner_guarded_cues_match_every_pattern() -> None:
     """The cue guards only skip patterns that cannot match: same features as running them all."""
-    from kgservice.pipeline.sectioner import _CUES, _cues
+    from kgservice.pipeline.section_classifier import _CUES, _cues
 
     texts = list(CUE_TEXTS)
-    for path in (PROJECT_ROOT / "tests" / "data" / "sections").glob("*.jsonl"):
+    for path in (VENDORED_DATA / "sections").glob("*.jsonl"):
         for record in map(json.loads, path.read_text().splitlines()):
             texts.extend(block["text"] for block in record["blocks"])
             texts.extend(line for block in record["blocks"] for line in block["text"].splitlines())

@@ -46,7 +46,7 @@ class ExtractedSkill:
     @classmethod
     def from_scored(cls, s: ScoredSkill, text: str) -> ExtractedSkill:
         return cls(skill=Skill(id=strawberry.ID(s.skill_id), name=s.name, taxonomy=s.taxonomy),
-                   score=s.score, relation=SkillRelation(s.relation.value), method=ExtractionMethod(s.method.value),
+                   score=s.score, relation=s.relation, method=s.method,
                    section=s.section, spans=[Span(start=a, end=b, text=text[a:b]) for a, b in s.spans], via=s.via,
                    also_in=[strawberry.ID(i) for i in s.also_in])
 
@@ -62,7 +62,7 @@ class Extraction:
 
     @classmethod
     def from_document(cls, doc: Document, notes: list[str]) -> Extraction:
-        return cls(model_version=doc.model_version or "", domain=DocumentKind(doc.domain.value),
+        return cls(model_version=doc.model_version or "", domain=doc.domain,
                    sections=[Section(kind=s.kind, start=s.start, end=s.end, source=s.source) for s in doc.sections],
                    skills=[ExtractedSkill.from_scored(s, doc.text) for s in doc.skills],
                    expanded=[ExtractedSkill.from_scored(s, doc.text) for s in doc.expanded], notes=notes)

@@ -1,4 +1,4 @@
-"""GraphQL enums, mirroring the pipeline's and the graph's string values."""
+"""GraphQL enums: the pipeline's own (document kinds, relations, methods) and the graph's string values."""
 
 from __future__ import annotations
 
@@ -7,27 +7,13 @@ from typing import NewType
 
 import strawberry
 
-
-@strawberry.enum(description="Kind of document skills are extracted from.")
-class DocumentKind(Enum):
-    JOB = "job"
-    PROFILE = "profile"
-    COURSE = "course"
-    POST = "post"
+from kgservice.document import Domain, Method, Relation
 
 
-@strawberry.enum(description="How a skill relates to a document.")
-class SkillRelation(Enum):
-    REQUIRED = "required"
-    CORE = "core"
-    MENTIONED = "mentioned"
-
-
-@strawberry.enum(description="Which stage found an extracted skill.")
-class ExtractionMethod(Enum):
-    TRIE = "trie"
-    SEMANTIC = "semantic"
-    EXPANSION = "expansion"
+# The pipeline's own enums, exposed as they are: one definition of each value set.
+DocumentKind = strawberry.enum(Domain, name="DocumentKind", description="Kind of document skills are extracted from.")
+SkillRelation = strawberry.enum(Relation, name="SkillRelation", description="How a skill relates to a document.")
+ExtractionMethod = strawberry.enum(Method, name="ExtractionMethod", description="Which stage found an extracted skill.")
 
 
 @strawberry.enum(description="Taxonomy relation used to expand skills.")
