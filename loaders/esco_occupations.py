@@ -66,12 +66,13 @@ def _same_word(a: str, b: str) -> bool:
     return False
 
 
-def split_occupation(text: str) -> tuple[str, list[str], str]:
-    """``(preferred label, alternative labels, description)`` of one ``occupations.csv`` text."""
+def split_occupation(text: str, label_ends: frozenset[str] = frozenset()) -> tuple[str, list[str], str]:
+    """``(preferred label, alternative labels, description)`` of one ``occupations.csv`` text;
+    ``label_ends``: words that end an occupation's label (see the module doc)."""
     words = text.split()
     first_period = next((i for i, w in enumerate(words) if w.rstrip("\"”’)").endswith((".", "!", "?"))), None)
     if first_period is None:
-        return words[0] if words else "", _split_labels(words[1:]), ""  # labels only, no sentence
+        return words[0] if words else "", _split_labels(words[1:], label_ends), ""  # labels only, no sentence
     def repeats(i: int) -> int:
         n = 0
         while n < i and i + n < len(words) and _same_word(words[i + n], words[n]):
@@ -93,25 +94,21 @@ def split_occupation(text: str) -> tuple[str, list[str], str]:
     if begin < 0:
         plain = [i for i in range(1, first_period + 1) if words[i][:1].isupper() and not words[i].isupper()]
         if not plain:
-            return words[0], _split_labels(words[1:]), ""
+            return words[0], _split_labels(words[1:], label_ends), ""
         begin = plain[0]
     labels = words[:begin]
     name_words = labels[:length] if length else labels[:1]
-    return " ".join(name_words), _split_labels(labels[len(name_words):]), " ".join(words[begin:])
+    return " ".join(name_words), _split_labels(labels[len(name_words):], label_ends), " ".join(words[begin:])
 
 
-# Words that end preferred labels, learned from the file itself (read_occupations fills it).
-_LABEL_ENDS: set[str] = set()
-
-
-def _split_labels(words: list[str]) -> list[str]:
+def _split_labels(words: list[str], label_ends: frozenset[str]) -> list[str]:
     labels: list[str] = []
     current: list[str] = []
     for i, word in enumerate(words):
         current.append(word)
         nxt = words[i + 1] if i + 1 < len(words) else None
         folded = word.casefold()
-        ends = folded in _LABEL_ENDS or bool(_AGENT.search(folded)) or word.isupper() and len(current) > 1
+        ends = folded in label_ends or bool(_AGENT.search(folded)) or word.isupper() and len(current) > 1
         if nxt is None or (ends and nxt.casefold() not in _NOT_A_START):
             labels.append(" ".join(current))
             current = []
@@ -123,19 +120,20 @@ def read_occupations(rows: Iterable[dict[str, str]], taxonomy: str = "esco",
     """Occupation rows shaped like ``merge_occupations.cypher``'s ``$rows``, and the rows skipped."""
     rows = list(rows)
     problems: list[RowProblem] = []
-    _LABEL_ENDS.clear()
+    ends: set[str] = set()  # the last words of every preferred label, learned from the file itself
     for r in rows:
         if (r.get("id") or "").startswith(OCCUPATION_URI):
             name, _, _ = split_occupation(r.get("description") or "")
             if name:
                 end = name.split()[-1].casefold()
-                _LABEL_ENDS.update((end, end + "s"))
+                ends.update((end, end + "s"))
+    label_ends = frozenset(ends)
     out = []
     for line, r in enumerate(rows, start=2):
         uri, text = (r.get("id") or "").strip(), (r.get("description") or "").strip()
         if not uri.startswith(OCCUPATION_URI):
             continue  # an ISCO-08 group, not an occupation
-        name, aliases, description = split_occupation(text)
+        name, aliases, description = split_occupation(text, label_ends)
         if not name:
             problems.append(RowProblem(source, line, "empty row"))
             continue

@@ -35,6 +35,7 @@ _VERSION = re.compile(r"^(?:\d+(?:\.\d+)*|v\d+(?:\.\d+)*|(?:i{1,3}|iv|vi{0,3}|ix
 _PUNCTUATION = frozenset({"&", "/", ",", "+"})
 _TOKEN = re.compile(r"[^\W_]+(?:[.'][^\W_]+)*[+#]*|[&/,+]")
 _PAREN = re.compile(r"\s*\([^()]*\)")
+_QUALIFIER = re.compile(r"\(([^()]*)\)\s*$")
 
 
 def key_of(words: tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -53,6 +54,7 @@ class LabelStructure:
     key: tuple[str, ...]  # key_of(words)
     joined: frozenset[int]  # positions i where words[i - 1] and words[i] are one hyphenated word ("multi-channel")
     qualifier: tuple[str, ...]  # key of the trailing qualifier, () when none or only an acronym
+    raw_qualifier: str  # the qualifier as written
     verb_phrase: bool  # an ESCO skill or competence: "verb object [complement]"
     content: frozenset[str]  # stems of the words that carry meaning, for "is one label more general"
 
@@ -63,7 +65,9 @@ class LabelStructure:
         tokens = list(_TOKEN.finditer(main))
         words = tuple(fold(t.group()) for t in tokens)
         joined = frozenset(i for i in range(1, len(tokens)) if main[tokens[i - 1].end():tokens[i].start()] == "-")
-        return cls(words, key_of(words), joined, key_of(list(name.qualifier)), verb_phrase and len(words) > 1,
+        found = _QUALIFIER.search(label)
+        return cls(words, key_of(words), joined, key_of(list(name.qualifier)), found.group(1).strip() if found else "",
+                   verb_phrase and len(words) > 1,
                    frozenset(_stem(w) for w in words if w not in PREPOSITIONS and w not in CONJUNCTIONS))
 
     @property
@@ -84,6 +88,18 @@ class LabelStructure:
                 continue
             out.append(key_of(self.words[i:end]))
         return [k for k in out if k]
+
+    @property
+    def qualifier_is_acronym(self) -> bool:
+        """"Certified Seating And Mobility Specialist (SMS)": the qualifier only abbreviates the label."""
+        return len(self.qualifier) == 1 and self.raw_qualifier.isupper()
+
+    @property
+    def names_kinds(self) -> bool:
+        """Whether the label names a kind of thing in the plural ("Operating Systems", "Infectious
+        Diseases"), as a group of its instances is named, rather than a field ("Market Analysis")."""
+        last = self.words[-1] if self.words else ""
+        return bool(last) and _singular(last) != last and not last.endswith("ics")
 
     @property
     def qualifier_is_kind(self) -> bool:
@@ -123,7 +139,8 @@ class LabelStructure:
 
 # Verbs whose noun names something else: "Operations" is running a business, "Collections" debt recovery.
 _NOUNLESS_VERBS = frozenset({"operate", "collect", "apply", "make", "keep", "set", "run", "get", "take", "handle",
-                             "deal", "check", "ensure", "follow", "meet", "work", "act", "show", "match", "adapt"})
+                             "deal", "check", "ensure", "follow", "meet", "work", "act", "show", "match", "adapt",
+                             "consult", "colour", "color"})
 _PARTICLES = frozenset({"up", "out", "off", "down", "over", "away", "back", "through"})
 # Irregular nominalizations; the regular ones are formed by verb_nouns.
 _IRREGULAR_NOUNS = {"maintain": ("maintenance",), "analyse": ("analysis",), "analyze": ("analysis",),

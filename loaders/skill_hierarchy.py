@@ -18,9 +18,11 @@ Sources, most trusted first:
   "manage contracts" -> "Management".
 - ``label_complement``: the label less its complement: "advise customers on hearing aids" -> "advise
   customers", "history of art" -> "history".
-- ``lightcast_category`` / ``esco_group``: a member of a group that is named like a skill, under that
-  skill ("Red Hat Linux", in Lightcast's "Operating Systems", -> "Operating Systems"), when their labels
-  are close in meaning and the skill means what its group does.
+- ``lightcast_category`` / ``esco_group``: a member of a group named in the plural like a skill, under
+  that skill ("Red Hat Linux", in Lightcast's "Operating Systems", -> "Operating Systems"), when their
+  labels are close in meaning and the skill means what its group does. A group named for a field
+  ("Market Analysis") holds topics beside its namesake ("Market Intelligence"), not kinds of it: a
+  first audit found 12 of 19 such edges right, so field groups give no edges.
 - ``same_as``: a skill without a parent takes its SAME_AS twin's parents.
 
 Every candidate must also pass the cosine floor of its source: a label that reads like a hyponym but
@@ -52,7 +54,7 @@ PRIORS: Mapping[str, float] = {"qualifier": 1.0, "language": 1.0, "label_head": 
 # Cosine floors of the skill tower between child and parent labels. Lexical rules are trusted more,
 # so their floor only removes another sense of a word; group edges rest on the cosine.
 FLOORS: Mapping[str, float] = {"qualifier": 0.35, "language": 0.3, "label_head": 0.45, "light_verb": 0.55,
-                               "version": 0.6, "verb_head": 0.35, "label_complement": 0.5,
+                               "version": 0.6, "verb_head": 0.35, "label_complement": 0.6,
                                "lightcast_category": 0.7, "esco_group": 0.75, "same_as": 0.65}
 # A group's namesake skill must mean what the group's members do ("medicines" is not the group
 # "medicine"): its cosine to the members' mean vector.
@@ -123,10 +125,10 @@ def _label_candidates(skills: _Skills) -> Iterable[tuple[str, str, str, str]]:
     """(child, parent, source, floor name) from each label's own words."""
     for r in skills.rows:
         sid, label = r["id"], skills.labels[r["id"]]
-        if label.qualifier:
+        if label.qualifier and not label.qualifier_is_acronym:
             for p in skills.named(label.qualifier):
                 yield sid, p, "qualifier", "qualifier"
-        language = label.language(r["name"]) if label.verb_phrase else None
+        language = label.language(r["name"]) if r.get("type") == "transversal" else None
         if language:
             for p in skills.named(language, verb_phrase=False):
                 yield sid, p, "language", "language"
@@ -151,16 +153,16 @@ def _label_candidates(skills: _Skills) -> Iterable[tuple[str, str, str, str]]:
                               "label_head", "label_head")
             version = label.version_base()
             if version:
-                for p in _plain(skills, version, label):
-                    yield sid, p, "label_head", "version"
+                for p in skills.named(version, verb_phrase=False):
+                    if not skills.labels[p].qualifier or skills.labels[p].qualifier_is_kind:
+                        yield sid, p, "label_head", "version"
 
 
 def _plain(skills: _Skills, key: tuple[str, ...], child: LabelStructure) -> list[str]:
-    """Noun-phrase skills with ``key``; one whose own qualifier picks a sense ("Scale (Map)") only for a
-    child qualified the same way."""
+    """Noun-phrase skills with ``key``; one whose own qualifier picks a sense or a kind ("Scale (Map)",
+    "Securities (Finance)", "C (Programming Language)") only for a child qualified the same way."""
     return [p for p in skills.named(key, verb_phrase=False)
-            if not skills.labels[p].qualifier or skills.labels[p].qualifier == child.qualifier
-            or skills.labels[p].qualifier_is_kind]
+            if not skills.labels[p].qualifier or skills.labels[p].qualifier == child.qualifier]
 
 
 def _first(child: str, found: Sequence[list[str]], source: str, floor: str) -> Iterable[tuple[str, str, str, str]]:
@@ -178,8 +180,10 @@ def _group_candidates(skills: _Skills, groups: Sequence[Row]) -> Iterable[tuple[
     namesakes: dict[str, list[str]] = {}
     for g in groups:
         members = [m for m in g["members"] if m in skills.index]
-        key = LabelStructure.of(g.get("name") or "", False).key
-        named = [p for p in skills.named(key) if not skills.labels[p].verb_phrase] if key and members else []
+        name = LabelStructure.of(g.get("name") or "", False)
+        if not name.names_kinds:
+            continue  # a field ("Market Analysis") holds topics next to its namesake, not kinds of it
+        named = [p for p in skills.named(name.key) if not skills.labels[p].verb_phrase] if members else []
         if not named:
             continue
         centroid = skills.vectors[[skills.index[m] for m in members]].mean(axis=0)
