@@ -5,10 +5,11 @@ Lightcast leaves 11,328 of its 31,995 skills in no category. Each gets, in order
 1. ``same_as``: the groups of its SAME_AS twin (the ESCO skill it names), confidence 0.95.
 2. ``nearest_group``: the groups of the skills nearest to it in meaning. Its 10 nearest skills of the
    same taxonomy that the source did place vote for their groups, each vote weighted by its cosine.
-   The winning subcategory is taken when it has at least half the votes; otherwise the winning
-   top-level category (its votes summed over its subcategories). Confidence is the winner's share of
-   the votes. Measured by leaving each placed Lightcast skill out in turn (bench/group_placement.py),
-   this puts a skill in its own subcategory or category as docs/skills-graph.md reports.
+   The winning subcategory is taken when it has at least half the votes; otherwise the top-level
+   category with the most votes (summed over its subcategories), and its best-voted subcategory. A skill
+   always lands in a subcategory, as the source's own skills do, so expansion's same-group neighbours
+   stay a subcategory's. Confidence is the subcategory's share of the votes. Measured by leaving placed
+   Lightcast skills out in turn (bench/group_placement.py): docs/skills-graph.md has the figures.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def _top(group: str, parents: Mapping[str, str]) -> str:
 
 
 def vote(sims: np.ndarray, neighbour_groups: Sequence[Sequence[str]], parents: Mapping[str, str]) -> tuple[str, float]:
-    """(group, share of the votes) from the nearest skills' cosines and groups (see the module doc)."""
+    """(group, its share of the votes) from the nearest skills' cosines and groups (see the module doc)."""
     groups: Counter[str] = Counter()
     tops: Counter[str] = Counter()
     for sim, gs in zip(sims, neighbour_groups, strict=True):
@@ -45,10 +46,11 @@ def vote(sims: np.ndarray, neighbour_groups: Sequence[Sequence[str]], parents: M
             tops[_top(g, parents)] += weight
     total = sum(groups.values()) or 1.0
     group, votes = min(groups.items(), key=lambda kv: (-kv[1], kv[0]))
-    if votes / total >= SUBGROUP_SHARE:
-        return group, votes / total
-    top, votes = min(tops.items(), key=lambda kv: (-kv[1], kv[0]))
-    return top, votes / total
+    if votes / total < SUBGROUP_SHARE:
+        # No subcategory has half the votes: the category with the most, and its best subcategory there.
+        top = min(tops.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        group, votes = min(((g, v) for g, v in groups.items() if _top(g, parents) == top), key=lambda kv: (-kv[1], kv[0]))
+    return group, votes / total
 
 
 def place_ungrouped(skills: Sequence[Row], vectors: np.ndarray, memberships: Mapping[str, Sequence[str]],
