@@ -14,7 +14,6 @@ already judged and lists only what is left; ``--append`` adds those with an empt
 from __future__ import annotations
 
 import argparse
-import csv
 import random
 import sys
 from collections import Counter, defaultdict
@@ -23,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.same_as_audit import wilson  # noqa: E402
+from bench import audit_verdicts  # noqa: E402
 from kgservice.settings import Settings  # noqa: E402
 from loaders.default_sources import read_default_sources  # noqa: E402
 from loaders.label_vectors import LabelVectors  # noqa: E402
@@ -60,25 +59,11 @@ def derived_edges(settings: Settings) -> tuple[list[Row], dict[str, Row]]:
 
 
 def read_verdicts(path: Path) -> dict[tuple[str, str], dict[str, str]]:
-    if not path.exists():
-        return {}
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
-    verdicts = {}
-    for row in csv.DictReader(lines, delimiter="\t"):
-        verdict = (row.get("verdict") or "").strip()
-        if verdict and verdict not in VERDICT_VALUES:
-            raise SystemExit(f"{path}: verdict {verdict!r} for {row['child_id']} -> {row['parent_id']} "
-                             f"is not one of {VERDICT_VALUES}")
-        verdicts[(row["child_id"], row["parent_id"])] = row
-    return verdicts
+    return audit_verdicts.read_verdicts(path, ("child_id", "parent_id"), VERDICT_VALUES)
 
 
 def rate(judged: list[str]) -> str:
-    good = sum(v == "broader" for v in judged)
-    if not judged:
-        return "no verdicts"
-    lo, hi = wilson(good, len(judged))
-    return f"{good}/{len(judged)} = {good / len(judged):.1%} (Wilson 95% {lo:.1%}-{hi:.1%})"
+    return audit_verdicts.rate(judged, "broader")
 
 
 def main() -> int:
@@ -126,13 +111,7 @@ def main() -> int:
     if unjudged:
         print(f"\n{len(unjudged)} sampled edges have no verdict yet")
         if args.append:
-            new = not args.verdicts.exists()
-            with args.verdicts.open("a", encoding="utf-8", newline="") as out:
-                writer = csv.writer(out, delimiter="\t", lineterminator="\n")
-                if new:
-                    writer.writerow(COLUMNS)
-                for row in unjudged:
-                    writer.writerow([row[c] for c in COLUMNS])
+            audit_verdicts.append_unjudged(args.verdicts, COLUMNS, unjudged)
             print(f"appended to {args.verdicts}; fill in the verdict column (broader|wrong)")
     return 0
 

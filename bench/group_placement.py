@@ -21,7 +21,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.same_as_audit import wilson  # noqa: E402
+from bench.audit_verdicts import wilson  # noqa: E402
 from kgservice.settings import Settings  # noqa: E402
 from loaders.group_placement import NEIGHBOURS, _top, vote  # noqa: E402
 from loaders.label_vectors import LabelVectors  # noqa: E402

