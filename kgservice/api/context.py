@@ -45,6 +45,7 @@ class Services:
         self.graph = graph
         self.state = PipelineState()
         self._lock = threading.Lock()
+        self._titles: Any = None
 
     def _build(self) -> PipelineState:
         from kgservice.pipeline.build import build_pipeline
@@ -81,6 +82,16 @@ class Services:
                     self.state = PipelineState(error=f"{type(exc).__name__}: {exc}")
                     raise
         return self.state
+
+    def titles(self) -> Any:
+        """The process's TitleNormalizer (kgservice/graph/occupation_titles.py); its models load on first use."""
+        if self._titles is None:
+            from kgservice.graph.occupation_titles import TitleNormalizer
+
+            with self._lock:
+                if self._titles is None:
+                    self._titles = TitleNormalizer(self.settings, self.graph)
+        return self._titles
 
     async def pipeline(self) -> PipelineState:
         if self.state.pipeline is not None:

@@ -18,6 +18,7 @@ from kgservice.api.limits import MAX_ALIASES, MAX_QUERY_DEPTH, MAX_TOKENS
 from kgservice.api.resolvers.entities import EntityMutation, EntityQuery
 from kgservice.api.resolvers.extraction import ExtractionQuery
 from kgservice.api.resolvers.matching import MatchQuery
+from kgservice.api.resolvers.occupations import OccupationQuery
 from kgservice.api.resolvers.skills import SkillQuery
 from kgservice.api.types.enums import SCALARS
 from kgservice.errors import ArtifactMissing, GraphUnavailable, InvalidInput, KgServiceError
@@ -87,7 +88,7 @@ class ErrorPolicy(SchemaExtension):
                             path=error.path, original_error=None, extensions={**(error.extensions or {}), "code": code})
 
 
-Query = merge_types("Query", (SkillQuery, ExtractionQuery, EntityQuery, MatchQuery))
+Query = merge_types("Query", (SkillQuery, ExtractionQuery, EntityQuery, MatchQuery, OccupationQuery))
 Mutation = merge_types("Mutation", (EntityMutation,))
 
 

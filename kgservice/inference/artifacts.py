@@ -70,3 +70,8 @@ def model_dir(settings: Settings, model_id: str | None = None) -> Path:
 
 def vector_index_dir(settings: Settings, version: str, model_id: str | None = None) -> Path:
     return settings.home / "indexes" / (model_id or settings.pipeline.encoder_model) / version
+
+
+def occupation_index_dir(settings: Settings, version: str, model_id: str | None = None) -> Path:
+    """The occupation title index, beside the skill index it shares an encoder with."""
+    return vector_index_dir(settings, version, model_id) / "occupations"

@@ -189,6 +189,19 @@ class SkillVectorIndex:
             out[i, :len(ids)] = np.maximum.reduceat(best, np.cumsum([0] + [len(g) for g in groups[:-1]]))
         return out
 
+    def best_text(self, sid: str, vector: np.ndarray) -> tuple[str | None, float]:
+        """The text of ``sid``'s row nearest to ``vector`` and its cosine (a label or alias that matched).
+
+        Raises:
+            KeyError: A skill id the index does not hold.
+        """
+        self.load_vectors()
+        assert self._rows is not None and self._vectors is not None
+        rows = self._rows[sid]
+        sims = self._vectors[rows] @ np.asarray(vector, dtype=np.float32)
+        best = int(np.argmax(sims))
+        return (self.texts[rows[best]] if self.texts is not None else None), float(sims[best])
+
     # -- build ------------------------------------------------------------------------------------
     @classmethod
     def build(cls, ids: list[str], vectors: np.ndarray, ef_construction: int = 200, M: int = 32, *,

