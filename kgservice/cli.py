@@ -170,6 +170,19 @@ def _index(args: argparse.Namespace, settings: Settings, console: Console) -> in
     return 0
 
 
+# -- graph (derived edges and snapshots) ------------------------------------------------------------
+def _graph(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from kgservice.graph.driver import Graph
+
+    with Graph.connect(settings) as graph:
+        if args.action == "related":
+            from kgservice.related.build import build_related
+
+            sources = [s for s in ("corpus", "documents") if not getattr(args, f"no_{s}")]
+            build_related(settings, graph, console, sources=sources, limit=args.limit)
+    return 0
+
+
 # -- models -----------------------------------------------------------------------------------------
 def _models(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     try:
@@ -507,6 +520,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["build"])
     p.add_argument("--no-semantic", action="store_true", help="skip the vector index")
     p.set_defaults(handler=_index)
+
+    p = sub.add_parser("graph", help="derive RELATED_TO edges (co-occurrence) from text and the graph's documents")
+    p.add_argument("action", choices=["related"],
+                   help="related: run the pipeline over the vendored SkillSpan/SkillSkape text (resumable) and read "
+                        "the graph's documents, then replace the RELATED_TO edges of sources corpus and documents")
+    p.add_argument("--no-corpus", action="store_true", help="related: leave the corpus edges as they are")
+    p.add_argument("--no-documents", action="store_true", help="related: leave the documents edges as they are")
+    p.add_argument("--limit", type=int, default=None, help="related: only the first N corpus documents (smoke runs)")
+    p.set_defaults(handler=_graph)
 
     p = sub.add_parser("models", help="produce model artifacts: export the encoder to ONNX, fit the scorer")
     p.add_argument("action", choices=["export", "fit-scorer", "fetch-teacher", "finetune-teacher", "distill",
