@@ -458,7 +458,7 @@ def _batch(args: argparse.Namespace, settings: Settings, console: Console) -> in
         report = run_batch(spark, settings, args.input, fmt=args.format, out=args.out, partitions=args.partitions,
                            semantic=False if args.no_semantic else None,
                            expansion=False if args.no_expansion else None, with_expansion=args.with_expansion,
-                           write_batch=args.write_batch, console=console)
+                           write_batch=args.write_batch, console=console, related=not args.no_related)
     finally:
         spark.stop()
     for error in report.errors:
@@ -468,6 +468,8 @@ def _batch(args: argparse.Namespace, settings: Settings, console: Console) -> in
                   f"stored (left alone), {report.failed} failed, {report.edges} skill edges; "
                   f"model {', '.join(sorted(report.model_versions))}; {report.seconds:.1f}s "
                   f"({report.docs_per_s:.1f} docs/s)")
+    if report.related is not None:
+        console.print(f"related skills, {report.related.line()}")
     return 0 if report.failed == 0 else 1
 
 
@@ -612,6 +614,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with-expansion", action="store_true", help="write expanded skills too")
     p.add_argument("--no-semantic", action="store_true")
     p.add_argument("--no-expansion", action="store_true")
+    p.add_argument("--no-related", action="store_true", help="do not recount the documents' co-occurrence "
+                   "(RELATED_TO source documents) after the run")
     p.set_defaults(handler=_batch)
     return parser
 

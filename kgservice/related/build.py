@@ -27,14 +27,15 @@ class RelatedReport:
     source: str
     documents: int
     skills: int
-    pairs: int
+    pairs: int  # pairs seen in at least related.min_documents documents
     edges: int
     deleted: int
     seconds: float
 
     def line(self) -> str:
-        return (f"{self.source}: {self.documents} documents, {self.skills} skills, {self.pairs} co-occurring pairs "
-                f"-> {self.edges} RELATED_TO edges written, {self.deleted} stale ones deleted, in {self.seconds:.1f}s")
+        return (f"{self.source}: {self.documents} documents, {self.skills} skills, {self.pairs} pairs in enough "
+                f"documents -> {self.edges} RELATED_TO edges written, {self.deleted} stale ones deleted, in "
+                f"{self.seconds:.1f}s")
 
 
 def graph_document_counts(graph: Graph) -> PairCounts:
@@ -50,7 +51,8 @@ def write_edge_set(graph: Graph, settings: Settings, source: str, edges: Sequenc
         task = bar.add_task("write", total=len(edges))
         written, deleted = write_related(graph, edges, source, settings.related.write_batch,
                                          progress=lambda n: bar.advance(task, n))
-    return RelatedReport(source, counts.documents, len(counts.marginals), len(counts.pairs), written, deleted,
+    pairs = sum(1 for _, docs in counts.pairs.values() if docs >= settings.related.min_documents)
+    return RelatedReport(source, counts.documents, len(counts.marginals), pairs, written, deleted,
                          time.perf_counter() - started)
 
 
