@@ -213,6 +213,19 @@ def _index(args: argparse.Namespace, settings: Settings, console: Console) -> in
     return 0
 
 
+# -- graph (derived edges and snapshots) ------------------------------------------------------------
+def _graph(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from kgservice.graph.driver import Graph
+
+    with Graph.connect(settings) as graph:
+        if args.action == "related":
+            from kgservice.related.build import build_related
+
+            sources = [s for s in ("corpus", "documents") if not getattr(args, f"no_{s}")]
+            build_related(settings, graph, console, sources=sources, limit=args.limit)
+    return 0
+
+
 # -- models -----------------------------------------------------------------------------------------
 def _models(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     try:
@@ -488,7 +501,7 @@ def _batch(args: argparse.Namespace, settings: Settings, console: Console) -> in
         report = run_batch(spark, settings, args.input, fmt=args.format, out=args.out, partitions=args.partitions,
                            semantic=False if args.no_semantic else None,
                            expansion=False if args.no_expansion else None, with_expansion=args.with_expansion,
-                           write_batch=args.write_batch, console=console)
+                           write_batch=args.write_batch, console=console, related=not args.no_related)
     finally:
         spark.stop()
     for error in report.errors:
@@ -498,6 +511,8 @@ def _batch(args: argparse.Namespace, settings: Settings, console: Console) -> in
                   f"stored (left alone), {report.failed} failed, {report.edges} skill edges; "
                   f"model {', '.join(sorted(report.model_versions))}; {report.seconds:.1f}s "
                   f"({report.docs_per_s:.1f} docs/s)")
+    if report.related is not None:
+        console.print(f"related skills, {report.related.line()}")
     return 0 if report.failed == 0 else 1
 
 
@@ -550,6 +565,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["build"])
     p.add_argument("--no-semantic", action="store_true", help="skip the vector index")
     p.set_defaults(handler=_index)
+
+    p = sub.add_parser("graph", help="derive RELATED_TO edges (co-occurrence) from text and the graph's documents")
+    p.add_argument("action", choices=["related"],
+                   help="related: run the pipeline over the vendored SkillSpan/SkillSkape text (resumable) and read "
+                        "the graph's documents, then replace the RELATED_TO edges of sources corpus and documents")
+    p.add_argument("--no-corpus", action="store_true", help="related: leave the corpus edges as they are")
+    p.add_argument("--no-documents", action="store_true", help="related: leave the documents edges as they are")
+    p.add_argument("--limit", type=int, default=None, help="related: only the first N corpus documents (smoke runs)")
+    p.set_defaults(handler=_graph)
 
     p = sub.add_parser("models", help="produce model artifacts: export the encoder to ONNX, fit the scorer")
     p.add_argument("action", choices=["export", "fit-scorer", "fetch-teacher", "finetune-teacher", "distill",
@@ -633,6 +657,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with-expansion", action="store_true", help="write expanded skills too")
     p.add_argument("--no-semantic", action="store_true")
     p.add_argument("--no-expansion", action="store_true")
+    p.add_argument("--no-related", action="store_true", help="do not recount the documents' co-occurrence "
+                   "(RELATED_TO source documents) after the run")
     p.set_defaults(handler=_batch)
     return parser
 

@@ -173,6 +173,24 @@ class PipelineSettings(BaseModel):
         return models
 
 
+class RelatedSettings(BaseModel):
+    """Related skills from co-occurrence (``kgservice graph related``, kgservice/related/, docs/related-skills.md)."""
+
+    # A document's candidates that the scorer put below its cut count too, down to this probability, at
+    # candidate_weight: on SkillSkape train+dev 17-20% of the candidates in every band from 0.05 up to
+    # the cut name a gold skill, against 32% of the returned skills (docs/related-skills.md), so a
+    # candidate is worth about 0.55 of a returned skill.
+    candidate_cut: float = Field(default=0.05, ge=0.0, le=1.0)
+    candidate_weight: float = Field(default=0.55, gt=0.0, le=1.0)
+    # A pair needs this many documents that name both.
+    min_documents: int = Field(default=2, ge=1)
+    # Pseudo-count that shrinks the NPMI of thinly attested pairs (kgservice/related/cooccurrence.py).
+    shrink: float = Field(default=2.0, ge=0.0)
+    # Related skills kept per skill and source.
+    top_k: int = Field(default=200, ge=1)
+    write_batch: int = Field(default=5000, ge=1)
+
+
 class ApiSettings(BaseModel):
     """Who may call the GraphQL API (kgservice/api/access.py, docs/security.md)."""
 
@@ -255,6 +273,7 @@ class Settings(BaseSettings):
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     nearline: NearlineSettings = Field(default_factory=NearlineSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    related: RelatedSettings = Field(default_factory=RelatedSettings)
 
     @property
     def cache(self) -> Path:

@@ -1,5 +1,5 @@
 // A skill with its parents, children, siblings, groups (each group with its path to the top),
-// related skills and SAME_AS matches. Read.
+// related skills (strongest first: ESCO's curated relations, then co-occurrence weight) and SAME_AS matches. Read.
 // $skill: a skill id (e.g. "esco:000f1d3d-...") or an exact preferred name (e.g. "Haskell").
 // Returns one row per matching skill: id, taxonomy, name, aliases, parents, children, siblings,
 // groupPaths (each a list of "code name" from the top group down), related, sameAs.
@@ -22,7 +22,9 @@ OPTIONAL CALL (s) {
   RETURN collect([n IN reverse(nodes(path)) | n.code + ' ' + coalesce(n.name, '')]) AS groupPaths
 }
 OPTIONAL CALL (s) {
-  MATCH (s)-[:RELATED_TO]-(r:Skill) RETURN collect(DISTINCT r.name)[..25] AS related
+  MATCH (s)-[rel:RELATED_TO]-(r:Skill)
+  WITH r, max(coalesce(rel.weight, 1.0)) AS weight ORDER BY weight DESC, r.name
+  RETURN collect(r.name)[..25] AS related
 }
 OPTIONAL CALL (s) {
   MATCH (s)-[:SAME_AS]-(x:Skill) RETURN collect(DISTINCT x.taxonomy + ':' + x.name) AS sameAs

@@ -12,6 +12,10 @@ batches of ``write_batch`` documents, one transaction each. Writes are idempoten
 same input rewrites the same values, and a document whose stored version is newer than the input's
 is left alone (counted as ``ignored``).
 
+After a run that wrote to Neo4j, the co-occurrence edges of the graph's documents (RELATED_TO
+{source: 'documents'}) are recounted in Spark and replaced (kgservice/batch/related_job.py), so related
+skills follow the documents as they arrive; ``related=False`` (``kgservice batch --no-related``) skips it.
+
 A model-version switch needs nothing special: the writer replaces a document's extraction edges in the
 same transaction that writes the new ones (edges of the old ``modelVersion`` that the new model no
 longer finds are deleted, the others are updated in place), so a reader sees either the old or the
@@ -78,6 +82,7 @@ class BatchReport:
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
     model_versions: set[str] = field(default_factory=set)
+    related: Any = None  # the RelatedReport of the documents' co-occurrence edges, when recomputed
 
     @property
     def docs_per_s(self) -> float:
@@ -225,7 +230,7 @@ def _job_conf(settings: Settings, task_cpus: int = 1, **options: Any) -> JobConf
 def run_batch(spark: Any, settings: Settings, source: str | Path, *, fmt: str | None = None,
               out: str | Path | None = None, partitions: int | None = None, semantic: bool | None = None,
               expansion: bool | None = None, with_expansion: bool = False, write_batch: int = 500,
-              console: Console | None = None) -> BatchReport:
+              console: Console | None = None, related: bool = True) -> BatchReport:
     """Reprocess the documents in ``source``; write to Neo4j (or, with ``out``, the writer's rows as Parquet)."""
     console = console or Console(stderr=True)
     started = time.perf_counter()
@@ -277,6 +282,12 @@ def run_batch(spark: Any, settings: Settings, source: str | Path, *, fmt: str | 
         report.edges += s["edges"]
         report.model_versions.add(s["model_version"])
         report.errors.extend(s["errors"][: MAX_ERRORS - len(report.errors)])
+    if related and out is None:
+        from kgservice.batch.related_job import recompute_document_related
+        from kgservice.graph.driver import Graph
+
+        with Graph.connect(settings) as graph:
+            report.related = recompute_document_related(spark, settings, graph, console)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -74,6 +74,9 @@ class Query(StrEnum):
     GET_WARMUP_SKILL_IDS = "get_warmup_skill_ids"
     GET_WARMUP_DOCUMENTS = "get_warmup_documents"
     DELETE_DOCUMENTS_BY_ID_PREFIX = "delete_documents_by_id_prefix"
+    MERGE_RELATED_SKILLS = "merge_related_skills"
+    DELETE_STALE_RELATED = "delete_stale_related"
+    GET_DOCUMENT_SKILL_SETS = "get_document_skill_sets"
 
 
 _COMMENT = re.compile(r"^\s*//.*$", re.MULTILINE)

@@ -171,3 +171,30 @@ def test_spark_job_model_version_switch_never_leaves_a_document_without_skills(s
         assert row["model"] == trie_pipeline.model_version
         assert {e[6] for e in row["edges"]} == {trie_pipeline.model_version}
         assert stale not in {e[0] for e in row["edges"]}
+
+
+def test_spark_job_recounts_the_documents_related_skills_after_a_run(spark, settings, batch_graph, trie_pipeline,
+                                                                     tmp_path):
+    from kgservice.related.build import edges_of, graph_document_counts
+
+    report = run_batch(spark, settings, write_jsonl(tmp_path / "docs.jsonl", rows(12)), semantic=False, console=QUIET)
+    related = report.related
+    assert related is not None and related.source == "documents" and related.documents >= 12
+    stored = {(r["a"], r["b"]): (r["weight"], r["count"], r["documents"]) for r in batch_graph.read(
+        "MATCH (a:Skill)-[r:RELATED_TO {source: 'documents'}]->(b:Skill) "
+        "RETURN a.id AS a, b.id AS b, r.weight AS weight, r.count AS count, r.documents AS documents")}
+    # What Spark counted equals counting the same graph in one process.
+    expected = {(e.skill_id, e.related_id): (e.weight, e.count, e.documents)
+                for e in edges_of(graph_document_counts(batch_graph), settings)}
+    assert stored == expected and related.edges == len(expected)
+    # rows(12) writes every text twice, so the skills two copies share are pairs of at least two documents.
+    edges = {r["key"]: {e[0] for e in r["edges"] if e[0]} for r in snapshot(batch_graph)}
+    shared = [edges[f"{r['kind']}:{r['id']}"] & edges[f"{t['kind']}:{t['id']}"]
+              for r, t in zip(rows(12)[:6], rows(12)[6:], strict=True)]
+    pairs = [(a, b) for skills in shared for a in skills for b in skills if a < b]
+    assert pairs and all((a, b) in stored and stored[(a, b)][2] >= 2 for a, b in pairs)
+
+    # A bulk run (Parquet out) leaves the graph, and so the edges, alone.
+    bulk = run_batch(spark, settings, write_jsonl(tmp_path / "more.jsonl", rows(3, version=8)), out=tmp_path / "out",
+                     semantic=False, console=QUIET)
+    assert bulk.related is None

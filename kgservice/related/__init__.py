@@ -1,0 +1,1 @@
+"""Related skills: co-occurrence counts, the corpora they come from, and the RELATED_TO edges they make."""
