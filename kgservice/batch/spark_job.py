@@ -127,35 +127,26 @@ def _write_with_retry(graph: Any, writes: list[Any], attempts: int = 5) -> Any:
 
 def extract_partition(rows: Iterable[Any], conf: JobConf) -> Iterator[dict[str, Any]]:
     """Extract and write one partition; yields one summary per write batch (or, bulk, the writer's rows)."""
-    from kgservice.graph.document_writer import DocumentWrite, document_row
-    from kgservice.input_validation import check_document
-    from kgservice.pipeline.build import make_document
+    from kgservice.document_extraction import CheckedInput, extract_writes
+    from kgservice.graph.document_writer import document_row
 
     graph, pipeline = _executor_state(conf)
     max_chars = int(conf.settings.get("pipeline", {}).get("max_chars", 100_000))
     it = iter(rows)
     while chunk := list(islice(it, conf.write_batch)):
-        docs, meta, errors = [], [], []
+        inputs, errors = [], []
         for row in chunk:
             r = row.asDict() if hasattr(row, "asDict") else dict(row)
             try:
                 if r.get("version") is None:
                     raise InvalidInput("no version")
                 # The checks the API and the stream make, so a row fails here with its reason, not in the write.
-                check_document(r.get("kind"), r.get("id"), r.get("text"), r.get("title"), r.get("version"),
-                               max_chars=max_chars, updated_at=r.get("updatedAt"))
-                doc = make_document(r.get("text") or "", r.get("kind") or "", r.get("title"), r.get("id"), max_chars,
-                                    pipeline.model_version)
-                if not doc.id:
-                    raise InvalidInput("no id")
+                inputs.append(CheckedInput.check(r.get("kind"), r.get("id"), r.get("text"), r.get("title"),
+                                                 r.get("version"), max_chars=max_chars,
+                                                 updated_at=r.get("updatedAt") or r.get("version")))
             except InvalidInput as exc:
                 errors.append(f"{r.get('kind')}:{r.get('id')}: {exc}")
-                continue
-            docs.append(doc)
-            version = int(r["version"])
-            meta.append((version, int(r.get("updatedAt") or version)))
-        writes = [DocumentWrite.from_document(d, version, with_expansion=conf.with_expansion, updated_at=updated)
-                  for d, (version, updated) in zip(pipeline.pipe(docs, batch_size=32), meta)]
+        writes = extract_writes(pipeline, inputs, with_expansion=conf.with_expansion)
         if conf.bulk:
             now_ms = int(time.time() * 1000)
             for w in writes:

@@ -70,6 +70,11 @@ class Edit:
     # redelivered message writes exactly the same values.
     edited_ms: int = 0
 
+    @property
+    def updated_at(self) -> int:
+        """What the writer stamps as ``updatedAt``: when the edit was made."""
+        return self.edited_ms
+
     def fields(self) -> dict[str, str]:
         out = {"kind": Domain(self.kind).value, "id": self.id, "text": self.text, "version": str(self.version),
                "ts": str(self.edited_ms)}

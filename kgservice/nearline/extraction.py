@@ -36,7 +36,8 @@ from typing import Any, Protocol
 from kgservice.errors import KgServiceError
 from kgservice.graph.document_writer import DocumentWrite
 from kgservice.nearline.edit_stream import Edit
-from kgservice.pipeline.build import Pipeline, make_document
+from kgservice.document_extraction import extract_writes
+from kgservice.pipeline.build import Pipeline
 from kgservice.settings import Settings
 
 
@@ -79,11 +80,6 @@ class Extraction(Protocol):
     def close(self) -> None: ...
 
 
-def document_of(edit: Edit, max_chars: int, model_version: str):  # noqa: ANN201 - Document
-    """The edit as a pipeline document; raises ``InvalidInput`` for input that can never succeed."""
-    return make_document(edit.text, edit.kind, edit.title, edit.id, max_chars, model_version)
-
-
 class InlineExtraction:
     """A pipeline run in the calling thread."""
 
@@ -104,11 +100,7 @@ class InlineExtraction:
         return future
 
     def __call__(self, edits: Sequence[Edit]) -> list[DocumentWrite]:
-        docs = [document_of(e, self.max_chars, self.model_version) for e in edits]
-        done = self.pipeline.pipe(docs, batch_size=max(1, len(docs)))
-        return [DocumentWrite.from_document(doc, edit.version, with_expansion=self.with_expansion,
-                                            updated_at=edit.edited_ms)
-                for doc, edit in zip(done, edits, strict=True)]
+        return extract_writes(self.pipeline, edits, with_expansion=self.with_expansion, batch_size=max(1, len(edits)))
 
     def cache_hit_rates(self) -> dict[str, float]:
         return {name: cache.hit_rate for name, cache in self.pipeline.caches.items()}

@@ -67,18 +67,13 @@ class Pipeline:
 
 def make_document(text: str, domain: str | Domain = Domain.JOB, title: str | None = None, doc_id: str | None = None,
                   max_chars: int = 100_000, model_version: str | None = None) -> Document:
-    """Validate raw input into a Document, with errors a caller can act on."""
-    if not isinstance(text, str):
-        raise InvalidInput("text must be a string")
-    if not text.strip():
-        raise InvalidInput("text is empty")
-    if len(text) > max_chars:
-        raise InvalidInput(f"text has {len(text)} characters; the limit is {max_chars} (KG_PIPELINE__MAX_CHARS)")
-    try:
-        domain = Domain(domain)
-    except ValueError:
-        raise InvalidInput(f"unknown domain {domain!r}; use one of {', '.join(d.value for d in Domain)}") from None
-    return Document(text=text, domain=domain, title=title, id=doc_id, model_version=model_version)
+    """Validate raw input into a Document (the one text check: :mod:`kgservice.input_validation`), with
+    errors a caller can act on."""
+    from kgservice.input_validation import check_kind, check_text, check_title
+
+    text = check_text(text, max_chars)
+    return Document(text=text, domain=check_kind(domain), title=check_title(title), id=doc_id,
+                    model_version=model_version)
 
 
 def build_pipeline(settings: Settings, graph: Graph | None, *, semantic: bool | None = None,

@@ -43,7 +43,7 @@ def test_pipeline_skill_in_qualifications_outscores_company_blurb(trie_pipeline)
 
 
 @pytest.mark.parametrize(("text", "domain", "message"), [
-    ("", "job", "empty"), ("   \n", "job", "empty"), ("x" * 200_001, "job", "limit"), ("Python", "novel", "domain")])
+    ("", "job", "empty"), ("   \n", "job", "empty"), ("x" * 200_001, "job", "limit"), ("Python", "novel", "kind")])
 def test_pipeline_rejects_bad_input(text, domain, message):
     with pytest.raises(InvalidInput, match=message):
         make_document(text, domain, max_chars=200_000)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import strawberry
 
 from kgservice.api.context import Context
@@ -12,9 +14,9 @@ from kgservice.api.types.documents import AssessmentResult, Entity, FeedbackResu
 from kgservice.api.types.enums import DocumentKind, FeedbackAction, Long, SkillRelation
 from kgservice.api.types.skill import Skill
 from kgservice.graph import skill_queries
-from kgservice.graph.document_writer import DocumentWrite, document_key, write_documents
-from kgservice.input_validation import check_document, now_ms
-from kgservice.pipeline.build import make_document
+from kgservice.document_extraction import CheckedInput, extract_writes
+from kgservice.graph.document_writer import document_key, write_documents
+from kgservice.input_validation import now_ms
 
 
 async def load_entity(info: strawberry.Info[Context], kind: DocumentKind, id: str) -> Entity:
@@ -44,12 +46,9 @@ class EntityMutation:
         ctx = info.context
         doc_id = str(id)
         version = now_ms() if version is None else version
-        check_document(kind.value, doc_id, text, title, version, max_chars=ctx.settings.pipeline.max_chars)
+        checked = CheckedInput.check(kind.value, doc_id, text, title, version, max_chars=ctx.settings.pipeline.max_chars)
         state = await ctx.services.pipeline()
-        doc = make_document(text, kind.value, title, doc_id, ctx.settings.pipeline.max_chars,
-                            state.pipeline.model_version)
-        doc = await ctx.run(state.pipeline, doc)
-        write = DocumentWrite.from_document(doc, version, with_expansion=with_expansion)
+        (write,) = await ctx.run(partial(extract_writes, with_expansion=with_expansion), state.pipeline, [checked])
         report = await ctx.run(write_documents, ctx.graph, [write])
         result = report.results[0]
         key = document_key(kind.value, doc_id)

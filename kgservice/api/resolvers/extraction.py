@@ -5,7 +5,6 @@ from __future__ import annotations
 import strawberry
 
 from kgservice.api.context import Context
-from kgservice.api.limits import check_text, check_title
 from kgservice.api.types.documents import Extraction
 from kgservice.api.types.enums import DocumentKind
 from kgservice.pipeline.build import make_document
@@ -17,8 +16,6 @@ class ExtractionQuery:
     async def extract_skills(self, info: strawberry.Info[Context], text: str,
                              domain: DocumentKind = DocumentKind.JOB, title: str | None = None) -> Extraction:
         ctx = info.context
-        check_text(text, ctx.settings.pipeline.max_chars)
-        check_title(title)
         state = await ctx.services.pipeline()
         pipeline = state.pipeline
         doc = make_document(text, domain.value, title, None, ctx.settings.pipeline.max_chars, pipeline.model_version)
