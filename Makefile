@@ -29,11 +29,13 @@ neo4j-stop:
 	$(BIN)/kgservice neo4j stop
 
 # The main job on the embedded default: load the taxonomy into the project's own Neo4j, build the
-# trie and vector index from the graph with the shipped models, extract skills from a posting. The
+# trie and vector index from the graph with the shipped models, weigh related skills (from the
+# shipped corpus skill sets), extract skills from a posting. The
 # scorer's weights ship with the package (`kgservice models fit-scorer` refits them).
 run: neo4j-start
 	$(BIN)/kgservice load taxonomy
 	$(BIN)/kgservice index build
+	$(BIN)/kgservice graph related
 	$(BIN)/kgservice extract examples/job_posting.txt --domain job
 
 # pytest exits 5 when it collects nothing; that is not a failure of the suite.

@@ -8,14 +8,19 @@ rebuilt from its sentences) and SkillSkape's train and dev sentences (7,669), al
 Extraction takes minutes, so each document's set is appended to a JSON Lines file under the
 taxonomy version's artifacts as soon as it is known; the file is named after the pipeline's model
 version and the scorer's cut, so a run that was cut short resumes after the documents already
-there, and another model or cut starts a file of its own.
+there, and another model or cut starts a file of its own. The package ships the file the shipped models
+give (``kgservice/resources/related/``, gzipped, same name), so a fresh install starts from it instead
+of nine minutes of extraction on two cores; any other model or cut extracts as before.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
+import importlib.resources
 import json
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +90,8 @@ def corpus_skill_sets(settings: Settings, graph: Graph, console: Console, limit:
     version = artifacts.taxonomy_version(graph)
     path = cache or cache_path(settings, version, pipeline.model_version, scorer.min_score)
     docs = corpus_documents(settings)[:limit]
+    if not path.exists():
+        _seed_from_package(path)
     done = _read_cache(path)
     todo = [d for d in docs if d.id not in done]
     if todo:
@@ -108,6 +115,23 @@ def corpus_skill_sets(settings: Settings, graph: Graph, console: Console, limit:
         console.print(f"corpus extraction: {len(docs)} documents already in {path}")
     for d in docs:
         yield done[d.id]
+
+
+def shipped_cache(name: str) -> Path | None:
+    """The packaged, gzipped corpus skill sets of that cache file name, if the package ships them."""
+    shipped = Path(str(importlib.resources.files("kgservice") / "resources" / "related" / f"{name}.gz"))
+    return shipped if shipped.is_file() else None
+
+
+def _seed_from_package(path: Path) -> None:
+    shipped = shipped_cache(path.name)
+    if shipped is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_suffix(".seeding")
+    with gzip.open(shipped, "rb") as src, open(scratch, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    scratch.replace(path)  # whole or not at all: a half-copied seed would read as finished documents
 
 
 def _read_cache(path: Path) -> dict[str, dict[str, float]]:
