@@ -41,3 +41,7 @@ run: neo4j-start
 # pytest exits 5 when it collects nothing; that is not a failure of the suite.
 test: setup-test neo4j-start
 	$(BIN)/pytest || [ $$? -eq 5 ]
+
+# Every benchmark of docs/benchmarks.md into bench/results/ (bash bench/all.sh NAME... for some).
+bench: setup-test
+	bash bench/all.sh
