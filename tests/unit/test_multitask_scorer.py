@@ -61,7 +61,7 @@ class CountingEncoder:
 
 @pytest.fixture(scope="session")
 def encoder() -> OnnxEncoder:
-    from kgservice.train.onnx_export import ensure_encoder
+    from kgservice.offline.onnx_export import ensure_encoder
 
     return OnnxEncoder.load(ensure_encoder(Settings()), threads=2)
 
@@ -91,7 +91,7 @@ def parts(encoder: OnnxEncoder) -> Parts:
 
 @pytest.fixture(scope="session")
 def examples(parts: Parts):
-    from kgservice.train.multitask_scorer import collect, skillskape_docs
+    from kgservice.offline.multitask_scorer import collect, skillskape_docs
 
     return collect(parts.pipeline, parts.scorer, parts.catalog, parts.cache, skillskape_docs(parts.train))
 
@@ -99,7 +99,7 @@ def examples(parts: Parts):
 @pytest.fixture(scope="session")
 def artifact(parts: Parts, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Trained end to end for a few steps and exported, as ``kgservice models train-scorer`` does."""
-    from kgservice.train.multitask_scorer import train_and_export
+    from kgservice.offline.multitask_scorer import train_and_export
 
     return train_and_export(parts.pipeline, parts.scorer, parts.catalog, parts.cache, _labelled(parts),
                             parts.dev, tmp_path_factory.mktemp("multitask") / "multitask_scorer", epochs=10, steps=4,
@@ -107,7 +107,7 @@ def artifact(parts: Parts, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _labelled(parts: Parts):
-    from kgservice.train.multitask_scorer import skillskape_docs
+    from kgservice.offline.multitask_scorer import skillskape_docs
 
     return skillskape_docs(parts.train)
 
@@ -139,7 +139,7 @@ def test_multitask_scorer_training_writes_loadable_artifact(artifact: Path, mode
 @pytest.mark.parametrize("blocks", [("text", "title"), ("text", "title", "skill", "product"), ()],
                          ids=["default", "all", "none"])
 def test_multitask_scorer_onnx_matches_torch(examples, parts: Parts, tmp_path: Path, blocks) -> None:
-    from kgservice.train.multitask_scorer import export_onnx, predict_torch, train
+    from kgservice.offline.multitask_scorer import export_onnx, predict_torch, train
 
     net, report = train(examples, steps=3, blocks=blocks)
     assert report.steps == 3

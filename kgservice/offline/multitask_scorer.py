@@ -98,7 +98,7 @@ from kgservice.errors import InvalidInput, KgServiceError
 from kgservice.evaluation import Example, Ranked, Scores, label_resolver, load_skillskape, score
 from kgservice.graph.cypher import Query
 from kgservice.graph.driver import Graph
-from kgservice.pipeline.build import Pipeline, build_pipeline, make_document
+from kgservice.pipeline.build import FULL, Pipeline, build_pipeline, make_document
 from kgservice.pipeline.multitask_scorer import (
     DOMAINS, FORMAT_VERSION, MANIFEST_FILE, MANUAL_FEATURES, MODEL_FILE, ONNX_INPUTS, ONNX_OUTPUTS, RELATIONS,
     SentenceVectorCache, artifact_dir, describe,
@@ -106,7 +106,7 @@ from kgservice.pipeline.multitask_scorer import (
 from kgservice.pipeline.scorer import FeatureScorer, sigmoid
 from kgservice.pipeline.skill_catalog import SkillCatalog
 from kgservice.settings import Settings
-from kgservice.train.model_folder import tool_versions
+from kgservice.offline.model_folder import tool_versions
 
 SEED = 20240611
 OPSET = 17
@@ -634,7 +634,7 @@ def train_and_export(pipeline: Pipeline, scorer: FeatureScorer, catalog: SkillCa
 def _training_pipeline(settings: Settings, graph: Graph) -> tuple[Pipeline, FeatureScorer, SentenceVectorCache]:
     from kgservice.pipeline.embedding_tagger import EmbeddingTagger
 
-    pipeline = build_pipeline(settings, graph, semantic=True, expansion=True)
+    pipeline = build_pipeline(settings, graph, FULL)
     scorer = pipeline.stages[-1]
     if not isinstance(scorer, FeatureScorer):
         raise KgServiceError("the training pipeline must end with the first scorer")

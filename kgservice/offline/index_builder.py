@@ -36,10 +36,10 @@ def build_indexes(settings: Settings, graph: Graph, semantic: bool = True, conso
     console.print(f"trie: {trie.manifest['keys']} keys over {len(rows)} skills in {time.perf_counter() - started:.1f}s")
     out["neighbours"] = _build_neighbours(settings, graph, version, [r["id"] for r in rows], console)
     if semantic:
-        from kgservice.inference.vector_index_builder import build_vector_index
+        from kgservice.offline.vector_index_builder import build_vector_index
 
         out["vectors"] = build_vector_index(settings, version, rows, console)
-        from kgservice.graph.occupation_titles import build_occupation_index
+        from kgservice.offline.occupation_index_builder import build_occupation_index
 
         occupations = build_occupation_index(settings, graph, version, console)
         if occupations is not None:
