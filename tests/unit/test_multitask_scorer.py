@@ -91,7 +91,7 @@ def parts(encoder: OnnxEncoder) -> Parts:
 
 @pytest.fixture(scope="session")
 def examples(parts: Parts):
-    from kgservice.offline.multitask_scorer import collect, skillskape_docs
+    from kgservice.offline.multitask_examples import collect, skillskape_docs
 
     return collect(parts.pipeline, parts.scorer, parts.catalog, parts.cache, skillskape_docs(parts.train))
 
@@ -107,7 +107,7 @@ def artifact(parts: Parts, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _labelled(parts: Parts):
-    from kgservice.offline.multitask_scorer import skillskape_docs
+    from kgservice.offline.multitask_examples import skillskape_docs
 
     return skillskape_docs(parts.train)
 
@@ -139,7 +139,8 @@ def test_multitask_scorer_training_writes_loadable_artifact(artifact: Path, mode
 @pytest.mark.parametrize("blocks", [("text", "title"), ("text", "title", "skill", "product"), ()],
                          ids=["default", "all", "none"])
 def test_multitask_scorer_onnx_matches_torch(examples, parts: Parts, tmp_path: Path, blocks) -> None:
-    from kgservice.offline.multitask_scorer import export_onnx, predict_torch, train
+    from kgservice.offline.multitask_export import export_onnx
+    from kgservice.offline.multitask_scorer import predict_torch, train
 
     net, report = train(examples, steps=3, blocks=blocks)
     assert report.steps == 3
