@@ -25,7 +25,8 @@ from kgservice.pipeline.multitask_scorer import (
 from kgservice.pipeline.scorer import FeatureScorer
 from kgservice.pipeline.sectioner import Sectioner
 from kgservice.pipeline.skill_catalog import SkillCatalog
-from kgservice.pipeline.trie_tagger import SkillText, SkillTrie, TrieTagger
+from kgservice.offline.trie_builder import SkillText, build_trie
+from kgservice.pipeline.trie_tagger import TrieTagger
 from kgservice.settings import Settings
 
 torch = pytest.importorskip("torch")
@@ -80,7 +81,7 @@ def parts(encoder: OnnxEncoder) -> Parts:
     resolve = {name.casefold(): sid for sid, name in skills.items()}
     examples = load_skillskape(path, resolve)[:N_SENTENCES]
     catalog = SkillCatalog.build((sid, name, "esco") for sid, name in skills.items())
-    trie = SkillTrie.build(SkillText(sid, name, (), "esco") for sid, name in skills.items())
+    trie = build_trie(SkillText(sid, name, (), "esco") for sid, name in skills.items())
     cache = SentenceVectorCache(CountingEncoder(encoder), max_entries=None)
     index = build_skill_index(encoder, list(skills.items()), taxonomy_version="tiny", progress=False)
     tagger = EmbeddingTagger(cache, index, threshold=0.3, top_k=3)
