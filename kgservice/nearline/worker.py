@@ -1,5 +1,8 @@
 """The nearline worker: edits from the Redis Stream -> extraction -> the shared document writer.
 
+The loop, its writer thread and its retries are here; each Redis command of the consumer-group
+protocol is a method of :class:`~kgservice.nearline.consumer_group.ConsumerGroup`.
+
 Several workers, on one machine or many, share one consumer group. Each loop:
 
 1. every ``claim_idle_ms / 2`` it ``XAUTOCLAIM`` s messages another consumer (crashed, or hung) has held
@@ -46,6 +49,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+import neo4j.exceptions
 
 from kgservice.errors import InvalidInput
 from kgservice.graph.document_writer import DocumentWrite, write_documents
@@ -421,4 +426,10 @@ class Worker:
                 except TRANSIENT:
                     pass
 
-        return retrying(work, RETRY, lambda exc: isinstance(exc, TRANSIENT), stop=self.stop_event, on_retry=on_retry)
+        return retrying(work, RETRY, _transient, stop=self.stop_event, on_retry=on_retry)
+
+
+def _transient(exc: BaseException) -> bool:
+    """Not the message's fault: Redis or Neo4j unavailable (Graph.write raises GraphUnavailable for a
+    server that does not answer), or a failure Neo4j calls retryable, as Graph.write's own loop would."""
+    return isinstance(exc, TRANSIENT) or (isinstance(exc, neo4j.exceptions.Neo4jError) and exc.is_retryable())
