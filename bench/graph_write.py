@@ -36,7 +36,7 @@ from kgservice.graph.document_writer import document_row  # noqa: E402
 from kgservice.graph.driver import Graph  # noqa: E402
 from kgservice.graph.server import Neo4jServer  # noqa: E402
 from kgservice.nearline.extraction import InlineExtraction  # noqa: E402
-from kgservice.pipeline.build import build_pipeline  # noqa: E402
+from kgservice.pipeline.build import WRITES, build_pipeline  # noqa: E402
 from kgservice.settings import Settings  # noqa: E402
 
 PREFIX = "bench-gw-"
@@ -46,7 +46,7 @@ def workload_rows(settings: Settings, graph: Graph, edits: int, prefix: str,
                   console: Console) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """``bench/nearline.py``'s workload extracted with the nearline worker's pipeline, as
     ``write_documents.cypher`` rows under ``prefix``: every pool document once, then ``edits`` edits."""
-    extraction = InlineExtraction(build_pipeline(settings, graph, expanded=False))
+    extraction = InlineExtraction(build_pipeline(settings, graph, WRITES))
     workload = Workload()
     pool = [workload.edit(i, f"bench-nl-{i}") for i in range(POOL)]
     changes = [workload.edit(i) for i in range(edits)]

@@ -25,7 +25,7 @@ from rich.table import Table  # noqa: E402
 
 from kgservice.document import Domain  # noqa: E402
 from kgservice.graph.driver import Graph  # noqa: E402
-from kgservice.pipeline.build import build_pipeline, make_document  # noqa: E402
+from kgservice.pipeline.build import TAGGERS, build_pipeline, make_document  # noqa: E402
 from kgservice.settings import Settings  # noqa: E402
 
 REFERENCE_EF = 2000
@@ -39,7 +39,7 @@ def main() -> int:
     settings = Settings()
     graph = Graph.connect(settings)
     try:
-        pipeline = build_pipeline(settings, graph, semantic=True, expansion=False)
+        pipeline = build_pipeline(settings, graph, TAGGERS)
     finally:
         graph.close()
     sectioner = pipeline.stages[0]

@@ -103,10 +103,10 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def ensure_teacher_onnx(settings: Settings, fine_tuned: bool, console: Console) -> Path:
-    from kgservice.train.onnx_export import export_pooled
-    from kgservice.train.skill_linker import training_dir
-    from kgservice.train.teacher import TEACHER_ID, fetch_teacher
-    from kgservice.train.torch_encoder import PooledEncoder
+    from kgservice.offline.onnx_export import export_pooled
+    from kgservice.offline.skill_linker import training_dir
+    from kgservice.offline.teacher import TEACHER_ID, fetch_teacher
+    from kgservice.offline.torch_encoder import PooledEncoder
 
     model_id = f"{TEACHER_ID}-skills" if fine_tuned else TEACHER_ID
     out = settings.home / "models" / model_id
@@ -163,8 +163,8 @@ def measure(name: str, encoder: OnnxEncoder, labels: list[str], ids: list[str], 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from kgservice.train.distill import STUDENT_ID
-    from kgservice.train.onnx_export import MODEL_ID as MINILM
+    from kgservice.offline.distill import STUDENT_ID
+    from kgservice.offline.onnx_export import MODEL_ID as MINILM
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postings", type=int, default=20)

@@ -30,7 +30,7 @@ from rich.table import Table  # noqa: E402
 
 from kgservice.graph.driver import Graph  # noqa: E402
 from kgservice.nearline.edit_stream import Edit  # noqa: E402
-from kgservice.pipeline.build import build_pipeline, make_document  # noqa: E402
+from kgservice.pipeline.build import SERVING, WRITES, build_pipeline, make_document  # noqa: E402
 from kgservice.settings import Settings  # noqa: E402
 
 
@@ -57,7 +57,7 @@ def main() -> int:
     rows: dict[str, Counter] = {}
     with Graph.connect(settings) as graph:
         for name, expanded in (("worker (expanded=False)", False), ("API (expanded skills too)", True)):
-            pipeline = build_pipeline(settings, graph, expanded=expanded)
+            pipeline = build_pipeline(settings, graph, SERVING if expanded else WRITES)
             gc.collect()
             gc.freeze()
             replay(pipeline, warm, args.batch, None)  # fills the caches as the worker's warm-up does

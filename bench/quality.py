@@ -44,7 +44,8 @@ from kgservice.evaluation import Example, Ranked, Scores, label_resolver, load_a
 from kgservice.graph.cypher import Query  # noqa: E402
 from kgservice.graph.driver import Graph  # noqa: E402
 from kgservice.inference import artifacts  # noqa: E402
-from kgservice.pipeline.build import Pipeline, build_pipeline, make_document  # noqa: E402
+from kgservice.pipeline.build import (NO_EXPANSION, SEMANTIC_ONLY, TRIE_ONLY, Pipeline, build_pipeline,  # noqa: E402
+                                      make_document)
 from kgservice.settings import STATIC_SENTENCE_MODEL, Settings  # noqa: E402
 
 SPLITS = {"TECH": "tech_validation_annotations.csv", "HOUSE": "house_validation_annotations.csv"}
@@ -64,7 +65,7 @@ def pipeline_predictor(pipeline: Pipeline) -> Predict:
 def minilm_baseline(settings: Settings, esco: list[dict]) -> Predict:
     from kgservice.inference.onnx_encoder import OnnxEncoder
 
-    from kgservice.train.onnx_export import MODEL_ID, ensure_encoder
+    from kgservice.offline.onnx_export import MODEL_ID, ensure_encoder
 
     ensure_encoder(settings)  # exported once from the PyPI wheel (needs the train extra)
     encoder = OnnxEncoder.load(artifacts.model_dir(settings, MODEL_ID))
@@ -155,10 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         systems["static sentence tower, ESCO ranking, no cut"] = (
             pipeline_predictor(build_pipeline(with_pipeline(static, taxonomies=["esco"], min_score=0.0), graph)), True)
     if args.stages:
-        systems["  trie only (ESCO)"] = (pipeline_predictor(build_pipeline(esco_only, graph, semantic=False)), True)
-        systems["  semantic only (ESCO)"] = (pipeline_predictor(build_pipeline(esco_only, graph, trie=False)), True)
+        systems["  trie only (ESCO)"] = (pipeline_predictor(build_pipeline(esco_only, graph, TRIE_ONLY)), True)
+        systems["  semantic only (ESCO)"] = (pipeline_predictor(build_pipeline(esco_only, graph, SEMANTIC_ONLY)), True)
         systems["  without graph support (ESCO)"] = (
-            pipeline_predictor(build_pipeline(esco_only, graph, expansion=False)), True)
+            pipeline_predictor(build_pipeline(esco_only, graph, NO_EXPANSION)), True)
     systems["shipped, unmapped gold dropped"] = (systems["kgservice as shipped"][0], False)
     systems["baseline: MiniLM ranking of ESCO labels (top 10)"] = (minilm_baseline(shipped, esco), True)
     by_label = {str(s["name"]).casefold(): str(s["id"]) for s in esco}

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from kgservice.document import Domain
 from kgservice.pipeline.sectioner import KINDS, Sectioner
-from kgservice.train.sectioner_training import Example, default_data_dir, load_examples
+from kgservice.offline.sectioner_training import Example, default_data_dir, load_examples
 
 CONFIGS = {
     "headers": Sectioner(use_headers=True, use_classifier=False),

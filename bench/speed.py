@@ -42,7 +42,7 @@ from postings import postings  # noqa: E402
 
 from kgservice.document import Document, Domain  # noqa: E402
 from kgservice.graph.driver import Graph  # noqa: E402
-from kgservice.pipeline.build import build_pipeline, make_document  # noqa: E402
+from kgservice.pipeline.build import FULL, TAGGERS, TRIE_ONLY, build_pipeline, make_document  # noqa: E402
 from kgservice.pipeline.sectioner import Sectioner  # noqa: E402
 from kgservice.settings import Settings  # noqa: E402
 from kgservice.text_normalizer import tokenize  # noqa: E402
@@ -77,11 +77,11 @@ def main() -> int:
     graph = Graph.connect(settings)
     uncached = settings.model_copy(deep=True)
     uncached.pipeline.semantic_cache_size = 0
-    full = build_pipeline(settings, graph, semantic=True, expansion=True)
+    full = build_pipeline(settings, graph, FULL)
     configs = [  # (row, pipeline, postings run before the timed pass)
-        ("trie only", build_pipeline(settings, graph, semantic=False, expansion=False), 0),
-        ("trie + semantic, cold", build_pipeline(settings, graph, semantic=True, expansion=False), 0),
-        ("full, no cache", build_pipeline(uncached, graph, semantic=True, expansion=True), 0),
+        ("trie only", build_pipeline(settings, graph, TRIE_ONLY, expansion=False), 0),
+        ("trie + semantic, cold", build_pipeline(settings, graph, TAGGERS), 0),
+        ("full, no cache", build_pipeline(uncached, graph, FULL), 0),
         ("full, cold", full, 0),
         (f"full, warm ({args.warm} other postings)", full, args.warm),
     ]
@@ -90,7 +90,7 @@ def main() -> int:
         both = settings.model_copy(deep=True)
         both.pipeline.sentence_model = ""
         configs.append((f"full, cold, {cfg.encoder_model} as sentence tower",
-                        build_pipeline(both, graph, semantic=True, expansion=True), 0))
+                        build_pipeline(both, graph, FULL), 0))
     rows = []
     for name, pipeline, warm in configs:
         for text in warm_texts[:5]:  # ONNX session, Bolt connections

@@ -33,7 +33,8 @@ from postings import postings  # noqa: E402
 
 from kgservice.graph.cypher import Query  # noqa: E402
 from kgservice.graph.driver import Graph  # noqa: E402
-from kgservice.pipeline.trie_tagger import SkillText, SkillTrie, TrieTagger, key_trie  # noqa: E402
+from kgservice.offline.trie_builder import SkillText, build_trie, key_trie  # noqa: E402
+from kgservice.pipeline.trie_tagger import SkillTrie, TrieTagger  # noqa: E402
 from kgservice.settings import Settings  # noqa: E402
 from kgservice.text_normalizer import Token, tokenize  # noqa: E402
 
@@ -101,7 +102,7 @@ def main() -> int:
         blob = pickle.dumps(keys, protocol=pickle.HIGHEST_PROTOCOL)
         (old_dir / "trie.pkl").write_bytes(blob)
         (old_dir / "manifest.json").write_text(json.dumps({"sha256": hashlib.sha256(blob).hexdigest()}))
-        SkillTrie.build(skills, versions).save(new_dir)
+        build_trie(skills, versions).save(new_dir)
         sizes = {"old": len(blob), "new": (new_dir / "trie.bin").stat().st_size}
         # Time loads on a small heap, as in a process that is starting: the build's objects make
         # the collector's passes over unpickled nodes slower than a service would see.

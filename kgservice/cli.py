@@ -202,7 +202,7 @@ def _cypher(args: argparse.Namespace, settings: Settings, console: Console) -> i
 
 # -- index ----------------------------------------------------------------------------------------
 def _index(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from kgservice.inference.index_builder import build_indexes
+    from kgservice.offline.index_builder import build_indexes
 
     from kgservice.graph.driver import Graph
 
@@ -230,24 +230,24 @@ def _graph(args: argparse.Namespace, settings: Settings, console: Console) -> in
 def _models(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     try:
         if args.action == "export":
-            from kgservice.train.onnx_export import export_encoder
+            from kgservice.offline.onnx_export import export_encoder
 
             console.print(f"encoder exported to {export_encoder(settings)}")
             return 0
         if args.action in ("ship-student", "ship-static"):
-            from kgservice.train.distill import STUDENT_ID, ship
-            from kgservice.train.static_distill import STATIC_ID
+            from kgservice.offline.distill import STUDENT_ID, ship
+            from kgservice.offline.static_distill import STATIC_ID
 
             model_id = STUDENT_ID if args.action == "ship-student" else STATIC_ID
             console.print(f"int8 {model_id} copied to {ship(settings.home / 'models' / model_id)}")
             return 0
         if args.action == "ship-mentions":
-            from kgservice.train.mention_training import ship as ship_mentions
+            from kgservice.offline.mention_training import ship as ship_mentions
 
             console.print(f"mention detector copied to {ship_mentions(settings)}")
             return 0
         if args.action == "fetch-teacher":
-            from kgservice.train.teacher import fetch_teacher
+            from kgservice.offline.teacher import fetch_teacher
 
             console.print(f"teacher unpacked at {fetch_teacher(settings.cache)}")
             return 0
@@ -257,7 +257,7 @@ def _models(args: argparse.Namespace, settings: Settings, console: Console) -> i
 
     with Graph.connect(settings) as graph:
         if args.action == "fit-scorer":
-            from kgservice.train.scorer_fit import fit
+            from kgservice.offline.scorer_fit import fit
 
             cfg = settings.pipeline
             for tower in cfg.sentence_models:  # as `index build` calibrates them
@@ -266,22 +266,22 @@ def _models(args: argparse.Namespace, settings: Settings, console: Console) -> i
                 console.print(f"scorer weights written to {fitted}")
         elif args.action == "train-mentions":
             from kgservice.inference.artifacts import taxonomy_version
-            from kgservice.train.mention_training import EPOCHS, train_mentions
+            from kgservice.offline.mention_training import EPOCHS, train_mentions
 
             train_mentions(settings, console, taxonomy_version(graph), epochs=int(_or(args.epochs, EPOCHS)),
                            out_dir=args.out, limit=args.limit)
         elif args.action == "finetune-teacher":
-            from kgservice.train.skill_linker import finetune_teacher
+            from kgservice.offline.skill_linker import finetune_teacher
 
             finetune_teacher(settings, graph, console, steps=args.steps, limit=args.limit)
         elif args.action == "distill":
-            from kgservice.train.distill import STUDENT_LAYERS, TASK_STEPS, distill
+            from kgservice.offline.distill import STUDENT_LAYERS, TASK_STEPS, distill
 
             distill(settings, graph, console, teacher_steps=args.steps, epochs=_or(args.epochs, 3.0), limit=args.limit,
                     out=args.out, task_steps=TASK_STEPS if args.task_steps is None else args.task_steps,
                     layers=args.layers or STUDENT_LAYERS)
         elif args.action == "distill-static":
-            from kgservice.train.static_distill import EPOCHS, distill_static
+            from kgservice.offline.static_distill import EPOCHS, distill_static
 
             try:
                 distill_static(settings, graph, console, epochs=int(_or(args.epochs, EPOCHS)), limit=args.limit,
@@ -289,7 +289,7 @@ def _models(args: argparse.Namespace, settings: Settings, console: Console) -> i
             except ImportError as exc:
                 raise KgServiceError(f"{exc}; training needs the train extra: pip install -e '.[train]'") from exc
         elif args.action == "train-scorer":
-            from kgservice.train.multitask_scorer import train_scorer
+            from kgservice.offline.multitask_scorer import train_scorer
 
             try:
                 train_scorer(settings, graph, console, epochs=_or(args.epochs, 3.0), steps=args.steps, limit=args.limit,

@@ -137,7 +137,7 @@ class PipelineSettings(BaseModel):
     # better than the static tower (HOUSE RP@5 0.58 vs 0.48 when both are fitted the same way) and
     # finds implied skills a bag of word pieces cannot ("changed dressings and managed IV lines"), at
     # about twice the time per posting (README, Extraction speed). The static tower distilled from the
-    # student into its space (kgservice/train/static_distill.py, shipped in models/) is the fast
+    # student into its space (kgservice/offline/static_distill.py, shipped in models/) is the fast
     # choice: KG_PIPELINE__SENTENCE_MODEL=kgservice-skills-static.
     sentence_model: str = ""
     # "multitask": the network trained by `kgservice models train-scorer` (kgservice/pipeline/multitask_scorer.py);

@@ -18,7 +18,7 @@ from kgservice.document import Document, Domain
 from kgservice.errors import ArtifactMissing, GraphUnavailable
 from kgservice.graph.driver import CredentialsRefused, Graph
 from kgservice.inference import artifacts
-from kgservice.pipeline.build import Pipeline, build_pipeline, make_document
+from kgservice.pipeline.build import SERVING, Pipeline, build_pipeline, make_document
 from kgservice.settings import Settings
 
 log = logging.getLogger("kgservice")
@@ -121,7 +121,7 @@ def load(settings: Settings | None = None, *, offline: bool | None = None, seman
         else:
             version = artifacts.taxonomy_version(graph)
         # With a graph, a given version must be the graph's (build_pipeline checks).
-        pipeline = build_pipeline(settings, graph, semantic=semantic, expansion=expansion,
+        pipeline = build_pipeline(settings, graph, SERVING, semantic=semantic, expansion=expansion,
                                   taxonomy_version=version if graph is None else taxonomy_version)
     except BaseException:
         if graph is not None:

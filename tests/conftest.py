@@ -86,8 +86,8 @@ def scratch_taxonomy(graph: Graph) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def built_indexes(graph: Graph, settings: Settings, full_taxonomy, quiet: Console):
     """Trie, catalog and vector index built from the loaded graph (the encoder exported if missing)."""
-    from kgservice.inference.index_builder import build_indexes
-    from kgservice.train.onnx_export import ensure_encoder
+    from kgservice.offline.index_builder import build_indexes
+    from kgservice.offline.onnx_export import ensure_encoder
 
     ensure_encoder(settings)
     return build_indexes(settings, graph, semantic=True, console=quiet)
@@ -95,13 +95,13 @@ def built_indexes(graph: Graph, settings: Settings, full_taxonomy, quiet: Consol
 
 @pytest.fixture(scope="session")
 def trie_pipeline(graph: Graph, settings: Settings, built_indexes):
-    from kgservice.pipeline.build import build_pipeline
+    from kgservice.pipeline.build import TRIE_ONLY, build_pipeline
 
-    return build_pipeline(settings, graph, semantic=False)
+    return build_pipeline(settings, graph, TRIE_ONLY)
 
 
 @pytest.fixture(scope="session")
 def full_pipeline(graph: Graph, settings: Settings, built_indexes):
-    from kgservice.pipeline.build import build_pipeline
+    from kgservice.pipeline.build import FULL, build_pipeline
 
-    return build_pipeline(settings, graph, semantic=True, expansion=True)
+    return build_pipeline(settings, graph, FULL)

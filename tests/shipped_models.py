@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from kgservice.inference.onnx_encoder import sha256_file
-from kgservice.train.distill import SHIPPED_FILES
+from kgservice.offline.distill import SHIPPED_FILES
 
 # The budget for a committed model.
 MAX_MODEL_BYTES = 30_000_000

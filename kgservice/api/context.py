@@ -48,23 +48,23 @@ class Services:
         self._titles: Any = None
 
     def _build(self) -> PipelineState:
-        from kgservice.pipeline.build import build_pipeline
+        from kgservice.pipeline.build import SERVING, TRIE_ONLY, build_pipeline
 
         settings = self.settings
         note = ""
         if not settings.pipeline.semantic:
             note = "semantic tagger off (KG_PIPELINE__SEMANTIC=false)"
-            pipeline = build_pipeline(settings, self.graph, semantic=False)
+            pipeline = build_pipeline(settings, self.graph, TRIE_ONLY)
         else:
             try:
-                pipeline = build_pipeline(settings, self.graph)
+                pipeline = build_pipeline(settings, self.graph, SERVING)
             except GraphUnavailable:
                 raise
             except (ArtifactMissing, ImportError, FileNotFoundError) as exc:
                 # The trie still works; say loudly that meaning-based matching is off and why.
                 note = f"semantic tagger unavailable ({exc}); running trie only"
                 log.warning(note)
-                pipeline = build_pipeline(settings, self.graph, semantic=False)
+                pipeline = build_pipeline(settings, self.graph, TRIE_ONLY)
         backend = semantic_backend(pipeline)
         if backend is None and not note:
             note = "the pipeline's embedding tagger offers no search interface"

@@ -42,11 +42,15 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from kgservice.errors import GraphUnavailable, InvalidInput, KgServiceError
+from kgservice.errors import InvalidInput, KgServiceError
+from kgservice.retry import Backoff
 from kgservice.settings import Settings
 
 COLUMNS = ("id", "kind", "title", "text", "version", "updatedAt")
 MAX_ERRORS = 20
+# A task waits out a restarting Neo4j for three minutes (Graph.write's policy, kgservice/retry.py, with
+# longer waits; five of its 30 s runs came to about as long), then fails and Spark retries the task.
+TASK_WRITE_RETRY = Backoff(first_s=0.005, max_delay_s=10.0, max_time_s=180.0)
 
 
 def _require_pyspark() -> Any:
@@ -102,33 +106,20 @@ def _executor_state(conf: JobConf) -> tuple[Any, Any]:
             import atexit
 
             from kgservice.graph.driver import Graph
-            from kgservice.pipeline.build import build_pipeline
+            from kgservice.pipeline.build import SERVING, build_pipeline
 
             settings = Settings(**conf.settings)
             graph = Graph.connect(settings)
             atexit.register(graph.close)
-            pipeline = build_pipeline(settings, graph, semantic=conf.semantic, expansion=conf.expansion)
+            pipeline = build_pipeline(settings, graph, SERVING, semantic=conf.semantic, expansion=conf.expansion)
             _STATE[key] = (graph, pipeline)
         return _STATE[key]
-
-
-def _write_with_retry(graph: Any, writes: list[Any], attempts: int = 5) -> Any:
-    from kgservice.graph.document_writer import write_documents
-
-    for attempt in range(attempts):
-        try:
-            return write_documents(graph, writes)
-        except GraphUnavailable:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(min(2.0 ** attempt, 10.0))
-    raise AssertionError("unreachable")
 
 
 def extract_partition(rows: Iterable[Any], conf: JobConf) -> Iterator[dict[str, Any]]:
     """Extract and write one partition; yields one summary per write batch (or, bulk, the writer's rows)."""
     from kgservice.document_extraction import CheckedInput, extract_writes
-    from kgservice.graph.document_writer import document_row
+    from kgservice.graph.document_writer import document_row, write_documents
 
     graph, pipeline = _executor_state(conf)
     max_chars = int(conf.settings.get("pipeline", {}).get("max_chars", 100_000))
@@ -155,7 +146,7 @@ def extract_partition(rows: Iterable[Any], conf: JobConf) -> Iterator[dict[str, 
                                "edges": sum(len(w.skills) for w in writes), "errors": errors[:MAX_ERRORS],
                                "model_version": pipeline.model_version}}
             continue
-        report = _write_with_retry(graph, writes) if writes else None
+        report = write_documents(graph, writes, retry=TASK_WRITE_RETRY) if writes else None
         results = report.results if report is not None else []
         yield {"summary": {"documents": len(chunk), "applied": sum(r.applied for r in results),
                            "ignored": sum(not r.applied for r in results), "failed": len(errors),

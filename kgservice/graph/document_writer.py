@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from kgservice.document import Document, Domain, ScoredSkill
 from kgservice.errors import InvalidInput
 from kgservice.graph.cypher import Query
-from kgservice.graph.driver import Graph
+from kgservice.graph.driver import WRITE_RETRY, Graph
 from kgservice.input_validation import check_id, check_kind, check_title, check_version
+from kgservice.retry import Backoff
 
 LABELS = {Domain.JOB: "Job", Domain.PROFILE: "Profile", Domain.COURSE: "Course", Domain.POST: "Post"}
 MAX_DOCS_PER_CALL = 1000
@@ -116,13 +117,14 @@ def document_row(doc: DocumentWrite, now_ms: int) -> dict[str, object]:
                         "section": s.section} for s in best.values()]}
 
 
-def write_documents(graph: Graph, docs: Iterable[DocumentWrite]) -> WriteReport:
+def write_documents(graph: Graph, docs: Iterable[DocumentWrite], retry: Backoff | None = WRITE_RETRY) -> WriteReport:
     """Write one or many documents' skills in one transaction; returns which were applied.
 
     When the same document appears more than once, only its highest version is sent. The statement
     takes each document's lock before it reads the stored version, so of two concurrent writers the
     newer version always ends up stored and the older one is answered ``applied: false`` if it came
     second; rows go in key order, so two batches lock the documents they share in the same order.
+    ``retry``: :meth:`Graph.write`'s retries; ``None`` for a caller that retries the whole call itself.
     """
     now_ms = int(time.time() * 1000)
     latest: dict[str, dict[str, object]] = {}
@@ -136,6 +138,6 @@ def write_documents(graph: Graph, docs: Iterable[DocumentWrite]) -> WriteReport:
         raise InvalidInput(f"{len(rows)} documents in one write; the limit is {MAX_DOCS_PER_CALL}")
     if not rows:
         return WriteReport()
-    records = graph.write(Query.WRITE_DOCUMENTS, rows=rows)
+    records = graph.write(Query.WRITE_DOCUMENTS, retry_=retry, rows=rows)
     return WriteReport([WriteResult(r["key"], bool(r["applied"]), int(r["written"]), int(r["storedVersion"]))
                         for r in records])

@@ -6,9 +6,7 @@ created at start-up, closed at shutdown, passed to whoever needs it through :cla
 
 from __future__ import annotations
 
-import random
 import secrets
-import time
 from collections.abc import Iterator, Sequence
 from typing import Any, Self
 
@@ -20,6 +18,7 @@ from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavaila
 from kgservice.errors import GraphUnavailable, InvalidInput, KgServiceError
 from kgservice.graph.adhoc_cypher import check_adhoc_cypher
 from kgservice.graph.cypher import Query, schema_statements, service_queries
+from kgservice.retry import Backoff, retrying
 from kgservice.secret_files import read_secret
 from kgservice.settings import Neo4jSettings, Settings
 
@@ -30,8 +29,14 @@ _UNAVAILABLE = (ServiceUnavailable, SessionExpired, OSError)
 FIRST_RETRY_S = 0.005
 MAX_RETRY_DELAY_S = 1.0
 MAX_RETRY_TIME_S = 30.0
+WRITE_RETRY = Backoff(FIRST_RETRY_S, MAX_RETRY_DELAY_S, MAX_RETRY_TIME_S)
 # The project-started server's only user (Community has one admin and no roles).
 PROJECT_USER = "neo4j"
+
+
+def write_retryable(exc: BaseException) -> bool:
+    """Neo4j calls the failure transient (a deadlock, a leader switch), or the server does not answer."""
+    return isinstance(exc, _UNAVAILABLE) or (isinstance(exc, Neo4jError) and exc.is_retryable())
 
 
 class CredentialsRefused(GraphUnavailable):
@@ -126,29 +131,23 @@ class Graph:
     def read(self, query: Query | str, **params: Any) -> list[dict[str, Any]]:
         return self._run(query, params, RoutingControl.READ)
 
-    def write(self, query: Query | str, **params: Any) -> list[dict[str, Any]]:
+    def write(self, query: Query | str, retry_: Backoff | None = WRITE_RETRY, **params: Any) -> list[dict[str, Any]]:
         """Run a write in one transaction, retried while Neo4j calls the failure retryable.
 
-        Retries wait 5 ms at first, doubling to at most 1 s, each a random fraction of that (full
-        jitter, so two deadlocked writers do not collide again in step), for up to 30 s in all; then
-        the last error is raised (:class:`GraphUnavailable` when the server does not answer).
-        Deadlocks between concurrent writers are the common case: Neo4j detects one when the lock is
-        requested and aborts one of the two, whose retry then usually commits at once.
+        Retries (:mod:`kgservice.retry`) wait 5 ms at first, doubling to at most 1 s, each a random
+        fraction of that, for up to 30 s in all; then the last error is raised
+        (:class:`GraphUnavailable` when the server does not answer). Deadlocks between concurrent
+        writers are the common case: Neo4j detects one when the lock is requested and aborts one of
+        the two, whose retry then usually commits at once. ``retry_=None``: one attempt, for a caller
+        whose own loop retries (the error is raised as above).
         """
         text = self._text(query)
-        deadline = time.monotonic() + MAX_RETRY_TIME_S
-        delay = FIRST_RETRY_S
-        while True:
-            try:
+        try:
+            if retry_ is None:
                 return self._write_once(text, params)
-            except (Neo4jError, *_UNAVAILABLE) as exc:
-                retryable = isinstance(exc, _UNAVAILABLE) or exc.is_retryable()
-                if not retryable or time.monotonic() + delay > deadline:
-                    if isinstance(exc, _UNAVAILABLE):
-                        raise GraphUnavailable(f"Neo4j at {self.uri} does not answer: {exc}") from exc
-                    raise
-            time.sleep(random.uniform(0.0, delay))
-            delay = min(delay * 2, MAX_RETRY_DELAY_S)
+            return retrying(lambda: self._write_once(text, params), retry_, write_retryable)
+        except _UNAVAILABLE as exc:
+            raise GraphUnavailable(f"Neo4j at {self.uri} does not answer: {exc}") from exc
 
     def _write_once(self, text: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         # One statement, so an auto-commit transaction: RUN and PULL go out together and the server

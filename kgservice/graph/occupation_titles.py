@@ -142,22 +142,3 @@ def load_occupation_index(settings: Settings, graph: Graph) -> tuple[Any, Any]:
     index = SkillVectorIndex.load(artifacts.occupation_index_dir(settings, artifacts.taxonomy_version(graph)),
                                   expected_model_id=encoder.model_id, expected_encoder_sha256=encoder.file_sha256)
     return encoder, index
-
-
-def build_occupation_index(settings: Settings, graph: Graph, version: str, console: Any) -> Any:
-    """Embed every occupation's labels with the skill tower into an HNSW index beside the skill index."""
-    from kgservice.inference import artifacts
-    from kgservice.inference.hnsw_index import build_skill_index
-    from kgservice.inference.onnx_encoder import OnnxEncoder
-
-    rows = graph.read(Query.GET_OCCUPATIONS_FOR_INDEX)
-    if not rows:
-        return None
-    cfg = settings.pipeline
-    encoder = OnnxEncoder.load(artifacts.model_dir(settings), quantized=cfg.quantized, threads=cfg.threads)
-    pairs = [(r["id"], label) for r in rows for label in (r["name"], *r["aliases"])]
-    # Batched: these vectors only meet titles embedded by the same encoder, not a fitted sentence tower.
-    index = build_skill_index(encoder, pairs, taxonomy_version=version, rows_per_run=32)
-    target = index.save(artifacts.occupation_index_dir(settings, version))
-    console.print(f"occupation index: {len(rows)} occupations, {len(index)} labels -> {target}")
-    return target

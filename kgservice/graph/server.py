@@ -14,16 +14,13 @@ A server of this project found running with auth off is restarted with auth on.
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
-import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from kgservice.errors import GraphUnavailable, KgServiceError
-from kgservice.pid_file import live_pid, terminate
+from kgservice.managed_process import ManagedProcess, file_tail, port_open
 from kgservice.secret_files import ensure_secret
 from kgservice.settings import PROJECT_ROOT, Settings
 
@@ -61,6 +58,7 @@ class Neo4jServer:
         self.lib_dir = settings.cache / f"neo4j-{self._cfg.version}" / "lib"
         self.pid_file = self.home / "launcher.pid"
         self.log_file = self.home / "launcher.log"
+        self.process = ManagedProcess("Neo4j", self.pid_file, self.log_file)
 
     # -- fetch -----------------------------------------------------------------------------------
     def fetch(self) -> Path:
@@ -89,16 +87,11 @@ class Neo4jServer:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def _pid(self) -> int | None:
-        return live_pid(self.pid_file)
-        return pid
+        return self.process.pid()
 
     def _bolt_open(self) -> bool:
         host, port = self._cfg.listen_address.rsplit(":", 1)
-        try:
-            with socket.create_connection((host, int(port)), timeout=1.0):
-                return True
-        except OSError:
-            return False
+        return port_open(host, int(port))
 
     def start(self) -> ServerStatus:
         """Start the server unless it runs already; return once it answers queries with its password."""
@@ -154,19 +147,7 @@ class Neo4jServer:
         ]
         if self.log_file.exists():
             self.log_file.replace(self.log_file.with_suffix(".log.1"))
-        with open(self.log_file, "wb") as log:
-            # Its own process group, so the server outlives the CLI that started it and a Ctrl-C there.
-            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    start_new_session=True)
-        self.pid_file.write_text(str(proc.pid))
-        deadline = time.monotonic() + self._cfg.start_timeout_s
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise KgServiceError(f"Neo4j exited with code {proc.returncode} during start:\n{self._log_tail()}")
-            if self._ready():
-                return
-            time.sleep(0.5)
-        raise KgServiceError(f"Neo4j did not answer within {self._cfg.start_timeout_s:.0f}s:\n{self._log_tail()}")
+        self.process.launch(cmd, self._ready, self._cfg.start_timeout_s, poll_s=0.5, log=self._log_tail)
 
     def _check_password(self) -> None:
         from kgservice.graph.driver import Graph
@@ -184,7 +165,7 @@ class Neo4jServer:
         pid = self._pid()
         if self._cfg.external or pid is None:
             return self.status()
-        terminate(self.pid_file, timeout_s, poll_s=0.3)
+        self.process.stop(timeout_s, poll_s=0.3)
         return self.status()
 
     def status(self) -> ServerStatus:
@@ -204,10 +185,4 @@ class Neo4jServer:
         return ServerStatus(ready, pid, uri, False, "ready" if ready else "starting or not answering")
 
     def _log_tail(self, chars: int = 3000) -> str:
-        try:
-            with open(self.log_file, "rb") as fh:
-                fh.seek(0, os.SEEK_END)
-                fh.seek(max(0, fh.tell() - chars))
-                return fh.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
+        return file_tail(self.log_file, chars)

@@ -11,7 +11,7 @@ Folder layout (``<settings.home>/indexes/<model_id>/<taxonomy_version>/``)::
     texts.json        the text embedded for every row (to explain a match)
     manifest.json     model_id, dimension, count, skills, taxonomy_version, space, M, ef_construction,
                       ef_search, sha256 + bytes of each file, created_at
-    calibration.json  optional, written by ``kgservice.train.calibrate``: the tagger's threshold
+    calibration.json  optional, written by ``kgservice.offline.calibrate``: the tagger's threshold
                       when the index's own model embeds the sentences; calibration.<model>.json
                       for another sentence tower (the static tower) querying this index
 

@@ -1,4 +1,4 @@
-"""Sentence embeddings from the exported ONNX encoder (see :mod:`kgservice.train.onnx_export`).
+"""Sentence embeddings from the exported ONNX encoder (see :mod:`kgservice.offline.onnx_export`).
 
 The graph already mean-pools and L2-normalizes, so :meth:`OnnxEncoder.encode` is: tokenize with
 the ``tokenizers`` library (truncate to the manifest's ``max_seq_length``), sort the texts by token
@@ -174,7 +174,7 @@ class OnnxEncoder:
         """``(model id, model file SHA-256)`` of the encoder whose skill vectors this one is compared with.
 
         Itself, for an encoder that serves both towers; for a sentence-only tower (a static tower
-        distilled into another model's space, :mod:`kgservice.train.static_distill`) the model its
+        distilled into another model's space, :mod:`kgservice.offline.static_distill`) the model its
         manifest's ``skill_tower`` names.
         """
         tower = self.manifest.get("skill_tower")

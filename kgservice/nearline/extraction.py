@@ -135,13 +135,14 @@ def _load(settings: Settings, semantic: bool | None, expansion: bool | None, wit
     _BARRIER = barrier
     _exit_with_parent(os.getppid())
     from kgservice.graph.driver import Graph
-    from kgservice.pipeline.build import build_pipeline
+    from kgservice.pipeline.build import SERVING, WRITES, build_pipeline
 
     # Ctrl-C reaches the whole process group; the worker decides when its child stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     graph = Graph.connect(settings)
     atexit.register(graph.close)
-    pipeline = build_pipeline(settings, graph, semantic=semantic, expansion=expansion, expanded=with_expansion)
+    pipeline = build_pipeline(settings, graph, SERVING if with_expansion else WRITES, semantic=semantic,
+                              expansion=expansion)
     _CHILD = InlineExtraction(pipeline, with_expansion=with_expansion, max_chars=settings.pipeline.max_chars)
     freeze_long_lived_objects()
 

@@ -17,14 +17,11 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from kgservice.errors import KgServiceError
+from kgservice.managed_process import ManagedProcess, file_tail, port_open
 from kgservice.nearline.edit_stream import NearlineSettings
-from kgservice.pid_file import live_pid, terminate
 from kgservice.secret_files import ensure_secret, read_secret
 from kgservice.settings import Settings
 
@@ -49,10 +46,11 @@ class RedisServer:
         self.log_file = self.home / "redis.log"
         self.config_file = self.home / "redis.conf"
         self.start_timeout_s = start_timeout_s
+        # What redis-server prints before its log file is open (a bad config line, a port in use).
+        self.process = ManagedProcess("redis-server", self.pid_file, self.home / "redis.stderr")
 
     def _pid(self) -> int | None:
-        return live_pid(self.pid_file)
-        return pid
+        return self.process.pid()
 
     def _reply(self, commands: bytes, replies: int) -> list[bytes]:
         """The first line of each of ``replies`` replies to ``commands``; [] when nothing answers."""
@@ -80,11 +78,7 @@ class RedisServer:
         return self._reply(f"AUTH {password}\r\nPING\r\n".encode(), 2) == [b"+OK", b"+PONG"]
 
     def _listening(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1.0):
-                return True
-        except OSError:
-            return False
+        return port_open("127.0.0.1", self.port)
 
     def start(self) -> RedisStatus:
         """Start Redis unless it runs already; return once it answers PING with the generated password."""
@@ -107,22 +101,10 @@ class RedisServer:
             raise KgServiceError("redis-server is needed for the nearline stream: apt-get install redis-server")
         self.home.mkdir(parents=True, exist_ok=True)
         self._write_config(password)
-        # Its own process group, so the server outlives the CLI that started it and a Ctrl-C there.
-        with open(self.home / "redis.stderr", "wb") as err:
-            proc = subprocess.Popen([exe, str(self.config_file)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=err, start_new_session=True)
-        self.pid_file.write_text(str(proc.pid))
-        deadline = time.monotonic() + self.start_timeout_s
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                err = (self.home / "redis.stderr").read_text(errors="replace")
-                self.pid_file.unlink(missing_ok=True)
-                raise KgServiceError(f"redis-server exited with code {proc.returncode}:\n{err}{self._log_tail()}")
-            if self._answers():
-                status = self.status()
-                return RedisStatus(status.running, status.pid, status.url, status.external, status.detail + note)
-            time.sleep(0.05)
-        raise KgServiceError(f"Redis did not answer within {self.start_timeout_s:.0f}s:\n{self._log_tail()}")
+        self.process.launch([exe, str(self.config_file)], self._answers, self.start_timeout_s, poll_s=0.05,
+                            log=self._start_log)
+        status = self.status()
+        return RedisStatus(status.running, status.pid, status.url, status.external, status.detail + note)
 
     def _write_config(self, password: str) -> None:
         lines = [f"port {self.port}", "bind 127.0.0.1", "protected-mode yes", f'dir "{self.home}"',
@@ -138,7 +120,7 @@ class RedisServer:
         pid = self._pid()
         if self._cfg.external or pid is None:
             return self.status()
-        terminate(self.pid_file, timeout_s, poll_s=0.05)
+        self.process.stop(timeout_s, poll_s=0.05)
         return self.status()
 
     def status(self) -> RedisStatus:
@@ -157,8 +139,5 @@ class RedisServer:
         ready = self._answers()
         return RedisStatus(ready, pid, url, False, "ready" if ready else "starting or not answering")
 
-    def _log_tail(self, chars: int = 2000) -> str:
-        try:
-            return Path(self.log_file).read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
+    def _start_log(self) -> str:
+        return file_tail(self.process.output, 2000) + file_tail(self.log_file, 2000)

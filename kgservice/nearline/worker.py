@@ -1,5 +1,8 @@
 """The nearline worker: edits from the Redis Stream -> extraction -> the shared document writer.
 
+The loop, its writer thread and its retries are here; each Redis command of the consumer-group
+protocol is a method of :class:`~kgservice.nearline.consumer_group.ConsumerGroup`.
+
 Several workers, on one machine or many, share one consumer group. Each loop:
 
 1. every ``claim_idle_ms / 2`` it ``XAUTOCLAIM`` s messages another consumer (crashed, or hung) has held
@@ -40,56 +43,33 @@ delivery; the other messages of its batch are extracted and written as usual.
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import socket
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import neo4j.exceptions
-import redis
 
-from kgservice.errors import GraphUnavailable, InvalidInput
+from kgservice.errors import InvalidInput
 from kgservice.graph.document_writer import DocumentWrite, write_documents
-from kgservice.graph.driver import Graph
-from kgservice.nearline.edit_stream import Edit, NearlineSettings, ensure_group, now_ms
+from kgservice.graph.driver import FIRST_RETRY_S, Graph
 from kgservice.input_validation import check_text
+from kgservice.nearline.consumer_group import TRANSIENT, ConsumerGroup, Message, default_consumer
+from kgservice.nearline.edit_stream import Edit, NearlineSettings, now_ms
 from kgservice.nearline.extraction import Extraction, PendingWrites, freeze_long_lived_objects
+from kgservice.retry import Backoff, Stopped, retrying
 
 log = logging.getLogger("kgservice.nearline")
-
-# Errors of the infrastructure, not of the message: retry the same batch until it commits.
-TRANSIENT: tuple[type[BaseException], ...] = (
-    GraphUnavailable,
-    neo4j.exceptions.ServiceUnavailable,
-    neo4j.exceptions.SessionExpired,
-    neo4j.exceptions.TransientError,
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-)
 T = TypeVar("T")
-
-
-class Stopped(Exception):
-    """The worker was asked to stop while waiting to retry; the batch stays pending for later."""
-
-
-def default_consumer() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}"
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    id: str
-    fields: Mapping[Any, Any]
-    deliveries: int = 1
+# The worker's one retry loop, Neo4j writes included (Graph.write is told not to retry): from a
+# deadlock's few milliseconds up to 5 s between tries while Neo4j or Redis is down, for as long as
+# that lasts (the batch stays pending; a stop request ends the wait).
+RETRY = Backoff(FIRST_RETRY_S, 5.0)
+# Waits this short are deadlock retries: no warning, and no claim renewal (a claim lasts claim_idle_ms).
+QUIET_RETRY_S = 0.2
+__all__ = ["Message", "RETRY", "Stopped", "TRANSIENT", "Worker", "WorkerStats", "default_consumer"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +125,9 @@ class Worker:
         self.cfg = cfg
         self.consumer = consumer or default_consumer()
         self.record_commits = record_commits
+        self.group = ConsumerGroup(client, cfg, self.consumer)
         self.stats = WorkerStats()
         self.stop_event = threading.Event()
-        self._claim_cursor = "0-0"
         self._next_claim = 0.0
         self._lock = threading.Lock()  # stats and in-flight ids: the loop and the writer thread share them
         self._writes: queue.Queue[_Batch | None] | None = None
@@ -175,7 +155,7 @@ class Worker:
         if stop is not None:
             self.stop_event = stop
         freeze_long_lived_objects()  # the pipeline, when it runs in this process (InlineExtraction)
-        self._retrying(lambda: ensure_group(self.client, self.cfg))
+        self._retrying(self.group.ensure)
         idle_since = time.monotonic()
         next_progress = time.monotonic() + progress_every_s
         self._start_writer()
@@ -252,8 +232,7 @@ class Worker:
             ids = list(self._in_flight)
         if ids:
             try:
-                self.client.xclaim(self.cfg.stream, self.cfg.group, self.consumer, min_idle_time=0, message_ids=ids,
-                                   justid=True)
+                self.group.renew(ids)
             except TRANSIENT as exc:  # Redis is down: the next read says so and retries
                 log.debug("renewing the claim on %d messages failed: %s", len(ids), exc)
 
@@ -283,61 +262,32 @@ class Worker:
         self._renew_claims()
         if time.monotonic() >= self._next_claim:
             handled += self._claim()
-        response = self._retrying(self._read)
-        messages = [Message(_text(mid), fields) for _, entries in (response or []) for mid, fields in entries
-                    if fields is not None]
+        messages = self._retrying(self.group.read)
         if messages:
             self._count(read=len(messages))
             self.process(messages)
         return handled + len(messages)
 
-    def _read(self) -> Any:
-        try:
-            return self.client.xreadgroup(self.cfg.group, self.consumer, {self.cfg.stream: ">"},
-                                          count=self.cfg.batch_size, block=self.cfg.block_ms)
-        except redis.exceptions.ResponseError as exc:
-            if "NOGROUP" not in str(exc):
-                raise
-            ensure_group(self.client, self.cfg)  # the stream was deleted (or Redis lost it): start again
-            return []
-
     def pending(self) -> int:
         """Messages of the group delivered but not acknowledged (any consumer)."""
-        info = self._retrying(lambda: self.client.xpending(self.cfg.stream, self.cfg.group))
-        return int(info["pending"])
+        return self._retrying(self.group.pending)
 
     # -- claiming --------------------------------------------------------------------------------
     def _claim(self) -> int:
         cfg = self.cfg
         self._next_claim = time.monotonic() + max(0.05, cfg.claim_idle_ms / 2000)
-        response = self._retrying(lambda: self.client.xautoclaim(
-            cfg.stream, cfg.group, self.consumer, min_idle_time=cfg.claim_idle_ms, start_id=self._claim_cursor,
-            count=cfg.batch_size))
-        cursor, entries = response[0], response[1]
-        self._claim_cursor = _text(cursor)
-        if len(response) > 2 and response[2]:
-            log.error("messages %s were pending but deleted from the stream (trimmed?)",
-                      [_text(i) for i in response[2]])
         with self._lock:
             held = set(self._in_flight)
-        # Our own messages waiting on the writer are renewed; one can still come back right after a
-        # long write. It is being handled: claiming it again would only count a delivery twice.
-        entries = [(_text(mid), fields) for mid, fields in entries if fields is not None and _text(mid) not in held]
-        if not entries:
+        messages = self._retrying(lambda: self.group.claim_idle(held))
+        if not messages:
             return 0
-        ids = [mid for mid, _ in entries]
-        rows = self._retrying(lambda: self.client.xpending_range(
-            cfg.stream, cfg.group, min=ids[0], max=ids[-1], count=len(ids) + 4 * cfg.batch_size,
-            consumername=self.consumer))
-        deliveries = {_text(r["message_id"]): int(r["times_delivered"]) for r in rows}
-        messages = [Message(mid, fields, deliveries.get(mid, 2)) for mid, fields in entries]
         self._count(claimed=len(messages))
         log.info("%s claimed %d messages idle for over %d ms", self.consumer, len(messages), cfg.claim_idle_ms)
         exhausted = [m for m in messages if m.deliveries > cfg.max_deliveries]
         if exhausted:
-            errors = self._retrying(lambda: self.client.hmget(cfg.errors, [m.id for m in exhausted]))
-            for message, error in zip(exhausted, errors):
-                reason = _text(error) if error is not None else (
+            errors = self._retrying(lambda: self.group.last_errors(exhausted))
+            for message, error in zip(exhausted, errors, strict=True):
+                reason = error if error is not None else (
                     f"not acknowledged after {message.deliveries - 1} deliveries (the worker died or hung)")
                 self._dead_letter(message, reason)
         self.process([m for m in messages if m.deliveries <= cfg.max_deliveries])
@@ -431,7 +381,7 @@ class Worker:
 
     def _write(self, batch: list[tuple[_Item, DocumentWrite]]) -> int:
         started = time.perf_counter()
-        report = write_documents(self.graph, [write for _, write in batch])
+        report = write_documents(self.graph, [write for _, write in batch], retry=None)  # retried by _retrying
         committed_at = now_ms()
         if log.isEnabledFor(logging.DEBUG):
             log.debug("batch of %d: write %.1f ms, oldest waited %d ms", len(batch),
@@ -443,16 +393,7 @@ class Worker:
         return committed_at
 
     def _acknowledge(self, items: list[_Item], committed_at: int) -> None:
-        ids = [i.message.id for i in items]
-        tx = self.client.pipeline(transaction=True)
-        tx.xack(self.cfg.stream, self.cfg.group, *ids)
-        tx.xdel(self.cfg.stream, *ids)
-        retried = [i.message.id for i in items if i.message.deliveries > 1]
-        if retried:
-            tx.hdel(self.cfg.errors, *retried)
-        if self.record_commits:
-            tx.hset(self.cfg.committed, mapping={mid: committed_at for mid in ids})
-        tx.execute()
+        self.group.acknowledge([i.message for i in items], committed_at if self.record_commits else None)
 
     def _failed(self, message: Message, exc: Exception) -> None:
         self._count(failed=1)
@@ -462,42 +403,33 @@ class Worker:
             return
         log.warning("message %s failed (delivery %d of %d), retried after %d ms: %s", message.id,
                     message.deliveries, self.cfg.max_deliveries, self.cfg.claim_idle_ms, error)
-        self._retrying(lambda: self.client.hset(self.cfg.errors, message.id, error))
+        self._retrying(lambda: self.group.record_error(message, error))
 
     def _dead_letter(self, message: Message, error: str) -> None:
         """Move a message to ``<stream>:dead`` with its error, and acknowledge it, atomically."""
         log.error("message %s -> %s: %s", message.id, self.cfg.dead_letter, error)
-        fields = {_text(k): v for k, v in message.fields.items()}
-        fields.update({"error": error[:4000], "deliveries": str(message.deliveries), "source_id": message.id,
-                       "consumer": self.consumer, "failed_ms": str(now_ms())})
-
-        def move() -> None:
-            tx = self.client.pipeline(transaction=True)
-            tx.xadd(self.cfg.dead_letter, fields)
-            tx.xack(self.cfg.stream, self.cfg.group, message.id)
-            tx.xdel(self.cfg.stream, message.id)
-            tx.hdel(self.cfg.errors, message.id)
-            tx.execute()
-
-        self._retrying(move)
+        self._retrying(lambda: self.group.dead_letter(message, error))
         self._count(dead=1)
 
     # -- retries ---------------------------------------------------------------------------------
     def _retrying(self, work: Callable[[], T], keep: Sequence[str] = ()) -> T:
-        """Run ``work`` until no transient error stops it; keep our claim on ``keep`` meanwhile."""
-        delay = 0.2
-        while True:
-            try:
-                return work()
-            except TRANSIENT as exc:
-                self._count(retries=1)
-                log.warning("%s: %s; retrying in %.1fs", self.consumer, exc, delay)
-                if self.stop_event.wait(delay):
-                    raise Stopped() from exc
-                delay = min(delay * 2, 5.0)
-                if keep:
-                    try:  # reset the idle time, so other workers do not claim what we are retrying
-                        self.client.xclaim(self.cfg.stream, self.cfg.group, self.consumer, min_idle_time=0,
-                                           message_ids=list(keep), justid=True)
-                    except TRANSIENT:
-                        pass
+        """Run ``work`` until no transient error stops it (:data:`RETRY`); keep our claim on ``keep`` meanwhile."""
+        def on_retry(exc: BaseException, wait: float) -> None:
+            self._count(retries=1)
+            if wait < QUIET_RETRY_S:
+                log.debug("%s: %s; retrying in %.3fs", self.consumer, exc, wait)
+                return
+            log.warning("%s: %s; retrying in %.1fs", self.consumer, exc, wait)
+            if keep:
+                try:  # reset the idle time, so other workers do not claim what we are retrying
+                    self.group.renew(keep)
+                except TRANSIENT:
+                    pass
+
+        return retrying(work, RETRY, _transient, stop=self.stop_event, on_retry=on_retry)
+
+
+def _transient(exc: BaseException) -> bool:
+    """Not the message's fault: Redis or Neo4j unavailable (Graph.write raises GraphUnavailable for a
+    server that does not answer), or a failure Neo4j calls retryable, as Graph.write's own loop would."""
+    return isinstance(exc, TRANSIENT) or (isinstance(exc, neo4j.exceptions.Neo4jError) and exc.is_retryable())

@@ -10,7 +10,7 @@ from types import MappingProxyType
 import json
 import logging
 from pathlib import Path
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from kgservice.bounded_cache import BoundedCache
 from kgservice.document import Document, Domain
@@ -76,19 +76,72 @@ def make_document(text: str, domain: str | Domain = Domain.JOB, title: str | Non
                     model_version=model_version)
 
 
-def build_pipeline(settings: Settings, graph: Graph | None, *, semantic: bool | None = None,
-                   expansion: bool | None = None, trie: bool = True, expanded: bool = True,
-                   taxonomy_version: str | None = None) -> Pipeline:
-    """Sectioner -> TrieTagger -> EmbeddingTagger -> GraphExpander -> scorer (``pipeline.scorer``), per settings.
+@dataclasses.dataclass(frozen=True, slots=True)
+class Preset:
+    """Which stages a pipeline runs. ``None``: as the settings say (``KG_PIPELINE__SEMANTIC``, ``__EXPANSION``).
 
     ``expanded=False``: the scorer leaves ``Document.expanded`` empty (graph neighbours still count as
     support for the extracted skills), for callers that write only the extracted skills: ranking
     every document's neighbours was a third of the scorer's time.
+    """
+
+    name: str
+    semantic: bool | None = None
+    expansion: bool | None = None
+    trie: bool = True
+    expanded: bool = True
+
+    def switched(self, *, semantic: bool | None = None, expansion: bool | None = None, trie: bool | None = None,
+                 expanded: bool | None = None) -> Preset:
+        """This preset with a caller's switches (a CLI's ``--no-semantic``, a job's configuration) applied."""
+        return dataclasses.replace(
+            self, semantic=self.semantic if semantic is None else semantic,
+            expansion=self.expansion if expansion is None else expansion,
+            trie=self.trie if trie is None else trie, expanded=self.expanded if expanded is None else expanded)
+
+
+# The settings decide: what the API, `kgservice extract` and `kgservice.load` serve.
+SERVING = Preset("serving")
+# Serving for callers that store only the extracted skills (the nearline worker, co-occurrence counts).
+WRITES = Preset("writes", expanded=False)
+# No semantic tagger: the API while the semantic stage is off or unavailable, fast tests.
+TRIE_ONLY = Preset("trie-only", semantic=False)
+# Every stage whatever the settings: training the multitask scorer, offline evaluation.
+FULL = Preset("full", semantic=True, expansion=True)
+# Both taggers, no graph expansion: the semantic tagger measured on its own candidates.
+TAGGERS = Preset("taggers", semantic=True, expansion=False)
+# The settings' taggers with graph expansion on: fitting the scorer, whose features include graph support.
+WITH_EXPANSION = Preset("with-expansion", expansion=True)
+# Stage ablations of bench/quality.py.
+NO_EXPANSION = Preset("no-expansion", expansion=False)
+SEMANTIC_ONLY = Preset("semantic-only", trie=False)
+PRESETS: Mapping[str, Preset] = MappingProxyType({p.name: p for p in (
+    SERVING, WRITES, TRIE_ONLY, FULL, TAGGERS, WITH_EXPANSION, NO_EXPANSION, SEMANTIC_ONLY)})
+
+
+def preset_named(preset: Preset | str) -> Preset:
+    if isinstance(preset, Preset):
+        return preset
+    try:
+        return PRESETS[preset]
+    except KeyError:
+        raise InvalidInput(f"unknown pipeline preset {preset!r}; one of {sorted(PRESETS)}") from None
+
+
+def build_pipeline(settings: Settings, graph: Graph | None, preset: Preset | str = SERVING, *,
+                   taxonomy_version: str | None = None, semantic: bool | None = None,
+                   expansion: bool | None = None, trie: bool | None = None, expanded: bool | None = None) -> Pipeline:
+    """Sectioner -> TrieTagger -> EmbeddingTagger -> GraphExpander -> scorer (``pipeline.scorer``), per settings.
+
+    ``preset`` (a :class:`Preset` or its name, :data:`PRESETS`) says which stages run; ``semantic``,
+    ``expansion``, ``trie`` and ``expanded`` are a caller's switches over it (:meth:`Preset.switched`).
 
     ``graph=None`` builds from the artifacts of ``taxonomy_version`` alone (``kgservice.load`` when no
     Neo4j answers, docs/python-api.md): expansion then answers from the neighbour snapshot only, and
     is off where the artifacts have none.
     """
+    shape = preset_named(preset).switched(semantic=semantic, expansion=expansion, trie=trie, expanded=expanded)
+    semantic, expansion, trie, expanded = shape.semantic, shape.expansion, shape.trie, shape.expanded
     cfg = settings.pipeline
     semantic = cfg.semantic if semantic is None else semantic
     expansion = cfg.expansion if expansion is None else expansion

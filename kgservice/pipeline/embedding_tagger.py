@@ -48,7 +48,7 @@ development splits this took the int8 student's RP@5 from 0.614 / 0.597 to 0.755
 HOUSE; ``bench/models.py`` prints both rankings).
 
 **Threshold.** ``threshold=None`` takes the index's ``calibration.json`` (written by
-``python -m kgservice.train.calibrate``) for this tagger's ``top_k``, else :data:`FALLBACK_THRESHOLD`.
+``python -m kgservice.offline.calibrate``) for this tagger's ``top_k``, else :data:`FALLBACK_THRESHOLD`.
 On skillskape dev top_k=1 scores better than the default 5 (see the calibration report).
 """
 
@@ -400,7 +400,7 @@ def load_embedding_tagger(settings: Settings, taxonomy_version: str) -> Embeddin
     calibrated = (index.calibration or {}).get("window_tokens", 0)
     if cfg.semantic_threshold is None and index.calibration is not None and calibrated != window:
         log.warning("the index's calibration was made with window_tokens=%s, the tagger uses %s: "
-                    "rerun `python -m kgservice.train.calibrate`", calibrated, window)
+                    "rerun `python -m kgservice.offline.calibrate`", calibrated, window)
     return EmbeddingTagger(encoder, index, threshold=cfg.semantic_threshold, top_k=cfg.semantic_top_k,
                            skip_sections=cfg.semantic_skip_sections, cache_size=cfg.semantic_cache_size,
                            window_tokens=window, candidates=cfg.semantic_candidates)

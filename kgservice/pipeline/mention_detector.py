@@ -6,7 +6,7 @@ A label trie and a sentence encoder both answer "which skill?"; neither knows wh
 text is a skill mention at all: "learning budget" under Benefits, "ping pong table", "payment
 software for banks" in the company blurb all contain skill words. The detector is a token tagger
 (BIO over word pieces) trained on SkillSpan's human span annotations of whole postings
-(``kgservice models train-mentions``, :mod:`kgservice.train.mention_training`): the static sentence
+(``kgservice models train-mentions``, :mod:`kgservice.offline.mention_training`): the static sentence
 tower's word-piece rows, projected and folded into one int8 table, plus a word-shape feature (case,
 digits, word start, sentence start) and whether the trie matched a skill label (1) or alias (2) over
 the piece, then dilated 1-d convolutions (a receptive field of about 15 pieces) and a 3-way softmax.

@@ -18,7 +18,7 @@ inherited unchanged).
   span as a one-hot.
 
 **Model** (``<taxonomy_dir>/multitask_scorer/model.onnx``, trained by
-``kgservice models train-scorer``, see :mod:`kgservice.train.multitask_scorer`): a shared trunk over
+``kgservice models train-scorer``, see :mod:`kgservice.offline.multitask_scorer`): a shared trunk over
 ``[text, title, cos(text, skill), cos(title, skill), manual]`` (the manifest's ``vector_blocks``;
 the raw ``skill`` and ``text*skill`` blocks can be trained in, see "Skill identity" there) and one
 head per domain (:data:`DOMAINS`), each giving a relevance logit and three relation logits

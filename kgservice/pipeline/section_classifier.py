@@ -4,7 +4,7 @@ Text before the first header, under a header the rules don't know, or in documen
 cut into line blocks; a multinomial naive Bayes model labels each block and a Viterbi pass over the
 domain's kind-to-kind transitions smooths the labels, so one odd line does not split a section. The
 model is a small JSON file of integer counts, ``kgservice/resources/sectioner_model.json``, rebuilt
-deterministically by ``python -m kgservice.train.sectioner_training`` (:mod:`kgservice.train.sectioner_training`).
+deterministically by ``python -m kgservice.offline.sectioner_training`` (:mod:`kgservice.offline.sectioner_training`).
 """
 
 from __future__ import annotations

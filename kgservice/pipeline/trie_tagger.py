@@ -13,20 +13,16 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-import time
 from array import array
 from bisect import bisect_left
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import pygtrie
 
 from kgservice.document import Document, Method, SkillSpan
 from kgservice.errors import ArtifactMissing
 from kgservice.pipeline.base import StageBase
-from kgservice.text_normalizer import Token, label_key, label_keys, tokenize
+from kgservice.text_normalizer import Token, tokenize
 
 # 2: flat breadth-first arrays in trie.bin (1 was a pickled pygtrie in trie.pkl).
 FORMAT_VERSION = 2
@@ -66,57 +62,8 @@ class Entry:
 KIND_SCORE = {"label": 1.0, "label_core": 0.9, "alias": 0.8}
 
 
-@dataclass(frozen=True, slots=True)
-class SkillText:
-    id: str
-    name: str
-    aliases: tuple[str, ...] = ()
-    taxonomy: str = ""
-
-
-def key_trie(skills: Iterable[SkillText], max_alias_owners: int = 3,
-             generic_df: int = 15) -> tuple[pygtrie.Trie, int, list[str]]:
-    """The build-time trie (token-tuple keys to ranked entries), the skill count and generic tokens."""
-    entries: dict[tuple[str, ...], dict[str, Entry]] = {}
-    count = 0
-    token_df: Counter[str] = Counter()
-
-    def add(key: tuple[str, ...], entry: Entry) -> None:
-        slot = entries.setdefault(key, {})
-        best = slot.get(entry.skill_id)
-        if best is None or KIND_SCORE[entry.kind] > KIND_SCORE[best.kind]:
-            slot[entry.skill_id] = entry
-
-    for skill in skills:
-        count += 1
-        full = label_key(skill.name)
-        token_df.update(set(full))
-        for key in label_keys(skill.name):
-            add(key, Entry(skill.id, "label" if key == full else "label_core", skill.name, skill.taxonomy))
-        for alias in skill.aliases:
-            key = label_key(alias)
-            if key:
-                add(key, Entry(skill.id, "alias", alias, skill.taxonomy))
-    trie = pygtrie.Trie()
-    for key, by_skill in entries.items():
-        ranked = sorted(by_skill.values(), key=lambda e: (-KIND_SCORE[e.kind], e.skill_id))
-        labels = [e for e in ranked if e.kind != "alias"]
-        # A key that is some skill's own name means that skill, not another skill's alias
-        # ("SQL" is SQL, not "database management systems"); and an alias shared by many
-        # skills ("planning") names none of them.
-        named = {e.taxonomy for e in labels}
-        aliases = [e for e in ranked if e.kind == "alias" and e.taxonomy not in named]
-        kept = labels + (aliases if len(aliases) <= max_alias_owners else [])
-        if kept:
-            trie[key] = tuple(kept)
-    # Words that recur across many skill names ("engineering", "design", "management") are
-    # generic: alone, and said only by an alias, they do not name one skill.
-    generic = sorted(t for t, n in token_df.items() if n >= generic_df)
-    return trie, count, generic
-
-
 class SkillTrie:
-    """The trie plus its manifest; built from skill records, saved once, loaded by every process.
+    """The trie plus its manifest; built offline (:mod:`kgservice.offline.trie_builder`), loaded by every process.
 
     Serving reads flat int32 arrays, not pygtrie nodes: unpickling ~250k node objects cost every
     process about a second, while copying arrays out of one file costs milliseconds (README, "Trie
@@ -143,16 +90,6 @@ class SkillTrie:
         if (len(self.root) != len(tokens) + 1 or len(self.first) != nodes + 1 or len(self.value) != nodes
                 or self.value_off[-1] != len(self._values) or self.first[-1] != nodes):
             raise ValueError("trie sections disagree in length")
-
-    @classmethod
-    def build(cls, skills: Iterable[SkillText], taxonomy_versions: Mapping[str, str] | None = None,
-              max_alias_owners: int = 3, generic_df: int = 15) -> SkillTrie:
-        trie, count, generic = key_trie(skills, max_alias_owners, generic_df)
-        blob, layout, nodes = _flatten(trie)
-        manifest = {"format": FORMAT_VERSION, "skills": count, "keys": len(trie), "nodes": nodes,
-                    "generic_tokens": generic, "taxonomy_versions": dict(taxonomy_versions or {}),
-                    "built_at": time.time(), "layout": layout}
-        return cls(blob, manifest)
 
     def child(self, node: int, token_id: int) -> int:
         """The child of ``node`` along ``token_id``, or 0 (the root is nobody's child)."""
@@ -232,55 +169,6 @@ def _ints(data: memoryview) -> array[int]:
     if sys.byteorder == "big":
         out.byteswap()  # the file is little-endian wherever it was built
     return out
-
-
-def _packed(values: Iterable[int]) -> bytes:
-    out = array("i", values)
-    if sys.byteorder == "big":
-        out.byteswap()
-    return out.tobytes()
-
-
-def _flatten(trie: pygtrie.Trie) -> tuple[bytes, dict[str, list[int]], int]:
-    """The serving file: the trie's nodes as breadth-first int32 arrays, plus vocabulary and entries."""
-    tree = trie.traverse(lambda _conv, path, children, *value: (path[-1] if path else "", value, list(children)))
-    tokens = sorted({token for key in trie.iterkeys() for token in key})
-    if any(_LINE in token for token in tokens):
-        raise ValueError("a label token holds a line break; the vocabulary section cannot store it")
-    token_id = {token: i for i, token in enumerate(tokens)}
-    queue = [tree]
-    first: list[int] = []
-    edge = [-1]
-    value: list[int] = []
-    value_off = [0]
-    values = bytearray()
-    for _, stored, children in queue:  # the loop visits what it appends: breadth-first numbering
-        first.append(len(queue))
-        children.sort(key=lambda c: token_id[c[0]])
-        queue.extend(children)
-        edge.extend(token_id[c[0]] for c in children)
-        if not stored:
-            value.append(-1)
-            continue
-        fields = [(e.skill_id, e.kind, e.surface, e.taxonomy) for e in stored[0]]
-        if any(_FIELD in f or _RECORD in f for record in fields for f in record):
-            raise ValueError(f"a skill record holds a separator character: {fields}")
-        value.append(len(value_off) - 1)
-        values += _RECORD.join(_FIELD.join(record) for record in fields).encode()
-        value_off.append(len(values))
-    first.append(len(queue))
-    root = [0] * (len(tokens) + 1)
-    for node in range(first[0], first[1]):
-        root[edge[node]] = node
-    sections = {"vocab": _LINE.join(tokens).encode(), "root": _packed(root), "first": _packed(first),
-                "token": _packed(edge), "value": _packed(value), "value_off": _packed(value_off),
-                "values": bytes(values)}
-    layout: dict[str, list[int]] = {}
-    offset = 0
-    for name, data in sections.items():
-        layout[name] = [offset, len(data)]
-        offset += len(data)
-    return b"".join(sections.values()), layout, len(queue)
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,9 +81,9 @@ def corpus_skill_sets(settings: Settings, graph: Graph, console: Console, limit:
                       cache: Path | None = None) -> Iterator[SkillSet]:
     """Every corpus document's skill set (the first ``limit``), extracting those the cache lacks first (with
     progress); ``cache``: another file than the model's own under the artifacts (tests)."""
-    from kgservice.pipeline.build import Pipeline, build_pipeline, make_document
+    from kgservice.pipeline.build import WRITES, Pipeline, build_pipeline, make_document
 
-    pipeline = build_pipeline(settings, graph, expanded=False)
+    pipeline = build_pipeline(settings, graph, WRITES)
     scorer = pipeline.stages[-1]
     if type(scorer) is not FeatureScorer:
         raise TypeError("corpus co-occurrence reads the first scorer's probabilities (KG_PIPELINE__SCORER=feature)")

@@ -26,8 +26,8 @@ def main() -> None:
     settings = Settings()
     real_write = worker_module.write_documents
 
-    def write_then_die(graph, docs):  # noqa: ANN001, ANN202
-        report = real_write(graph, docs)
+    def write_then_die(graph, docs, **kw):  # noqa: ANN001, ANN003, ANN202
+        report = real_write(graph, docs, **kw)
         os._exit(CRASH_CODE)
         return report  # pragma: no cover
 

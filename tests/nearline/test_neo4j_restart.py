@@ -20,7 +20,7 @@ from kgservice.graph.server import Neo4jServer
 from kgservice.nearline.edit_stream import enqueue, make_edit
 from kgservice.nearline.extraction import InlineExtraction
 from kgservice.nearline.worker import Worker
-from kgservice.pipeline.build import build_pipeline, make_document
+from kgservice.pipeline.build import TRIE_ONLY, build_pipeline, make_document
 from kgservice.settings import Settings
 from tests.conftest import DATA
 from tests.nearline.conftest import free_port
@@ -66,7 +66,7 @@ def wait_for(condition, deadline_s: float = 240.0) -> None:  # noqa: ANN001
 
 
 def test_worker_survives_a_neo4j_restart_and_loses_nothing(own_neo4j, stream_cfg, redis_client):
-    from kgservice.inference.index_builder import build_indexes
+    from kgservice.offline.index_builder import build_indexes
     from loaders.esco_bundle import read_bundle
     from loaders.taxonomy_writer import load
 
@@ -77,7 +77,7 @@ def test_worker_survives_a_neo4j_restart_and_loses_nothing(own_neo4j, stream_cfg
         graph.apply_schema()
         load(graph, [read_bundle(DATA / "esco_bundle")], own.taxonomy.batch_size, quiet)
         build_indexes(own, graph, semantic=False, console=quiet)
-        pipeline = build_pipeline(own, graph, semantic=False)
+        pipeline = build_pipeline(own, graph, TRIE_ONLY)
         worker = Worker(graph, redis_client, InlineExtraction(pipeline), stream_cfg, consumer="t-restart", record_commits=True)
         stop = threading.Event()
         thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)

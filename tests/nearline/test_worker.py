@@ -105,9 +105,9 @@ def test_worker_writes_messages_that_arrive_together_in_one_transaction(clean_do
     calls: list[int] = []
     real = worker_module.write_documents
 
-    def counting(graph, docs):  # noqa: ANN001, ANN202
+    def counting(graph, docs, **kw):  # noqa: ANN001, ANN003, ANN202
         calls.append(len(docs))
-        return real(graph, docs)
+        return real(graph, docs, **kw)
 
     monkeypatch.setattr(worker_module, "write_documents", counting)
     edits = [make_edit("profile", f"{DOC_PREFIX}b{i}", TEXTS[i % len(TEXTS)], version=1) for i in range(20)]
@@ -161,10 +161,10 @@ def test_worker_dead_letters_invalid_and_repeatedly_failing_messages(clean_docum
                                                                      redis_client, monkeypatch):
     real = worker_module.write_documents
 
-    def poisoned(graph, docs):  # noqa: ANN001, ANN202
+    def poisoned(graph, docs, **kw):  # noqa: ANN001, ANN003, ANN202
         if any(d.id.endswith("poison") for d in docs):
             raise ValueError("poison pill")
-        return real(graph, docs)
+        return real(graph, docs, **kw)
 
     monkeypatch.setattr(worker_module, "write_documents", poisoned)
     # A message whose consumers keep dying: delivered 3 times (max 2), never acknowledged.
@@ -247,13 +247,13 @@ def test_worker_writer_thread_keeps_slow_writes_claimed_and_in_order(clean_docum
         extracted_during_write.append(writing.is_set())
         return real_submit(edits)
 
-    def slow(graph, docs):  # noqa: ANN001, ANN202
+    def slow(graph, docs, **kw):  # noqa: ANN001, ANN003, ANN202
         writing.set()
         time.sleep(1.0)  # over three times claim_idle_ms (300 ms): only the renewals keep the claim
         pending = redis_client.xpending_range(stream_cfg.stream, stream_cfg.group, "-", "+", 100)
         deliveries.extend(int(p["times_delivered"]) for p in pending)
         writing.clear()
-        return real(graph, docs)
+        return real(graph, docs, **kw)
 
     monkeypatch.setattr(worker_module, "write_documents", slow)
     monkeypatch.setattr(extraction, "submit", submit)

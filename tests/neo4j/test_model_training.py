@@ -17,8 +17,8 @@ pytest.importorskip("torch")
 
 def test_distill_tiny_run_exports_a_verified_student(settings, graph, full_taxonomy, quiet, tmp_path) -> None:
     from kgservice.inference.onnx_encoder import OnnxEncoder
-    from kgservice.train.distill import PROJECT, SHIPPED_FILES, distill, ship
-    from kgservice.train.skill_linker import training_dir
+    from kgservice.offline.distill import PROJECT, SHIPPED_FILES, distill, ship
+    from kgservice.offline.skill_linker import training_dir
 
     tiny = settings.model_copy(update={"home": tmp_path, "cache_dir": settings.cache})
     # Two layers rather than the shipped three: the same code path, and it checks that the layer
@@ -60,8 +60,8 @@ def test_distill_static_tiny_run_exports_a_tower_in_the_students_space(settings,
                                                                         tmp_path) -> None:
     from kgservice.inference.artifacts import model_dir
     from kgservice.inference.onnx_encoder import OnnxEncoder
-    from kgservice.train.distill import STUDENT_ID
-    from kgservice.train.static_distill import STATIC_ID, distill_static
+    from kgservice.offline.distill import STUDENT_ID
+    from kgservice.offline.static_distill import STATIC_ID, distill_static
 
     tiny = settings.model_copy(update={"home": tmp_path, "cache_dir": settings.cache})
     out = distill_static(tiny, graph, quiet, epochs=1, limit=512)
@@ -92,7 +92,7 @@ def test_train_mentions_tiny_run_exports_a_detector_the_pipeline_loads(graph, se
     from kgservice.pipeline.mention_detector import MentionDetector
     from kgservice.pipeline.sectioner import Sectioner
     from kgservice.pipeline.trie_tagger import SkillTrie, TrieTagger
-    from kgservice.train.mention_training import train_mentions
+    from kgservice.offline.mention_training import train_mentions
 
     import shutil
 

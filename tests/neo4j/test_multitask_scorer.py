@@ -14,7 +14,7 @@ import pytest
 
 from kgservice.document import Domain, Method, Relation
 from kgservice.inference import artifacts
-from kgservice.pipeline.build import build_pipeline, make_document
+from kgservice.pipeline.build import FULL, build_pipeline, make_document
 from tests.conftest import POSTING
 
 pytest.importorskip("torch")
@@ -22,7 +22,7 @@ pytest.importorskip("torch")
 
 @pytest.fixture(scope="module")
 def multitask_settings(settings, graph, built_indexes, quiet, tmp_path_factory):
-    from kgservice.train.multitask_scorer import train_scorer
+    from kgservice.offline.multitask_scorer import train_scorer
 
     version = artifacts.taxonomy_version(graph)
     home = tmp_path_factory.mktemp("multitask-home")
@@ -43,7 +43,7 @@ def multitask_settings(settings, graph, built_indexes, quiet, tmp_path_factory):
 def test_multitask_scorer_pipeline_extracts_skills_from_a_posting(multitask_settings, graph) -> None:
     from kgservice.pipeline.multitask_scorer import MultitaskScorer
 
-    pipeline = build_pipeline(multitask_settings, graph, semantic=True, expansion=True)
+    pipeline = build_pipeline(multitask_settings, graph, FULL)
     scorer = pipeline.stages[-1]
     assert isinstance(scorer, MultitaskScorer) and "+multitask-" in (pipeline.model_version or "")
     doc = pipeline(make_document(POSTING, "job", title="Senior Backend Engineer"))
@@ -64,7 +64,7 @@ def test_multitask_scorer_pipeline_extracts_skills_from_a_posting(multitask_sett
 def test_multitask_scorer_labels_from_feedback_and_occupations(graph, scratch_taxonomy, quiet) -> None:
     from kgservice.graph.document_writer import DocumentWrite, SkillWrite, document_key, write_documents
     from kgservice.graph.skill_queries import record_assessment, record_feedback
-    from kgservice.train.multitask_scorer import LabelledDoc, add_occupation_relations, feedback_docs
+    from kgservice.offline.multitask_examples import LabelledDoc, add_occupation_relations, feedback_docs
     from loaders.esco_bundle import read_bundle
     from loaders.taxonomy_writer import load
     from tests.api.conftest import TEST_PREFIX, wipe_test_documents

@@ -138,15 +138,15 @@ def test_pipeline_refuses_stages_whose_requirements_no_earlier_stage_assigns(ful
 def test_pipeline_with_the_static_tower_as_sentence_tower(graph, settings, built_indexes):
     """KG_PIPELINE__SENTENCE_MODEL=kgservice-skills-static: the fast sentence tower, calibrated by the same
     index build; the default embeds sentences with the skill tower (the student) itself."""
-    from kgservice.pipeline.build import build_pipeline
+    from kgservice.pipeline.build import TAGGERS, build_pipeline
 
     fast = settings.model_copy(update={"pipeline": settings.pipeline.model_copy(
         update={"sentence_model": "kgservice-skills-static"})})
-    static = build_pipeline(fast, graph, semantic=True, expansion=False)
+    static = build_pipeline(fast, graph, TAGGERS)
     static_tagger = next(s for s in static.stages if s.name == "embedding_tagger")
     assert static_tagger.index.calibration["model_id"] == "kgservice-skills-static"
     assert "+kgservice-skills-static-int8" in static.model_version
-    pipeline = build_pipeline(settings, graph, semantic=True, expansion=False)
+    pipeline = build_pipeline(settings, graph, TAGGERS)
     tagger = next(s for s in pipeline.stages if s.name == "embedding_tagger")
     assert tagger.encoder.model_id == settings.pipeline.encoder_model
     assert tagger.index.calibration is not None and tagger.index.calibration["model_id"] == tagger.encoder.model_id

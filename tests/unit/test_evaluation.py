@@ -37,7 +37,7 @@ def test_evaluation_ranked_list_with_a_narrower_set():
 def test_scorer_fit_recovers_a_known_logistic_model():
     import numpy as np
 
-    from kgservice.train.scorer_fit import fit_logistic
+    from kgservice.offline.scorer_fit import fit_logistic
 
     rng = np.random.default_rng(0)
     x = rng.random((20000, 2))

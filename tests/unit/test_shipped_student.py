@@ -6,7 +6,7 @@ import numpy as np
 
 from kgservice.inference.onnx_encoder import OnnxEncoder
 from kgservice.settings import PROJECT_ROOT, Settings
-from kgservice.train.distill import STUDENT_ID
+from kgservice.offline.distill import STUDENT_ID
 from tests.shipped_models import checked_manifest
 
 SHIPPED = PROJECT_ROOT / "models" / STUDENT_ID

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from kgservice.evaluation import Example
-from kgservice.train.skill_pairs import Pair, add_hard_negatives, alias_pairs, same_as_pairs, skillskape_pairs
+from kgservice.offline.skill_pairs import Pair, add_hard_negatives, alias_pairs, same_as_pairs, skillskape_pairs
 
 NAMES = {"esco:py": "Python (computer programming)", "esco:java": "Java (computer programming)",
          "esco:mob": "develop mobile applications", "esco:ios": "iOS"}
@@ -50,8 +50,8 @@ def test_contrastive_loss_masks_duplicate_gold_labels() -> None:
     torch = pytest.importorskip("torch")
     from transformers import BertConfig, BertModel
 
-    from kgservice.train.contrastive import FinetuneConfig, contrastive_loss
-    from kgservice.train.torch_encoder import PooledEncoder
+    from kgservice.offline.contrastive import FinetuneConfig, contrastive_loss
+    from kgservice.offline.torch_encoder import PooledEncoder
 
     class CharTokenizer:
         """Bytes as ids: enough to drive a tiny random BERT in a unit test."""

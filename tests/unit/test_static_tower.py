@@ -14,8 +14,8 @@ from kgservice.errors import ArtifactMissing
 from kgservice.inference.onnx_encoder import OnnxEncoder, sha256_file
 from kgservice.settings import PROJECT_ROOT, Settings
 from tests.shipped_models import checked_manifest
-from kgservice.train.distill import STUDENT_ID
-from kgservice.train.static_distill import (
+from kgservice.offline.distill import STUDENT_ID
+from kgservice.offline.static_distill import (
     STATIC_ID,
     export_static,
     quantize_rows,
@@ -81,7 +81,7 @@ def test_exported_manifest_names_the_skill_tower_file(exported, student: OnnxEnc
 
 
 def test_train_table_fits_targets_keeps_frozen_rows_and_resumes(tmp_path: Path, monkeypatch) -> None:
-    from kgservice.train import static_distill
+    from kgservice.offline import static_distill
 
     rng = np.random.default_rng(2)
     start = rng.normal(0, 0.1, (40, 8)).astype(np.float32)

@@ -8,7 +8,8 @@ import json
 
 from kgservice.document import Document, Domain, Section
 from kgservice.errors import ArtifactMissing
-from kgservice.pipeline.trie_tagger import FORMAT_VERSION, TRIE_FILE, SkillText, SkillTrie, TrieTagger, key_trie
+from kgservice.offline.trie_builder import SkillText, build_trie, key_trie
+from kgservice.pipeline.trie_tagger import FORMAT_VERSION, TRIE_FILE, SkillTrie, TrieTagger
 from kgservice.text_normalizer import tokenize
 
 SKILLS = [
@@ -35,7 +36,7 @@ SKILLS = [
 @pytest.fixture(scope="module")
 def tagger(tmp_path_factory) -> TrieTagger:
     directory = tmp_path_factory.mktemp("trie")
-    SkillTrie.build(SKILLS).save(directory)
+    build_trie(SKILLS).save(directory)
     return TrieTagger(SkillTrie.load(directory))
 
 
@@ -109,7 +110,7 @@ def test_trie_tagger_records_section(tagger):
     ],
 )
 def test_trie_tagger_saved_trie_matches_built_trie(tmp_path, text, section):
-    built = SkillTrie.build(SKILLS)
+    built = build_trie(SKILLS)
     built.save(tmp_path)
     saved, fresh = TrieTagger(SkillTrie.load(tmp_path)), TrieTagger(built)
     tokens = tokenize(text)
@@ -120,7 +121,7 @@ def test_trie_tagger_saved_trie_matches_built_trie(tmp_path, text, section):
 
 def test_trie_tagger_flat_trie_holds_every_key_of_the_built_trie(tmp_path):
     keys, _, _ = key_trie(SKILLS)
-    SkillTrie.build(SKILLS).save(tmp_path)
+    build_trie(SKILLS).save(tmp_path)
     loaded = SkillTrie.load(tmp_path)
     assert {key: loaded.get(key) for key in keys} == dict(keys.items())
     assert loaded.get(("machine",)) == ()  # a node on the way to "machine learning", not a key
@@ -149,14 +150,14 @@ def _truncate(directory):
     ids=["flipped-byte", "truncated", "no-data", "bad-manifest", "no-manifest"],
 )
 def test_trie_tagger_load_rejects_corrupted_artifact(tmp_path, corrupt, message):
-    SkillTrie.build(SKILLS).save(tmp_path)
+    build_trie(SKILLS).save(tmp_path)
     corrupt(tmp_path)
     with pytest.raises(ArtifactMissing, match=message):
         SkillTrie.load(tmp_path)
 
 
 def test_trie_tagger_load_rejects_manifest_that_misdescribes_the_file(tmp_path):
-    SkillTrie.build(SKILLS).save(tmp_path)
+    build_trie(SKILLS).save(tmp_path)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     manifest["layout"]["first"][1] -= 4
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
@@ -174,7 +175,7 @@ def test_trie_tagger_load_rejects_old_format(tmp_path):
 
 def test_trie_tagger_save_replaces_old_format(tmp_path):
     (tmp_path / "trie.pkl").write_bytes(b"pickled pygtrie")
-    SkillTrie.build(SKILLS).save(tmp_path)
+    build_trie(SKILLS).save(tmp_path)
     assert not (tmp_path / "trie.pkl").exists()
     assert SkillTrie.load(tmp_path).manifest["format"] == FORMAT_VERSION
 
@@ -184,7 +185,7 @@ def test_trie_tagger_generic_word_said_only_by_an_alias_needs_a_skills_list(tmp_
               SkillText("g:soft", "software engineering", (), "g"),
               SkillText("g:civ", "civil engineering", (), "g"),
               SkillText("g:py", "Python", (), "g")]
-    trie = SkillTrie.build(skills, generic_df=3)
+    trie = build_trie(skills, generic_df=3)
     assert "engineer" in trie.generic
     tagger = TrieTagger(trie)
     assert tag(tagger, "Senior Engineer, Python team") == [("Python", "g:py")]

@@ -15,7 +15,7 @@ from kgservice.graph.cypher import Query
 from kgservice.graph.driver import Graph
 from kgservice.inference import artifacts
 from kgservice.pipeline.skill_catalog import SkillCatalog
-from kgservice.pipeline.trie_tagger import SkillText, SkillTrie
+from kgservice.offline.trie_builder import SkillText, build_trie
 from kgservice.settings import Settings
 
 
@@ -28,7 +28,7 @@ def build_indexes(settings: Settings, graph: Graph, semantic: bool = True, conso
     started = time.perf_counter()
     out: dict[str, Path] = {}
     versions = {r["id"]: r["version"] for r in graph.read(Query.GET_TAXONOMY_VERSIONS)}
-    trie = SkillTrie.build((SkillText(r["id"], r["name"], tuple(r["aliases"]), r["taxonomy"]) for r in rows), versions)
+    trie = build_trie((SkillText(r["id"], r["name"], tuple(r["aliases"]), r["taxonomy"]) for r in rows), versions)
     out["trie"] = trie.save(artifacts.trie_dir(settings, version))
     catalog_path = artifacts.catalog_path(settings, version)
     SkillCatalog.build((r["id"], r["name"], r["taxonomy"], r.get("canonical")) for r in rows).save(catalog_path)
@@ -36,10 +36,10 @@ def build_indexes(settings: Settings, graph: Graph, semantic: bool = True, conso
     console.print(f"trie: {trie.manifest['keys']} keys over {len(rows)} skills in {time.perf_counter() - started:.1f}s")
     out["neighbours"] = _build_neighbours(settings, graph, version, [r["id"] for r in rows], console)
     if semantic:
-        from kgservice.inference.vector_index_builder import build_vector_index
+        from kgservice.offline.vector_index_builder import build_vector_index
 
         out["vectors"] = build_vector_index(settings, version, rows, console)
-        from kgservice.graph.occupation_titles import build_occupation_index
+        from kgservice.offline.occupation_index_builder import build_occupation_index
 
         occupations = build_occupation_index(settings, graph, version, console)
         if occupations is not None:

@@ -21,14 +21,14 @@ with the same arguments resumes.
 
 **Task tuning** (second stage, ``task_steps``). The distilled student is then trained on the
 teacher's own task: the same contrastive loss and pairs as the teacher's fine-tuning
-(:mod:`kgservice.train.contrastive`, in-batch + one hard negative per pair), all layers trainable
+(:mod:`kgservice.offline.contrastive`, in-batch + one hard negative per pair), all layers trainable
 (embeddings frozen), plus ``TASK_TEACHER_WEIGHT`` x the distillation loss on the batch texts the
 teacher embedded, so the student learns the task without leaving the teacher's geometry.
 Distillation gives it that geometry; this stage adapts its three layers to the linking task with
 the many more steps its size allows (0.4 s a step against the teacher's 11). Cached as
 ``student-tuned.pt``, keyed by the stage's settings.
 
-**Export.** ONNX fp32 (fused) + int8 (dynamic, per channel) through :mod:`kgservice.train.onnx_export`,
+**Export.** ONNX fp32 (fused) + int8 (dynamic, per channel) through :mod:`kgservice.offline.onnx_export`,
 verified against PyTorch on held-out SkillSkape *dev* sentences, plus a model card
 (``MODEL_CARD.md``) with data, steps, metrics and SHA-256 of every file. Output:
 ``<home>/models/<STUDENT_ID>``, which the serving pipeline prefers over the committed copy in
@@ -55,9 +55,9 @@ from kgservice.graph.cypher import Query
 from kgservice.graph.driver import Graph
 from kgservice.inference import artifacts
 from kgservice.settings import PROJECT_ROOT, VENDORED_DATA, Settings
-from kgservice.train.progress import training_progress
-from kgservice.train.skill_linker import SEMANTIC_TAXONOMY, finetune_teacher, training_dir
-from kgservice.train.skill_pairs import source_counts
+from kgservice.offline.progress import training_progress
+from kgservice.offline.skill_linker import SEMANTIC_TAXONOMY, finetune_teacher, training_dir
+from kgservice.offline.skill_pairs import source_counts
 
 STUDENT_LAYERS = (0, 2, 5)
 
@@ -138,7 +138,7 @@ def heldout_sentences(settings: Settings, n: int = 200) -> list[str]:
 
 
 def teacher_vectors(teacher_dir: Path, texts: list[str], cache: Path, console: Console) -> np.ndarray:
-    from kgservice.train.torch_encoder import PooledEncoder, embed
+    from kgservice.offline.torch_encoder import PooledEncoder, embed
 
     key = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
     path = cache / f"teacher-vectors-{key}.npy"
@@ -156,7 +156,7 @@ def teacher_vectors(teacher_dir: Path, texts: list[str], cache: Path, console: C
 def build_student(minilm_dir: Path, dimension: int | None, layers: Sequence[int] = STUDENT_LAYERS) -> tuple[Any, Any]:
     from transformers import AutoModel, AutoTokenizer
 
-    from kgservice.train.torch_encoder import PooledEncoder, torch
+    from kgservice.offline.torch_encoder import PooledEncoder, torch
 
     inner = AutoModel.from_pretrained(str(minilm_dir), attn_implementation="eager")
     inner.encoder.layer = torch.nn.ModuleList(inner.encoder.layer[i] for i in layers)
@@ -169,7 +169,7 @@ def similarity_mse(student: Any, teacher: Any) -> Any:
     """The distillation loss in MiniLM's own space: MSE between the student's and the teacher's in-batch
     cosine matrices (rows are unit vectors), x100 so the loss reads as a number. Used by distillation
     and, as a regularizer, by task tuning."""
-    from kgservice.train.torch_encoder import torch
+    from kgservice.offline.torch_encoder import torch
 
     return torch.nn.functional.mse_loss(student @ student.T, teacher @ teacher.T) * 100
 
@@ -180,7 +180,7 @@ def train_student(student: Any, tokenizer: Any, texts: list[str], targets: np.nd
     keeps MiniLM's own 384-d space): MSE between the student's and the teacher's in-batch cosine
     matrices, every other batch made of (sentence, gold label) ``pairs`` so the similarities that
     decide linking are the ones matched."""
-    from kgservice.train.torch_encoder import seed_everything, tokenize, torch
+    from kgservice.offline.torch_encoder import seed_everything, tokenize, torch
 
     seed_everything(SEED)
     steps_per_epoch = math.ceil(len(texts) / BATCH_SIZE)
@@ -245,9 +245,9 @@ def distill(settings: Settings, graph: Graph, console: Console, *, teacher_steps
     ``layers``: which layers of all-MiniLM-L6-v2 the student starts from; the model id (and so the
     training and output folders) follows their count (:func:`student_id`).
     """
-    from kgservice.train import onnx_export
-    from kgservice.train.teacher import TEACHER_ID
-    from kgservice.train.torch_encoder import embed, parameter_count, seed_everything
+    from kgservice.offline import onnx_export
+    from kgservice.offline.teacher import TEACHER_ID
+    from kgservice.offline.torch_encoder import embed, parameter_count, seed_everything
 
     layers = tuple(layers)
     model_id = student_id(layers)
@@ -266,7 +266,7 @@ def distill(settings: Settings, graph: Graph, console: Console, *, teacher_steps
     student, tokenizer = build_student(minilm, targets.shape[1] if PROJECT else None, layers)
     final = work / "student-final.pt"
     key = {"texts": len(texts), "epochs": epochs, "project": PROJECT, "layers": list(layers)}
-    from kgservice.train.torch_encoder import torch
+    from kgservice.offline.torch_encoder import torch
 
     if final.exists() and (state := torch.load(final, map_location="cpu", weights_only=False))["key"] == key:
         student.load_state_dict(state["model"])  # trained by an earlier run that stopped after training
@@ -280,7 +280,7 @@ def distill(settings: Settings, graph: Graph, console: Console, *, teacher_steps
                                            {**key, "limit": limit}, task_steps, TeacherSimilarity(texts, targets))
 
     heldout = heldout_sentences(settings)
-    from kgservice.train.torch_encoder import PooledEncoder
+    from kgservice.offline.torch_encoder import PooledEncoder
 
     teacher, teacher_tok = PooledEncoder.load(teacher_dir)
     agreement = _agreement(embed(student, tokenizer, heldout), embed(teacher, teacher_tok, heldout))
@@ -308,7 +308,7 @@ class TeacherSimilarity:
     matrix over the batch texts the teacher has embedded (the distillation texts) vs the teacher's."""
 
     def __init__(self, texts: Sequence[str], vectors: np.ndarray, weight: float = TASK_TEACHER_WEIGHT) -> None:
-        from kgservice.train.torch_encoder import torch
+        from kgservice.offline.torch_encoder import torch
 
         self.row = {t: i for i, t in enumerate(texts)}
         self.vectors = torch.from_numpy(vectors)
@@ -316,7 +316,7 @@ class TeacherSimilarity:
         self.seen = self.covered = 0
 
     def __call__(self, texts: Sequence[str], out: Any) -> Any:
-        from kgservice.train.torch_encoder import torch
+        from kgservice.offline.torch_encoder import torch
 
         hits = [(k, self.row[t]) for k, t in enumerate(texts) if t in self.row]
         self.seen += len(texts)
@@ -330,9 +330,9 @@ class TeacherSimilarity:
 def _task_tune(settings: Settings, graph: Graph, console: Console, student: Any, tokenizer: Any, work: Path,
                key: dict[str, Any], steps: int, teacher: TeacherSimilarity | None = None) -> dict[str, Any]:
     """Second stage: the teacher's contrastive task on the distilled student (see the module docstring)."""
-    from kgservice.train.contrastive import FinetuneConfig, finetune
-    from kgservice.train.skill_linker import training_pairs
-    from kgservice.train.torch_encoder import torch
+    from kgservice.offline.contrastive import FinetuneConfig, finetune
+    from kgservice.offline.skill_linker import training_pairs
+    from kgservice.offline.torch_encoder import torch
 
     cfg = FinetuneConfig(steps=steps, lr=TASK_LR, freeze_layers=0)
     tuned = work / "student-tuned.pt"

@@ -1,6 +1,6 @@
 """Rebuild the sectioner's classifier from labelled documents.
 
-``python -m kgservice.train.sectioner_training train [--data DIR] [--out PATH]`` reads the hand-written
+``python -m kgservice.offline.sectioner_training train [--data DIR] [--out PATH]`` reads the hand-written
 labelled documents (``kgservice/resources/data/sections/<domain>.jsonl``) and writes the model of
 integer counts the serving classifier loads (:mod:`kgservice.pipeline.section_classifier`).
 """
@@ -133,8 +133,8 @@ def train(data_dir: Path, out: Path) -> dict[str, int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """CLI: ``python -m kgservice.train.sectioner_training train [--data DIR] [--out PATH]``."""
-    parser = argparse.ArgumentParser(prog="python -m kgservice.train.sectioner_training")
+    """CLI: ``python -m kgservice.offline.sectioner_training train [--data DIR] [--out PATH]``."""
+    parser = argparse.ArgumentParser(prog="python -m kgservice.offline.sectioner_training")
     sub = parser.add_subparsers(dest="command", required=True)
     p_train = sub.add_parser("train", help="rebuild the classifier model from labelled examples")
     p_train.add_argument("--data", type=Path, default=default_data_dir())

@@ -1,7 +1,7 @@
 """The skill tower's vectors: every preferred label of the semantic taxonomies, in an HNSW index.
 
 Built from the graph (the same rows as the trie), saved under the graph's taxonomy version, then
-calibrated on SkillSkape dev (``kgservice.train.calibrate``) so the tagger's threshold matches the
+calibrated on SkillSkape dev (``kgservice.offline.calibrate``) so the tagger's threshold matches the
 index it queries: for the configured sentence tower and for the skill tower on its own
 (``PipelineSettings.sentence_models``). Aliases are left out: measured on SkillSkape dev they lower
 F1 (0.169 -> 0.151 at top-5), because ESCO's alternative labels are broad.
@@ -18,6 +18,7 @@ from rich.console import Console
 from kgservice.inference import artifacts
 from kgservice.inference.hnsw_index import build_skill_index
 from kgservice.inference.onnx_encoder import OnnxEncoder
+from kgservice.offline.calibrate import calibrate as fit_threshold
 from kgservice.settings import Settings
 
 
@@ -31,9 +32,6 @@ def build_vector_index(settings: Settings, version: str, rows: Sequence[Mapping[
     index.save(target)
     console.print(f"vector index: {len(pairs)} skills of {', '.join(cfg.semantic_taxonomies)} -> {target}")
     if calibrate:
-        from kgservice.train.calibrate import main as calibrate_main
-
-        args = ["--taxonomy-version", version] + (["--quantized"] if cfg.quantized else [])
         for tower in cfg.sentence_models:
-            calibrate_main(args + ["--sentence-model", tower])
+            fit_threshold(settings, taxonomy_version=version, sentence_model=tower, quantized=cfg.quantized)
     return target

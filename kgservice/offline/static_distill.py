@@ -21,7 +21,7 @@ without context).
 (``[CLS] piece [SEP]``): the model2vec recipe, without its PCA, since the space must stay the
 student's.
 
-**Data.** :func:`kgservice.train.distill.distill_texts`, the texts the student itself was distilled
+**Data.** :func:`kgservice.offline.distill.distill_texts`, the texts the student itself was distilled
 on (ESCO preferred labels and one alias per skill, Lightcast names, SkillSkape *train* sentences
 and their clauses, the hand-written postings' sentences). Never the evaluation split. Adding short
 n-grams of the train sentences (for the windows) did not help when tried. The targets are the
@@ -62,7 +62,7 @@ from kgservice.inference import artifacts
 from kgservice.inference.hnsw_index import SKILL_ROWS_PER_RUN
 from kgservice.inference.onnx_encoder import OnnxEncoder
 from kgservice.settings import Settings
-from kgservice.train.progress import training_progress, work_progress
+from kgservice.offline.progress import training_progress, work_progress
 
 STATIC_ID = "kgservice-skills-static"
 SEED = 23
@@ -135,7 +135,7 @@ def train_table(table: np.ndarray, token_ids: Sequence[np.ndarray], targets: np.
     Resumable: a checkpoint (rows, optimizer, epoch, losses) after each epoch under ``work``; a rerun
     with the same data and settings continues from it. Returns the trained table and its record.
     """
-    from kgservice.train.torch_encoder import seed_everything, torch
+    from kgservice.offline.torch_encoder import seed_everything, torch
 
     seed_everything(SEED)
     key = {"texts": len(token_ids), "rows": list(table.shape), "epochs": epochs, "lr": lr, "batch_size": batch_size,
@@ -251,8 +251,8 @@ def export_static(table: np.ndarray, skill_tower: OnnxEncoder, out_dir: Path, *,
     """
     import onnx
 
-    from kgservice.train.model_folder import file_entries, publishing, tool_versions, write_json
-    from kgservice.train.onnx_export import ExportVerificationError
+    from kgservice.offline.model_folder import file_entries, publishing, tool_versions, write_json
+    from kgservice.offline.onnx_export import ExportVerificationError
 
     started = time.perf_counter()
     with publishing(out_dir) as work:
@@ -312,8 +312,8 @@ def distill_static(settings: Settings, graph: Graph, console: Console, *, epochs
     Output: ``out`` or ``<home>/models/kgservice-skills-static`` (which serving prefers over the
     shipped copy in ``models/``).
     """
-    from kgservice.train.distill import distill_texts, heldout_sentences
-    from kgservice.train.skill_linker import training_dir
+    from kgservice.offline.distill import distill_texts, heldout_sentences
+    from kgservice.offline.skill_linker import training_dir
 
     cfg = settings.pipeline
     tower = OnnxEncoder.load(artifacts.model_dir(settings), quantized=cfg.quantized, threads=cfg.threads)

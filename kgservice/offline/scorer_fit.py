@@ -34,7 +34,7 @@ from kgservice.evaluation import Example, label_resolver, load_annotations, load
 from kgservice.graph.cypher import Query
 from kgservice.graph.driver import Graph
 from kgservice.inference import artifacts
-from kgservice.pipeline.build import Pipeline, build_pipeline, make_document
+from kgservice.pipeline.build import WITH_EXPANSION, Pipeline, build_pipeline, make_document
 from kgservice.pipeline.scorer import FEATURES, FeatureScorer, ScorerWeights
 from kgservice.settings import Settings
 
@@ -150,7 +150,7 @@ def fit(settings: Settings, graph: Graph, console: Console, ship: bool = False) 
         data = settings.training_data / "skillskape"
         train, cut_on = load_skillskape(data / "train.csv", resolve), load_skillskape(data / "dev.csv", resolve)
         source = "skillskape: train, cut on dev"
-    pipeline = build_pipeline(settings, graph, expansion=True)
+    pipeline = build_pipeline(settings, graph, WITH_EXPANSION)
     scorer = pipeline.stages[-1]
     assert isinstance(scorer, FeatureScorer)
     scorer.max_skills = None

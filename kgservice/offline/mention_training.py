@@ -35,8 +35,8 @@ from kgservice.inference.onnx_encoder import sha256_file
 from kgservice.pipeline.trie_tagger import SkillTrie, TrieTagger
 from kgservice.pipeline.sectioner import Sectioner
 from kgservice.settings import PROJECT_ROOT, Settings
-from kgservice.train.model_folder import file_entries, publishing, tool_versions, write_json
-from kgservice.train.progress import training_progress
+from kgservice.offline.model_folder import file_entries, publishing, tool_versions, write_json
+from kgservice.offline.progress import training_progress
 
 SOURCE_MODEL = "kgservice-skills-static"
 SEED = 7
@@ -271,7 +271,7 @@ def export(net: Any, source: Path, out_dir: Path, *, threshold: float, record: d
     """ONNX with the folded int8 table; verified against PyTorch on ``verify``; manifest and model card."""
     import torch
 
-    from kgservice.train.static_distill import quantize_rows
+    from kgservice.offline.static_distill import quantize_rows
 
     net.eval()
     with torch.no_grad():

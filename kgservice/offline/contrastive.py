@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 
-from kgservice.train.progress import training_progress
-from kgservice.train.skill_pairs import Pair
-from kgservice.train.torch_encoder import PooledEncoder, seed_everything, tokenize, torch
+from kgservice.offline.progress import training_progress
+from kgservice.offline.skill_pairs import Pair
+from kgservice.offline.torch_encoder import PooledEncoder, seed_everything, tokenize, torch
 
 
 @dataclass(frozen=True, slots=True)

