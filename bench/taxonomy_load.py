@@ -24,9 +24,9 @@ from kgservice.cli import print_counts, print_skill_graph  # noqa: E402
 from kgservice.graph.driver import Graph  # noqa: E402
 from kgservice.graph.server import Neo4jServer  # noqa: E402
 from kgservice.settings import Settings  # noqa: E402
-from loaders.default_sources import read_default_sources  # noqa: E402
-from loaders.skill_graph import SkillGraphDerivation  # noqa: E402
-from loaders.taxonomy_writer import load  # noqa: E402
+from kgservice.loaders.default_sources import read_default_sources  # noqa: E402
+from kgservice.loaders.skill_graph import SkillGraphDerivation  # noqa: E402
+from kgservice.loaders.taxonomy_writer import load  # noqa: E402
 
 TARGET_S = 180.0
 

