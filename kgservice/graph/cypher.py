@@ -14,6 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
+from kgservice.errors import ArtifactMissing
 from kgservice.package_data import data_path
 
 CYPHER_DIR = data_path("cypher")
@@ -101,8 +102,13 @@ def service_queries() -> Mapping[Query, str]:
 
 @cache
 def taxonomist_queries() -> Mapping[str, str]:
-    """Raw text (with header comments) of the taxonomist's named queries."""
-    return MappingProxyType(_read_dir(TAXONOMIST_DIR))
+    """Raw text (with header comments) of the taxonomist's named queries; none found is an error, since
+    the folder ships with the package (an install that lost its package data must not list nothing)."""
+    queries = _read_dir(TAXONOMIST_DIR)
+    if not queries:
+        raise ArtifactMissing(f"no named queries (*.cypher) in {TAXONOMIST_DIR}: the package data is missing, "
+                              "reinstall kgservice")
+    return MappingProxyType(queries)
 
 
 def schema_statements() -> list[str]:

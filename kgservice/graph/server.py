@@ -2,9 +2,8 @@
 
 Maven Central carries no Neo4j server tarball, only the engine; ``pom.xml`` in the package data
 folder ``kgservice/neo4j_launcher/`` resolves it and ``Launcher.java`` beside it (run from source, no
-build step) starts an embedded
-DatabaseManagementService with Bolt on a loopback address. The data directory lives under
-``settings.home`` so the graph survives restarts. When ``NEO4J_URI`` is set none of this runs.
+build step) starts an embedded DatabaseManagementService with Bolt on a loopback address. The data
+directory lives under ``settings.home`` so the graph survives restarts. When ``NEO4J_URI`` is set none of this runs.
 
 Auth is on: the first start generates the password of the user neo4j into
 ``settings.neo4j.password_file`` (mode 0600) and the launcher sets it on the system database with
