@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.console import Console
 
+from kgservice.cli.output import input_path
 from kgservice.settings import Settings
 
 
@@ -35,15 +36,15 @@ def _batch(args: argparse.Namespace, settings: Settings, console: Console) -> in
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("batch", help="reprocess documents (JSON Lines or Parquet) with Spark into the graph")
-    p.add_argument("input", help="JSON Lines file or Parquet file/folder: id, kind, title, text, version")
-    p.add_argument("--format", choices=["jsonl", "parquet"], help="default: from the path")
-    p.add_argument("--master", default="local[*]", help="Spark master (default local[*])")
-    p.add_argument("--partitions", type=int, help="default 4 per core")
+    p.add_argument("input", type=input_path, help="JSON Lines file or Parquet file/folder: id, kind, title, text, version")
+    p.add_argument("--format", choices=["jsonl", "parquet"], help="the input's format (default: from the path)")
+    p.add_argument("--master", default="local[*]", help="Spark master")
+    p.add_argument("--partitions", type=int, help="Spark partitions (default 4 per core)")
     p.add_argument("--out", help="write the writer's rows as Parquet here instead of to Neo4j")
     p.add_argument("--write-batch", type=int, default=500, help="documents per Neo4j transaction")
     p.add_argument("--with-expansion", action="store_true", help="write expanded skills too")
-    p.add_argument("--no-semantic", action="store_true")
-    p.add_argument("--no-expansion", action="store_true")
+    p.add_argument("--no-semantic", action="store_true", help="skip the semantic (vector index) tagger")
+    p.add_argument("--no-expansion", action="store_true", help="skip graph expansion")
     p.add_argument("--no-related", action="store_true", help="do not recount the documents' co-occurrence "
                    "(RELATED_TO source documents) after the run")
     p.set_defaults(handler=_batch)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
 from rich.console import Console
 
-from kgservice.cli.output import print_table
+from kgservice.cli.output import input_file, print_table, read_text_input
 from kgservice.errors import KgServiceError
 from kgservice.settings import Settings
 
@@ -34,21 +33,18 @@ def document_json(doc: Any, expanded: bool = True) -> dict[str, Any]:
     return out
 
 
-def _read_text(source: str) -> str:
-    from kgservice.errors import InvalidInput
-
-    raw = sys.stdin.buffer.read() if source == "-" else open(source, "rb").read()
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{source} is not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); "
-                           "convert it, e.g. `iconv -f latin1 -t utf-8`") from None
-
-
 def _extract(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from kgservice.graph.driver import Graph
     from kgservice.pipeline.build import build_pipeline, make_document
 
+    # Everything the user gave is checked before the graph and the models are loaded.
+    if args.jsonl and not args.out:
+        raise KgServiceError("--jsonl needs --out OUT (the JSON Lines file the results go to)")
+    if args.jsonl and args.file is not None:
+        raise KgServiceError("give a FILE or --jsonl IN --out OUT, not both")
+    if not args.jsonl and args.file is None:
+        raise KgServiceError("give a FILE (or - for stdin), or --jsonl IN --out OUT")
+    text = None if args.jsonl else read_text_input(args.file)
     with Graph.connect(settings) as graph:
         pipeline = build_pipeline(settings, graph, semantic=False if args.no_semantic else None,
                                   expansion=False if args.no_expansion else None)
@@ -60,32 +56,31 @@ def _extract(args: argparse.Namespace, settings: Settings, console: Console) -> 
             Console(stderr=True).print(f"wrote {done.written} documents to {args.out} "
                                        f"({done.skipped} already there, {done.failed} failed)")
             return 0 if done.failed == 0 else 1
-        if args.file is None:
-            raise KgServiceError("give a FILE (or - for stdin), or --jsonl IN --out OUT")
-        doc = pipeline(make_document(_read_text(args.file), args.domain, args.title, None,
+        doc = pipeline(make_document(text, args.domain, args.title, None,
                                      settings.pipeline.max_chars, pipeline.model_version))
     if args.json:
         print(json.dumps(document_json(doc), ensure_ascii=False, indent=2))
         return 0
     print_table(console, ["skill", "taxonomy", "score", "relation", "method", "section", "text"],
-           [(s.name, s.taxonomy, f"{s.score:.2f}", s.relation.value, s.method.value, s.section,
-             " | ".join(dict.fromkeys(doc.text[a:b] for a, b in s.spans))[:60]) for s in doc.skills],
-           title=f"{len(doc.skills)} skills ({pipeline.model_version})")
+                [(s.name, s.taxonomy, f"{s.score:.2f}", s.relation.value, s.method.value, s.section,
+                  " | ".join(dict.fromkeys(doc.text[a:b] for a, b in s.spans))[:60]) for s in doc.skills],
+                title=f"{len(doc.skills)} skills ({pipeline.model_version})")
     if doc.expanded:
         print_table(console, ["expanded skill", "taxonomy", "score", "via"],
-               [(s.name, s.taxonomy, f"{s.score:.2f}", s.via) for s in doc.expanded[:15]], title="Expansion")
+                    [(s.name, s.taxonomy, f"{s.score:.2f}", s.via) for s in doc.expanded[:15]], title="Expansion")
     return 0
 
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("extract", help="extract skills from one document, or a JSON Lines file of them")
-    p.add_argument("file", nargs="?", help="text file, or - for stdin")
-    p.add_argument("--domain", default="job", choices=["job", "profile", "course", "post"])
-    p.add_argument("--title")
+    p.add_argument("file", nargs="?", type=input_file, help="text file, or - for stdin")
+    p.add_argument("--domain", default="job", choices=["job", "profile", "course", "post"],
+                   help="what the text is; it picks the scorer's weights and the section kinds")
+    p.add_argument("--title", help="the document's title (a job title, a course name)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--jsonl", help='input lines {"id", "text", "domain"}')
+    p.add_argument("--jsonl", type=input_file, help='input lines {"id", "text", "domain"}; needs --out')
     p.add_argument("--out", help="output JSON Lines (resumes after the lines already written)")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--no-semantic", action="store_true")
-    p.add_argument("--no-expansion", action="store_true")
+    p.add_argument("--batch-size", type=int, default=32, help="--jsonl: documents per pipeline batch")
+    p.add_argument("--no-semantic", action="store_true", help="skip the semantic (vector index) tagger")
+    p.add_argument("--no-expansion", action="store_true", help="skip graph expansion")
     p.set_defaults(handler=_extract)

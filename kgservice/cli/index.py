@@ -24,6 +24,6 @@ def _index(args: argparse.Namespace, settings: Settings, console: Console) -> in
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("index", help="build the skill trie, catalog and vector index from the graph")
-    p.add_argument("action", choices=["build"])
+    p.add_argument("action", choices=["build"], help="build them (replacing what the graph no longer matches)")
     p.add_argument("--no-semantic", action="store_true", help="skip the vector index")
     p.set_defaults(handler=_index)

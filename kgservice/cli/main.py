@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 from rich.console import Console
 
 from kgservice.cli import (batch, extract, graph, index, models, nearline, neo4j_server, queries, serve,
                            taxonomy)
+from kgservice.cli.output import print_error
 from kgservice.errors import KgServiceError
 from kgservice.settings import Settings
 
@@ -34,10 +36,31 @@ def package_version() -> str:
         return __version__
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Each flag's default in its help, except where there is none to show: a switch off by default, or
+    None where the help says which setting decides."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or action.default == argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+
+class Parser(argparse.ArgumentParser):
+    """Defaults in every command's help; a usage error is one line (the usage is one --help away)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kgservice", description=__doc__.split("\n")[0].strip("`"))
+    parser = Parser(prog="kgservice", description=__doc__.split("\n")[0].replace("``", ""))
     parser.add_argument("--version", action="version", version=f"kgservice {package_version()}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for group in COMMAND_GROUPS:
         group.add_parsers(sub)
     return parser
@@ -45,11 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    console = Console(stderr=False)
+    # In a pipe or a file, rich would wrap long lines at 80 columns: scripts get whole lines.
+    console = Console(stderr=False, soft_wrap=not sys.stdout.isatty())
     try:
         return int(args.handler(args, Settings(), console))
     except KgServiceError as exc:
-        Console(stderr=True).print(f"[red]error:[/] {exc}")
+        print_error(str(exc))
         return 1
 
 

@@ -100,7 +100,7 @@ def _minilm_layers(value: str) -> tuple[int, ...]:
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("models", help="produce model artifacts: export the encoder to ONNX, fit the scorer")
-    p.add_argument("action", choices=["export", "fit-scorer", "fetch-teacher", "finetune-teacher", "distill",
+    p.add_argument("action", help="what to produce", choices=["export", "fit-scorer", "fetch-teacher", "finetune-teacher", "distill",
                                       "distill-static", "train-scorer", "ship-student", "ship-static", "train-mentions",
                                       "ship-mentions"])
     p.add_argument("--steps", type=int, default=300, help="training steps: of the teacher (finetune-teacher, distill) or at most of the scorer (train-scorer)")

@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.console import Console
 
+from kgservice.cli.output import input_file, read_text_input
 from kgservice.errors import KgServiceError
 from kgservice.settings import Settings
 
@@ -108,7 +109,7 @@ def _enqueue(args: argparse.Namespace, settings: Settings, console: Console) -> 
     else:
         if args.id is None or args.file is None:
             raise KgServiceError("give --id ID and a FILE (or - for stdin), or --jsonl FILE")
-        edits = [make_edit(args.kind, args.id, _read_text(args.file), title=args.title, version=args.version)]
+        edits = [make_edit(args.kind, args.id, read_text_input(args.file), title=args.title, version=args.version)]
     client = connect(cfg)
     try:
         ids = enqueue(client, cfg, edits)
@@ -120,35 +121,37 @@ def _enqueue(args: argparse.Namespace, settings: Settings, console: Console) -> 
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("redis", help="start, stop or inspect the project's own Redis (the nearline edit stream)")
-    p.add_argument("action", choices=["start", "stop", "status"])
+    p.add_argument("action", choices=["start", "stop", "status"], help="what to do with the server")
     p.set_defaults(handler=_redis)
 
     p = sub.add_parser("worker", help="apply profile/job edits from the Redis stream to the graph")
     p.add_argument("--consumer", help="consumer name in the group (default host-pid)")
-    p.add_argument("--stream")
-    p.add_argument("--group")
+    p.add_argument("--stream", help="the edit stream (default KG_NEARLINE__STREAM, kg:edits)")
+    p.add_argument("--group", help="the consumer group (default KG_NEARLINE__GROUP, kg-workers)")
     p.add_argument("--batch-size", type=int, help="messages per read and per Neo4j transaction (default 64)")
-    p.add_argument("--block-ms", type=int)
+    p.add_argument("--block-ms", type=int, help="how long a read waits on an empty stream (default 50)")
     p.add_argument("--claim-idle-ms", type=int, help="claim other consumers' messages pending this long")
     p.add_argument("--max-deliveries", type=int, help="deliveries before a failing message is dead-lettered")
     p.add_argument("--with-expansion", action="store_true", help="write expanded skills too")
-    p.add_argument("--no-semantic", action="store_true")
-    p.add_argument("--no-expansion", action="store_true")
+    p.add_argument("--no-semantic", action="store_true", help="skip the semantic (vector index) tagger")
+    p.add_argument("--no-expansion", action="store_true", help="skip graph expansion")
     p.add_argument("--record-commits", action="store_true", help="record commit times in <stream>:committed")
     p.add_argument("--extractors", type=int, help="extraction processes (default 1, KG_NEARLINE__EXTRACTORS); "
                    "each loads the pipeline and keeps one core busy while it extracts")
     p.add_argument("--in-process", action="store_true", help="run the pipeline in the worker's own process "
                    "instead of a child (for profiling; its I/O then waits behind the encoder)")
     p.add_argument("--idle-exit", type=float, help="exit after this many idle seconds with nothing pending")
-    p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"],
+                   help="level of the log lines on stderr")
     p.set_defaults(handler=_worker)
 
     p = sub.add_parser("enqueue", help="put a document edit (or a JSON Lines file of them) on the edit stream")
-    p.add_argument("file", nargs="?", help="text file, or - for stdin")
-    p.add_argument("--kind", default="profile", choices=["job", "profile", "course", "post"])
-    p.add_argument("--id")
-    p.add_argument("--title")
+    p.add_argument("file", nargs="?", type=input_file, help="text file, or - for stdin")
+    p.add_argument("--kind", default="profile", choices=["job", "profile", "course", "post"],
+                   help="what the document is")
+    p.add_argument("--id", help="the document's id (with FILE)")
+    p.add_argument("--title", help="the document's title (a job title, a course name)")
     p.add_argument("--version", type=int, help="monotonic per document (default: now in ms)")
-    p.add_argument("--jsonl", help='lines {"kind", "id", "text", "title", "version"}')
-    p.add_argument("--stream")
+    p.add_argument("--jsonl", type=input_file, help='lines {"kind", "id", "text", "title", "version"}')
+    p.add_argument("--stream", help="the edit stream (default KG_NEARLINE__STREAM, kg:edits)")
     p.set_defaults(handler=_enqueue)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -36,3 +40,56 @@ def plain_table(columns: Sequence[str], rows: Sequence[Sequence[str]], title: st
     lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in cut]
     return "\n".join(lines)
 
+
+def print_json(console: Console, value: Any) -> None:
+    """Indented, highlighted JSON on a terminal; plain JSON (one document) in a pipe or a file."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    if console.is_terminal:
+        console.print_json(text)
+    else:
+        print(text)
+
+
+def print_error(message: str) -> None:
+    """One line on stderr, whatever the message's own line breaks: scripts read the last line."""
+    sys.stderr.write(f"error: {' '.join(str(message).split())}\n")
+
+
+def input_file(value: str) -> str:
+    """An argparse type: a readable file, or ``-`` for stdin; checked while parsing, before any connection."""
+    if value == "-":
+        return value
+    path = Path(value)
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"no such file: {value}")
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"not a file: {value}")
+    if not os.access(path, os.R_OK):
+        raise argparse.ArgumentTypeError(f"cannot read {value}")
+    return value
+
+
+def input_path(value: str) -> str:
+    """An argparse type: an existing file or folder (Parquet datasets are folders)."""
+    if not Path(value).exists():
+        raise argparse.ArgumentTypeError(f"no such file or folder: {value}")
+    return value
+
+
+def input_dir(value: str) -> str:
+    """An argparse type: an existing folder."""
+    if not Path(value).is_dir():
+        raise argparse.ArgumentTypeError(f"no such folder: {value}")
+    return value
+
+
+def read_text_input(source: str) -> str:
+    """The text of a file, or of stdin for ``-``, as UTF-8 (a byte-order mark dropped)."""
+    from kgservice.errors import InvalidInput
+
+    raw = sys.stdin.buffer.read() if source == "-" else open(source, "rb").read()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{source} is not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); "
+                           "convert it, e.g. `iconv -f latin1 -t utf-8`") from None

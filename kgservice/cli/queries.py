@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.console import Console
 
-from kgservice.cli.output import print_table
+from kgservice.cli.output import print_json, print_table
 from kgservice.errors import KgServiceError
 from kgservice.settings import Settings
 
@@ -30,7 +30,7 @@ def _cypher(args: argparse.Namespace, settings: Settings, console: Console) -> i
     queries = taxonomist_queries()
     if args.list or (args.name is None and args.query is None):
         print_table(console, ["name", "parameters", "purpose"],
-               [(n, ", ".join(params_of(t)), header(t).split("\n")[0]) for n, t in queries.items()])
+                    [(n, ", ".join(params_of(t)), header(t).split("\n")[0]) for n, t in queries.items()])
         return 0
     if args.query is not None:
         text = args.query
@@ -45,7 +45,7 @@ def _cypher(args: argparse.Namespace, settings: Settings, console: Console) -> i
     with Graph.connect(settings) as graph:
         keys, rows = graph.read_only(text, params)
     if args.json:
-        console.print_json(json.dumps([dict(zip(keys, r)) for r in rows], default=str))
+        print_json(console, [dict(zip(keys, r)) for r in rows])
     else:
         print_table(console, keys, rows)
     return 0

@@ -30,7 +30,8 @@ def _serve(args: argparse.Namespace, settings: Settings, console: Console) -> in
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("serve", help="serve the GraphQL API, the extraction page, /health, /ready and /metrics")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on; any but loopback needs KG_API__KEYS")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on")
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"],
+                   help="level of the log lines on stderr")
     p.set_defaults(handler=_serve)

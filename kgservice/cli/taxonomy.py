@@ -7,7 +7,8 @@ from typing import Any
 
 from rich.console import Console
 
-from kgservice.cli.output import print_table
+from kgservice.cli.output import input_dir, print_table
+from kgservice.errors import KgServiceError
 from kgservice.settings import Settings
 
 
@@ -49,8 +50,7 @@ def _load(args: argparse.Namespace, settings: Settings, console: Console) -> int
     if args.esco_bundle:
         batches.append(read_bundle(args.esco_bundle, taxonomy=args.taxonomy, version=args.version))
     if not batches:
-        console.print("nothing to load: drop --no-wheel or give --esco-bundle DIR")
-        return 2
+        raise KgServiceError("nothing to load: drop --no-wheel or give --esco-bundle DIR")
     with Graph.connect(settings) as graph:
         report = load(graph, batches, settings.taxonomy.batch_size, console,
                       derive=SkillGraphDerivation.from_settings(settings, console))
@@ -81,9 +81,9 @@ def _counts(args: argparse.Namespace, settings: Settings, console: Console) -> i
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("load", help="load the skills taxonomy into Neo4j (idempotent)")
-    p.add_argument("what", choices=["taxonomy"])
-    p.add_argument("--esco-bundle", type=str, help="folder of an official ESCO CSV bundle to load as well")
-    p.add_argument("--taxonomy", default="esco", help="taxonomy id for --esco-bundle (default esco)")
+    p.add_argument("what", choices=["taxonomy"], help="what to load")
+    p.add_argument("--esco-bundle", type=input_dir, help="folder of an official ESCO CSV bundle to load as well")
+    p.add_argument("--taxonomy", default="esco", help="taxonomy id for --esco-bundle")
     p.add_argument("--version", default="bundle", help="version recorded for --esco-bundle")
     p.add_argument("--no-wheel", action="store_true", help="skip the default ESCO+Lightcast source")
     p.set_defaults(handler=_load)

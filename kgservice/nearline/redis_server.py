@@ -52,7 +52,6 @@ class RedisServer:
 
     def _pid(self) -> int | None:
         return live_pid(self.pid_file)
-        return pid
 
     def _reply(self, commands: bytes, replies: int) -> list[bytes]:
         """The first line of each of ``replies`` replies to ``commands``; [] when nothing answers."""

@@ -12,6 +12,7 @@ PARAMS = {
     "counts_by_taxonomy_level": [], "orphan_skills": ["taxonomy=esco", "limit=3"], "same_as_clusters": ["limit=3"],
     "search_skills": ["text=python", "limit=3"], "shared_occupation_skills": ["a=none", "b=none"],
     "skill_context": ["skill=Haskell"], "skill_group_paths": ["skill=Haskell"],
+    "skill_hierarchy": ["skill=Haskell", "limit=3"], "weakest_broader_edges": ["source=null", "limit=3"],
 }
 
 
