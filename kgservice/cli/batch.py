@@ -31,6 +31,12 @@ def _batch(args: argparse.Namespace, settings: Settings, console: Console) -> in
                   f"({report.docs_per_s:.1f} docs/s)")
     if report.related is not None:
         console.print(f"related skills, {report.related.line()}")
+    if args.metrics_file:
+        from kgservice.telemetry.prometheus_metrics import record_batch, write_textfile
+
+        record_batch(report)
+        write_textfile(args.metrics_file)
+        console.print(f"metrics written to {args.metrics_file}")
     return 0 if report.failed == 0 else 1
 
 
@@ -47,4 +53,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--no-expansion", action="store_true", help="skip graph expansion")
     p.add_argument("--no-related", action="store_true", help="do not recount the documents' co-occurrence "
                    "(RELATED_TO source documents) after the run")
+    p.add_argument("--metrics-file", help="write the run's Prometheus metrics (documents by outcome, edges, "
+                   "seconds, the driver's Neo4j query latencies) to this file, for node_exporter's textfile "
+                   "collector (default: none)")
     p.set_defaults(handler=_batch)

@@ -18,6 +18,7 @@ from kgservice.cli import (batch, extract, graph, index, models, nearline, neo4j
 from kgservice.cli.output import print_error
 from kgservice.errors import KgServiceError
 from kgservice.settings import Settings
+from kgservice.telemetry.json_logs import configure_logging
 
 Handler = Callable[[argparse.Namespace, Settings, Console], int]
 # Order of the commands in --help.
@@ -70,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # In a pipe or a file, rich would wrap long lines at 80 columns: scripts get whole lines.
     console = Console(stderr=False, soft_wrap=not sys.stdout.isatty())
+    # Log records of every command are JSON lines on stderr (serve and worker set their own level).
+    configure_logging()
     try:
         return int(args.handler(args, Settings(), console))
     except KgServiceError as exc:

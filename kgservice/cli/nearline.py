@@ -36,7 +36,6 @@ def _redis(args: argparse.Namespace, settings: Settings, console: Console) -> in
 
 
 def _worker(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    import logging
     import signal
     import threading
 
@@ -46,12 +45,15 @@ def _worker(args: argparse.Namespace, settings: Settings, console: Console) -> i
     from kgservice.nearline.worker import Worker
     from kgservice.pipeline.build import build_pipeline
 
+    from kgservice.telemetry import prometheus_metrics
+    from kgservice.telemetry.json_logs import configure_logging
+
     cfg = _nearline_settings(args, settings)
-    level = getattr(logging, args.log_level.upper())
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # The driver's DEBUG records every Bolt message (10 MB in 15 s at 100 edits/s), which slows the
-    # worker enough to distort the per-batch timings that --log-level debug is for.
-    logging.getLogger("neo4j").setLevel(max(level, logging.INFO))
+    # JSON lines; the driver stays at INFO or above: its DEBUG records every Bolt message (10 MB in 15 s
+    # at 100 edits/s), which slows the worker enough to distort the per-batch timings debug is for.
+    configure_logging(args.log_level)
+    if args.metrics_port is not None:
+        prometheus_metrics.serve_metrics(args.metrics_port, args.metrics_host)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -71,12 +73,23 @@ def _worker(args: argparse.Namespace, settings: Settings, console: Console) -> i
             try:
                 worker = Worker(graph, client, extraction, cfg, consumer=args.consumer,
                                 record_commits=args.record_commits)
+                prometheus_metrics.MODEL.info({"model_version": str(extraction.model_version)})
+                # The caches live in the extraction processes; each progress report refreshes the copy
+                # a scrape reads, rather than a scrape queueing a question behind their extraction.
+                cache_counts: dict[str, tuple[int, int]] = {}
+                prometheus_metrics.CACHES.watch_counts(lambda: cache_counts)
+                if args.in_process:
+                    prometheus_metrics.watch_pipeline(extraction.pipeline)
                 console.print(f"worker {worker.consumer}: {cfg.url} stream={cfg.stream} group={cfg.group} "
                               f"batch={cfg.batch_size} model={extraction.model_version} "
                               f"extraction={'in process' if args.in_process else f'{cfg.extractors} child process(es)'}")
 
                 def progress(s: Any) -> None:
-                    hits = ", ".join(f"{name} {rate:.2f}" for name, rate in extraction.cache_hit_rates().items())
+                    counts = extraction.cache_counts()
+                    if not args.in_process:
+                        cache_counts.clear()
+                        cache_counts.update(counts)
+                    hits = ", ".join(f"{name} {h / (h + m) if h + m else 0.0:.2f}" for name, (h, m) in counts.items())
                     console.print(f"committed {s.committed} (applied {s.applied}, older ignored {s.ignored}) in "
                                   f"{s.batches} batches; claimed {s.claimed}, failed {s.failed}, dead {s.dead}, "
                                   f"retries {s.retries}; cache hit rates: {hits or 'no caches'}")
@@ -142,7 +155,9 @@ def add_parsers(sub: Any) -> None:
                    "instead of a child (for profiling; its I/O then waits behind the encoder)")
     p.add_argument("--idle-exit", type=float, help="exit after this many idle seconds with nothing pending")
     p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"],
-                   help="level of the log lines on stderr")
+                   help="level of the JSON log lines on stderr")
+    p.add_argument("--metrics-port", type=int, help="serve Prometheus metrics at /metrics on this port (default: none)")
+    p.add_argument("--metrics-host", default="127.0.0.1", help="address of --metrics-port")
     p.set_defaults(handler=_worker)
 
     p = sub.add_parser("enqueue", help="put a document edit (or a JSON Lines file of them) on the edit stream")

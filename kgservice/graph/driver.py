@@ -22,6 +22,7 @@ from kgservice.graph.adhoc_cypher import check_adhoc_cypher
 from kgservice.graph.cypher import Query, schema_statements, service_queries
 from kgservice.secret_files import read_secret
 from kgservice.settings import Neo4jSettings, Settings
+from kgservice.telemetry.prometheus_metrics import observe_query
 
 _UNAVAILABLE = (ServiceUnavailable, SessionExpired, OSError)
 # Write retries (see Graph.write). The driver's own managed retries start at 1 s: right for a server
@@ -138,9 +139,12 @@ class Graph:
         text = self._text(query)
         deadline = time.monotonic() + MAX_RETRY_TIME_S
         delay = FIRST_RETRY_S
+        started = time.perf_counter()
         while True:
             try:
-                return self._write_once(text, params)
+                rows = self._write_once(text, params)
+                observe_query(_query_name(query), "write", started)
+                return rows
             except (Neo4jError, *_UNAVAILABLE) as exc:
                 retryable = isinstance(exc, _UNAVAILABLE) or exc.is_retryable()
                 if not retryable or time.monotonic() + delay > deadline:
@@ -165,10 +169,13 @@ class Graph:
         return self._queries[query] if isinstance(query, Query) else query
 
     def _run(self, query: Query | str, params: dict[str, Any], routing: RoutingControl) -> list[dict[str, Any]]:
+        started = time.perf_counter()
         try:
             records, _, _ = self.driver.execute_query(self._text(query), params, database_=self.database, routing_=routing)
         except _UNAVAILABLE as exc:
             raise GraphUnavailable(f"Neo4j at {self.uri} does not answer: {exc}") from exc
+        finally:
+            observe_query(_query_name(query), "read" if routing == RoutingControl.READ else "write", started)
         return [r.data() for r in records]
 
     def rehearse(self, statements: Sequence[tuple[Query | str, dict[str, Any]]]) -> int:
@@ -223,3 +230,7 @@ class Graph:
         self.write("CALL db.awaitIndexes(300)")
         return statements
 
+
+def _query_name(query: Query | str) -> str:
+    """A metric label: the named query's name; ad-hoc text would make one series per statement."""
+    return query.value if isinstance(query, Query) else "adhoc"

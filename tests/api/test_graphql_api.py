@@ -448,7 +448,7 @@ def test_api_health_ready_metrics(api):
     metrics = api.client.get("/metrics")
     assert metrics.headers["content-type"].startswith("text/plain")
     assert re.search(r'kgservice_http_requests_total\{method="POST",path="/graphql",status="200"\} \d+', metrics.text)
-    assert 'kgservice_http_request_duration_seconds_bucket{path="/graphql",le="+Inf"}' in metrics.text
+    assert 'kgservice_http_request_duration_seconds_bucket{le="+Inf",path="/graphql"}' in metrics.text
     assert 'kgservice_graphql_operations_total{type="query"' in metrics.text
 
 
@@ -462,7 +462,7 @@ def test_api_pages_work_offline(api):
 
 
 def test_api_access_log_is_json_with_latency(api):
-    from kgservice.api.app import JsonFormatter
+    from kgservice.telemetry.json_logs import JsonFormatter
 
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
