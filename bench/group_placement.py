@@ -1,7 +1,7 @@
 """How often the nearest-group vote puts a skill in its own group, measured by leaving placed skills out.
 
 Run: ``.venv/bin/python bench/group_placement.py [--size N] [--seed N]``. No Neo4j. Draws N Lightcast
-skills that the source did place, hides each one's groups, lets ``loaders.group_placement.vote`` place
+skills that the source did place, hides each one's groups, lets ``kgservice.loaders.group_placement.vote`` place
 it from its 10 nearest placed neighbours (the skill itself left out) exactly as the loader places the
 11,328 ungrouped ones, and counts how often the subcategory it lands in is its own, and how often that
 subcategory's category is its own. Prints the baseline of always naming the most common
@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.audit_verdicts import wilson  # noqa: E402
 from kgservice.settings import Settings  # noqa: E402
-from loaders.group_placement import NEIGHBOURS, _top, vote  # noqa: E402
-from loaders.label_vectors import LabelVectors  # noqa: E402
-from loaders.ojd_taxonomy import fetch_wheel, read_wheel  # noqa: E402
+from kgservice.loaders.group_placement import NEIGHBOURS, _top, vote  # noqa: E402
+from kgservice.loaders.label_vectors import LabelVectors  # noqa: E402
+from kgservice.loaders.ojd_taxonomy import fetch_wheel, read_wheel  # noqa: E402
 
 
 def main() -> int:

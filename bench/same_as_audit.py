@@ -22,9 +22,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench import audit_verdicts  # noqa: E402
 from kgservice.settings import Settings  # noqa: E402
-from loaders.ojd_taxonomy import fetch_wheel, read_wheel  # noqa: E402
-from loaders.taxonomy_records import Row  # noqa: E402
-from loaders.taxonomy_writer import canonical_twins, same_as_pairs  # noqa: E402
+from kgservice.loaders.ojd_taxonomy import fetch_wheel, read_wheel  # noqa: E402
+from kgservice.loaders.taxonomy_records import Row  # noqa: E402
+from kgservice.loaders.taxonomy_writer import canonical_twins, same_as_pairs  # noqa: E402
 
 VERDICTS = ROOT / "docs" / "audits" / "same_as_sample.tsv"
 COLUMNS = ("esco_id", "lightcast_id", "esco_label", "lightcast_label", "via", "verdict", "note")

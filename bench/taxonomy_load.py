@@ -20,13 +20,13 @@ from rich.console import Console
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kgservice.cli import print_counts, print_skill_graph  # noqa: E402
+from kgservice.cli.taxonomy import print_counts, print_skill_graph  # noqa: E402
 from kgservice.graph.driver import Graph  # noqa: E402
 from kgservice.graph.server import Neo4jServer  # noqa: E402
 from kgservice.settings import Settings  # noqa: E402
-from loaders.default_sources import read_default_sources  # noqa: E402
-from loaders.skill_graph import SkillGraphDerivation  # noqa: E402
-from loaders.taxonomy_writer import load  # noqa: E402
+from kgservice.loaders.default_sources import read_default_sources  # noqa: E402
+from kgservice.loaders.skill_graph import SkillGraphDerivation  # noqa: E402
+from kgservice.loaders.taxonomy_writer import load  # noqa: E402
 
 TARGET_S = 180.0
 

@@ -6,20 +6,47 @@ holds a global instance, so tests can build their own.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from kgservice.package_data import checkout_root, data_path
+
+# The source checkout the package runs from (tests, bench/, the Makefile, `pip install -e .`), or None
+# for an installed wheel. Shipped files (Cypher, schema, models) are found with kgservice.package_data,
+# never through it.
+CHECKOUT = checkout_root()
+PROJECT_ROOT = CHECKOUT or Path(__file__).resolve().parent.parent
 # MIT-licensed training data shipped inside the package (SkillSkape, SkillSpan; LICENSE and SOURCE.txt
 # beside each), so the project's own fitting and training commands need no folder outside it.
-VENDORED_DATA = Path(__file__).resolve().parent / "resources" / "data"
+VENDORED_DATA = data_path("resources", "data")
+
+
+def user_data_dir() -> Path:
+    """The per-user data directory: platformdirs' when it is installed, else the XDG default."""
+    try:
+        import platformdirs
+    except ImportError:
+        base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+        return Path(base) / "kgservice"
+    return Path(platformdirs.user_data_dir("kgservice", appauthor=False))
 
 
 def _default_home() -> Path:
-    return PROJECT_ROOT / "var"
+    # A checkout keeps its data beside the code (var/, git-ignored), so each worktree has its own; an
+    # installed wheel has no such place (site-packages may be read-only and is shared by projects).
+    if CHECKOUT is not None:
+        return CHECKOUT / "var"
+    return user_data_dir()
+
+
+def _default_shared_data() -> Path:
+    if CHECKOUT is not None:
+        return CHECKOUT.parent / "shared" / "data"
+    return user_data_dir() / "shared-data"
 
 
 class Neo4jSettings(BaseSettings):
@@ -69,7 +96,7 @@ class TaxonomySettings(BaseModel):
     batch_size: int = 2000
 
 
-# The fast sentence tower shipped in models/ (a look-up table distilled from the skill tower).
+# The fast sentence tower shipped in kgservice/models/ (a look-up table distilled from the skill tower).
 STATIC_SENTENCE_MODEL = "kgservice-skills-static"
 
 
@@ -129,7 +156,7 @@ class PipelineSettings(BaseModel):
     max_skills: int | None = 40
     expansion_per_relation: int = 5
     max_chars: int = 100_000
-    # The distilled student shipped in models/ (see its MODEL_CARD.md); "all-MiniLM-L6-v2" after
+    # The distilled student shipped in kgservice/models/ (see its MODEL_CARD.md); "all-MiniLM-L6-v2" after
     # `kgservice models export` is the untrained baseline.
     encoder_model: str = "kgservice-skills-student-L3"
     # The sentence tower: what embeds a document's sentences at serving time. "" (the default) makes
@@ -137,7 +164,7 @@ class PipelineSettings(BaseModel):
     # better than the static tower (HOUSE RP@5 0.58 vs 0.48 when both are fitted the same way) and
     # finds implied skills a bag of word pieces cannot ("changed dressings and managed IV lines"), at
     # about twice the time per posting (README, Extraction speed). The static tower distilled from the
-    # student into its space (kgservice/offline/static_distill.py, shipped in models/) is the fast
+    # student into its space (kgservice/offline/static_distill.py, shipped in kgservice/models/) is the fast
     # choice: KG_PIPELINE__SENTENCE_MODEL=kgservice-skills-static.
     sentence_model: str = ""
     # "multitask": the network trained by `kgservice models train-scorer` (kgservice/pipeline/multitask_scorer.py);
@@ -265,7 +292,7 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=_default_home)
     cache_dir: Path | None = None
     # Unlicensed evaluation data (the ESCO-linked development sentences), read in place by benchmarks.
-    shared_data: Path = PROJECT_ROOT.parent / "shared" / "data"
+    shared_data: Path = Field(default_factory=_default_shared_data)
     # The vendored MIT training data; a setting so a user can point the commands at a newer copy.
     training_data: Path = VENDORED_DATA
     neo4j: Neo4jSettings = Field(default_factory=Neo4jSettings)

@@ -66,9 +66,9 @@ def quiet() -> Console:
 def full_taxonomy(graph: Graph, settings: Settings, quiet: Console):
     """The default ESCO + Lightcast taxonomy, loaded once per session through the real loader, with the
     structure it derives (group placement, skill hierarchy), as `kgservice load taxonomy` loads it."""
-    from loaders.default_sources import read_default_sources
-    from loaders.skill_graph import SkillGraphDerivation
-    from loaders.taxonomy_writer import load
+    from kgservice.loaders.default_sources import read_default_sources
+    from kgservice.loaders.skill_graph import SkillGraphDerivation
+    from kgservice.loaders.taxonomy_writer import load
 
     return load(graph, read_default_sources(settings.cache), settings.taxonomy.batch_size, quiet,
                 derive=SkillGraphDerivation.from_settings(settings, quiet))

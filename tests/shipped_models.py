@@ -1,4 +1,4 @@
-"""The checks every model committed under models/ passes: its manifest's files, checksums and size."""
+"""The checks every model committed under kgservice/models/ passes: its manifest's files, checksums and size."""
 
 from __future__ import annotations
 

@@ -11,13 +11,9 @@ Run it with ``kgservice serve``.
 
 from __future__ import annotations
 
-import bisect
 import json
 import logging
-import sys
-import threading
 import time
-from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -26,7 +22,8 @@ from typing import Any
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -43,88 +40,39 @@ from kgservice.api.limits import BODY_OVERHEAD_BYTES
 from kgservice.api.schema import schema
 from kgservice.graph.driver import Graph
 from kgservice.settings import Settings
+from kgservice.telemetry.json_logs import REQUEST_ID, configure_logging, request_id_from
+from kgservice.telemetry.prometheus_metrics import (GRAPHQL_OPERATIONS, HTTP_LATENCY, HTTP_REQUESTS,
+                                                    render as render_metrics)
 
 log = logging.getLogger("kgservice.api")
 access_log = logging.getLogger("kgservice.api.access")
 
 
-# -- logging ----------------------------------------------------------------------------------------
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, and any ``extra={"fields": {...}}``."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        out: dict[str, Any] = {"ts": round(record.created, 3), "level": record.levelname, "logger": record.name,
-                               "msg": record.getMessage()}
-        out.update(getattr(record, "fields", {}))
-        if record.exc_info:
-            out["exc"] = self.formatException(record.exc_info)
-        return json.dumps(out, default=str)
-
-
-def configure_logging(level: int = logging.INFO) -> None:
-    logger = logging.getLogger("kgservice")
-    if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(JsonFormatter())
-        logger.addHandler(handler)
-    logger.setLevel(level)
-    logger.propagate = False
-
-
-# -- metrics ----------------------------------------------------------------------------------------
-BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 KNOWN_PATHS = frozenset({"/", "/graphql", "/health", "/ready", "/metrics"})
+REQUEST_ID_HEADER = "x-request-id"
 
 
 class Metrics:
-    """Request counters and latency histograms in the Prometheus text format (0.0.4)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.requests: dict[tuple[str, str, str], int] = defaultdict(int)
-        self.buckets: dict[str, list[int]] = defaultdict(lambda: [0] * len(BUCKETS))
-        self.sums: dict[str, float] = defaultdict(float)
-        self.counts: dict[str, int] = defaultdict(int)
-        self.graphql: dict[tuple[str, str], int] = defaultdict(int)
+    """The API's request metrics (kgservice.telemetry.prometheus_metrics), by path among the known ones."""
 
     def observe(self, method: str, path: str, status: int, seconds: float, operation: dict[str, Any] | None) -> None:
         path = path if path in KNOWN_PATHS else "other"
-        with self._lock:
-            self.requests[(method, path, str(status))] += 1
-            i = bisect.bisect_left(BUCKETS, seconds)
-            if i < len(BUCKETS):
-                self.buckets[path][i] += 1
-            self.sums[path] += seconds
-            self.counts[path] += 1
-            if operation is not None:
-                self.graphql[(operation.get("type") or "unknown", "true" if operation.get("errors") else "false")] += 1
+        HTTP_REQUESTS.labels(method, path, str(status)).inc()
+        HTTP_LATENCY.labels(path).observe(seconds)
+        if operation is not None:
+            GRAPHQL_OPERATIONS.labels(operation.get("type") or "unknown",
+                                      "true" if operation.get("errors") else "false").inc()
 
-    def render(self) -> str:
-        lines = ["# HELP kgservice_http_requests_total HTTP requests by method, path and status.",
-                 "# TYPE kgservice_http_requests_total counter"]
-        with self._lock:
-            for (method, path, status), n in sorted(self.requests.items()):
-                lines.append(f'kgservice_http_requests_total{{method="{method}",path="{path}",status="{status}"}} {n}')
-            lines += ["# HELP kgservice_http_request_duration_seconds HTTP request latency.",
-                      "# TYPE kgservice_http_request_duration_seconds histogram"]
-            for path in sorted(self.counts):
-                cumulative = 0
-                for le, n in zip(BUCKETS, self.buckets[path]):
-                    cumulative += n
-                    lines.append(f'kgservice_http_request_duration_seconds_bucket{{path="{path}",le="{le}"}} {cumulative}')
-                lines.append(f'kgservice_http_request_duration_seconds_bucket{{path="{path}",le="+Inf"}} '
-                             f'{self.counts[path]}')
-                lines.append(f'kgservice_http_request_duration_seconds_sum{{path="{path}"}} {self.sums[path]:.6f}')
-                lines.append(f'kgservice_http_request_duration_seconds_count{{path="{path}"}} {self.counts[path]}')
-            lines += ["# HELP kgservice_graphql_operations_total GraphQL operations by type and whether they had errors.",
-                      "# TYPE kgservice_graphql_operations_total counter"]
-            for (op, errors), n in sorted(self.graphql.items()):
-                lines.append(f'kgservice_graphql_operations_total{{type="{op}",errors="{errors}"}} {n}')
-        return "\n".join(lines) + "\n"
+    def render(self) -> bytes:
+        return render_metrics()
 
 
 class ObserveMiddleware:
-    """Access log (one JSON line per request, with latency) and metrics."""
+    """Request ids, the access log (one JSON line per request, with latency) and metrics.
+
+    Each request runs with the caller's ``X-Request-ID`` (a plain token of up to 128 characters) or a
+    fresh id in the context, so every log line it causes carries it, and the response echoes it.
+    """
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -137,11 +85,16 @@ class ObserveMiddleware:
         started = time.perf_counter()
         status = 500
         scope.setdefault("state", {})
+        sent = dict((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope.get("headers", []))
+        request_id = request_id_from(sent.get(REQUEST_ID_HEADER))
+        token = REQUEST_ID.set(request_id)
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+                message = {**message, "headers": [*headers, (b"x-request-id", request_id.encode("latin-1"))]}
             await send(message)
 
         try:
@@ -155,6 +108,7 @@ class ObserveMiddleware:
             if operation:
                 fields.update({f"graphql_{k}": v for k, v in operation.items()})
             access_log.info("%s %s %s", scope["method"], scope["path"], status, extra={"fields": fields})
+            REQUEST_ID.reset(token)
 
 
 # -- GraphQL view -------------------------------------------------------------------------------------
@@ -227,7 +181,8 @@ class KgGraphQL(GraphQL[Context, None]):
 def create_app(settings: Settings | None = None) -> Starlette:
     """The whole service, wired once: settings -> driver -> services -> routes."""
     settings = settings or Settings()
-    configure_logging()
+    # JSON lines; INFO (the access log) unless `kgservice serve` already chose a level.
+    configure_logging(logging.INFO if logging.getLogger("kgservice").level == logging.NOTSET else None)
     keys = KeyTable.from_settings(settings)
     metrics = Metrics()
     # Not verified: a down Neo4j must not stop the server from starting.
@@ -281,7 +236,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                              "semantic": state.semantic is not None})
 
     async def metrics_endpoint(request: Request) -> Response:
-        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     app = Starlette(routes=[
         Route("/", index), Route("/favicon.ico", lambda request: Response(status_code=204)), Route("/health", health), Route("/ready", ready), Route("/metrics", metrics_endpoint),

@@ -23,6 +23,7 @@ from kgservice.api.semantic import SemanticBackend, semantic_backend
 from kgservice.errors import ArtifactMissing, GraphUnavailable
 from kgservice.graph.driver import Graph
 from kgservice.settings import Settings
+from kgservice.telemetry.prometheus_metrics import watch_pipeline
 
 log = logging.getLogger("kgservice.api")
 
@@ -65,6 +66,7 @@ class Services:
                 note = f"semantic tagger unavailable ({exc}); running trie only"
                 log.warning(note)
                 pipeline = build_pipeline(settings, self.graph, TRIE_ONLY)
+        watch_pipeline(pipeline)  # its caches and model version in /metrics
         backend = semantic_backend(pipeline)
         if backend is None and not note:
             note = "the pipeline's embedding tagger offers no search interface"

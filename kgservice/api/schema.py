@@ -1,7 +1,7 @@
 """The GraphQL schema: Query and Mutation merged from the resolver modules, plus request limits.
 
 ``strawberry export-schema kgservice.api.schema:schema`` writes the SDL checked in as
-``schema/kgservice.graphql``; ``tests/api`` fails when the two differ.
+``kgservice/schema/kgservice.graphql``; ``tests/api`` fails when the two differ.
 """
 
 from __future__ import annotations
@@ -113,5 +113,5 @@ def build_schema() -> strawberry.Schema:
 schema = build_schema()
 
 
-if __name__ == "__main__":  # python -m kgservice.api.schema > schema/kgservice.graphql
+if __name__ == "__main__":  # python -m kgservice.api.schema > kgservice/schema/kgservice.graphql
     print(schema.as_str())

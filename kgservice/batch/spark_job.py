@@ -21,7 +21,7 @@ same transaction that writes the new ones (edges of the old ``modelVersion`` tha
 longer finds are deleted, the others are updated in place), so a reader sees either the old or the
 new skills, never none.
 
-With ``out`` the job writes the writer's rows (``cypher/write_documents.cypher``'s ``$rows``: one row per
+With ``out`` the job writes the writer's rows (``kgservice/cypher/write_documents.cypher``'s ``$rows``: one row per
 document with its skills nested) as Parquet instead, for a bulk import; nothing is written to Neo4j.
 
 Executors need kgservice installed and the artifacts under ``settings.home`` (as the service does).

@@ -3,7 +3,7 @@
 A read-only transaction stops writes, not reads of the world outside the graph: ``LOAD CSV`` reads
 files on the database server and fetches URLs, and procedures or functions (APOC's, on an external
 server) do the same. The project-started server refuses LOAD CSV from files and to any address in
-its own settings (``neo4j/Launcher.java``); an external server may not, so every ad-hoc query and
+its own settings (``kgservice/neo4j_launcher/Launcher.java``); an external server may not, so every ad-hoc query and
 named taxonomist query is checked here first, by its tokens (strings, comments and quoted names are
 skipped, so a skill called "LOAD CSV" is fine):
 

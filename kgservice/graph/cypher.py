@@ -1,4 +1,4 @@
-"""Named Cypher, loaded once from ``cypher/*.cypher``.
+"""Named Cypher, loaded once from ``kgservice/cypher/*.cypher`` (package data).
 
 Queries live in files so taxonomists can read and run them, and so a query has one name across
 the service, the tests and the docs. :class:`Query` lists the service's queries: a missing file
@@ -14,10 +14,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-from kgservice.settings import PROJECT_ROOT
+from kgservice.errors import ArtifactMissing
+from kgservice.package_data import data_path
 
-CYPHER_DIR = PROJECT_ROOT / "cypher"
-SCHEMA_DIR = PROJECT_ROOT / "schema"
+CYPHER_DIR = data_path("cypher")
+SCHEMA_DIR = data_path("schema")
 TAXONOMIST_DIR = CYPHER_DIR / "taxonomist"
 
 
@@ -95,18 +96,23 @@ def service_queries() -> Mapping[Query, str]:
     files = _read_dir(CYPHER_DIR)
     missing = [q.value for q in Query if q.value not in files]
     if missing:
-        raise RuntimeError(f"cypher/ lacks files for queries: {', '.join(missing)}")
+        raise RuntimeError(f"kgservice/cypher/ lacks files for queries: {', '.join(missing)}")
     return MappingProxyType({q: strip_comments(files[q.value]) for q in Query})
 
 
 @cache
 def taxonomist_queries() -> Mapping[str, str]:
-    """Raw text (with header comments) of the taxonomist's named queries."""
-    return MappingProxyType(_read_dir(TAXONOMIST_DIR))
+    """Raw text (with header comments) of the taxonomist's named queries; none found is an error, since
+    the folder ships with the package (an install that lost its package data must not list nothing)."""
+    queries = _read_dir(TAXONOMIST_DIR)
+    if not queries:
+        raise ArtifactMissing(f"no named queries (*.cypher) in {TAXONOMIST_DIR}: the package data is missing, "
+                              "reinstall kgservice")
+    return MappingProxyType(queries)
 
 
 def schema_statements() -> list[str]:
-    """Every statement of ``schema/*.cypher`` in file order; each is idempotent (IF NOT EXISTS)."""
+    """Every statement of ``kgservice/schema/*.cypher`` in file order; each is idempotent (IF NOT EXISTS)."""
     statements: list[str] = []
     for path in sorted(SCHEMA_DIR.glob("*.cypher")):
         statements.extend(s.strip() for s in strip_comments(path.read_text(encoding="utf-8")).split(";") if s.strip())

@@ -2,7 +2,7 @@
 
 The GraphQL ``upsertDocument`` mutation, the nearline worker and the Spark batch job all call
 :func:`write_documents` with one or many :class:`DocumentWrite` s; it sends them in one
-``UNWIND $rows`` statement (``cypher/write_documents.cypher``), so each call is one transaction:
+``UNWIND $rows`` statement (``kgservice/cypher/write_documents.cypher``), so each call is one transaction:
 
 - a document is ``(:Document:Job|:Profile|:Course|:Post {key: "<kind>:<id>"})``;
 - a document whose stored ``version`` is newer than the write's is left alone (the result says

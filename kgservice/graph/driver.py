@@ -7,6 +7,7 @@ created at start-up, closed at shutdown, passed to whoever needs it through :cla
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any, Self
 
@@ -21,6 +22,7 @@ from kgservice.graph.cypher import Query, schema_statements, service_queries
 from kgservice.retry import Backoff, retrying
 from kgservice.secret_files import read_secret
 from kgservice.settings import Neo4jSettings, Settings
+from kgservice.telemetry.prometheus_metrics import observe_query
 
 _UNAVAILABLE = (ServiceUnavailable, SessionExpired, OSError)
 # Write retries (see Graph.write). The driver's own managed retries start at 1 s: right for a server
@@ -142,12 +144,16 @@ class Graph:
         whose own loop retries (the error is raised as above).
         """
         text = self._text(query)
+        started = time.perf_counter()
         try:
             if retry_ is None:
-                return self._write_once(text, params)
-            return retrying(lambda: self._write_once(text, params), retry_, write_retryable)
+                rows = self._write_once(text, params)
+            else:
+                rows = retrying(lambda: self._write_once(text, params), retry_, write_retryable)
         except _UNAVAILABLE as exc:
             raise GraphUnavailable(f"Neo4j at {self.uri} does not answer: {exc}") from exc
+        observe_query(_query_name(query), "write", started)
+        return rows
 
     def _write_once(self, text: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         # One statement, so an auto-commit transaction: RUN and PULL go out together and the server
@@ -164,10 +170,13 @@ class Graph:
         return self._queries[query] if isinstance(query, Query) else query
 
     def _run(self, query: Query | str, params: dict[str, Any], routing: RoutingControl) -> list[dict[str, Any]]:
+        started = time.perf_counter()
         try:
             records, _, _ = self.driver.execute_query(self._text(query), params, database_=self.database, routing_=routing)
         except _UNAVAILABLE as exc:
             raise GraphUnavailable(f"Neo4j at {self.uri} does not answer: {exc}") from exc
+        finally:
+            observe_query(_query_name(query), "read" if routing == RoutingControl.READ else "write", started)
         return [r.data() for r in records]
 
     def rehearse(self, statements: Sequence[tuple[Query | str, dict[str, Any]]]) -> int:
@@ -222,3 +231,7 @@ class Graph:
         self.write("CALL db.awaitIndexes(300)")
         return statements
 
+
+def _query_name(query: Query | str) -> str:
+    """A metric label: the named query's name; ad-hoc text would make one series per statement."""
+    return query.value if isinstance(query, Query) else "adhoc"

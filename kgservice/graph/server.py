@@ -1,9 +1,9 @@
 """Fetch, start, stop and inspect the Neo4j 5.26 Community server this project runs itself.
 
-Maven Central carries no Neo4j server tarball, only the engine; ``neo4j/pom.xml`` resolves it and
-``neo4j/Launcher.java`` (run from source, no build step) starts an embedded
-DatabaseManagementService with Bolt on a loopback address. The data directory lives under
-``settings.home`` so the graph survives restarts. When ``NEO4J_URI`` is set none of this runs.
+Maven Central carries no Neo4j server tarball, only the engine; ``pom.xml`` in the package data
+folder ``kgservice/neo4j_launcher/`` resolves it and ``Launcher.java`` beside it (run from source, no
+build step) starts an embedded DatabaseManagementService with Bolt on a loopback address. The data
+directory lives under ``settings.home`` so the graph survives restarts. When ``NEO4J_URI`` is set none of this runs.
 
 Auth is on: the first start generates the password of the user neo4j into
 ``settings.neo4j.password_file`` (mode 0600) and the launcher sets it on the system database with
@@ -22,9 +22,10 @@ from pathlib import Path
 from kgservice.errors import GraphUnavailable, KgServiceError
 from kgservice.managed_process import ManagedProcess, file_tail, port_open
 from kgservice.secret_files import ensure_secret
-from kgservice.settings import PROJECT_ROOT, Settings
+from kgservice.package_data import data_path
+from kgservice.settings import Settings
 
-RUNTIME_DIR = PROJECT_ROOT / "neo4j"
+RUNTIME_DIR = data_path("neo4j_launcher")
 # Launcher.APPLIED_MARKER: the SHA-256 of the password last set on the store's system database.
 APPLIED_MARKER = "kgservice-password.sha256"
 # From Neo4j 5's own neo4j.conf; without the java.nio opens, index population was reported to stall.

@@ -1,6 +1,6 @@
 """Read-side functions over the Skills Graph and its documents, for the GraphQL resolvers and workers.
 
-Every function takes the process's :class:`Graph` and runs named Cypher (``cypher/*.cypher``); batch
+Every function takes the process's :class:`Graph` and runs named Cypher (``kgservice/cypher/*.cypher``); batch
 functions take many keys and return results aligned to them, ``None`` (or an empty list) for misses,
 so DataLoaders can call them directly. Matching arithmetic that needs no database lives here too, as
 pure functions over rows the queries return.
@@ -73,7 +73,7 @@ Neighbour = tuple[str, str, str, str, int]  # id, name, taxonomy, relation, supp
 
 
 def expansion_neighbours(graph: Graph, ids: Sequence[str], per_relation: int) -> dict[str, list[Neighbour]]:
-    """Each of ``ids`` -> its graph neighbours (``cypher/expand_neighbours.cypher``), at most
+    """Each of ``ids`` -> its graph neighbours (``kgservice/cypher/expand_neighbours.cypher``), at most
     ``per_relation`` children, siblings and same-group skills each; an id with none (or unknown) maps to []."""
     found: dict[str, list[Neighbour]] = {i: [] for i in ids}
     for r in graph.read(Query.EXPAND_NEIGHBOURS, ids=list(found), limit=per_relation):

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from kgservice.graph.cypher import Query
 from kgservice.graph.driver import Graph
-from kgservice.settings import PROJECT_ROOT, Settings
+from kgservice.package_data import data_path
+from kgservice.settings import Settings
 
 
 def taxonomy_version(graph: Graph) -> str:
@@ -58,11 +59,11 @@ def scorer_weights_path(settings: Settings, version: str) -> Path:
 
 def model_dir(settings: Settings, model_id: str | None = None) -> Path:
     """The exported encoder: one produced on this machine (``<home>/models``) wins over one shipped
-    with the source tree (``models/``, the committed int8 student), so a local ``kgservice models
+    with the package (``kgservice/models/``, the committed int8 student), so a local ``kgservice models
     distill`` takes effect without touching the checkout."""
     model_id = model_id or settings.pipeline.encoder_model
     local = settings.home / "models" / model_id
-    shipped = PROJECT_ROOT / "models" / model_id
+    shipped = data_path("models", model_id)
     if not (local / "manifest.json").exists() and (shipped / "manifest.json").exists():
         return shipped
     return local

@@ -77,6 +77,10 @@ class Extraction(Protocol):
         """Each pipeline cache's hit rate by stage name."""
         ...
 
+    def cache_counts(self) -> dict[str, tuple[int, int]]:
+        """Each pipeline cache's (hits, misses) by stage name, for the worker's metrics."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -104,6 +108,9 @@ class InlineExtraction:
 
     def cache_hit_rates(self) -> dict[str, float]:
         return {name: cache.hit_rate for name, cache in self.pipeline.caches.items()}
+
+    def cache_counts(self) -> dict[str, tuple[int, int]]:
+        return {name: (cache.hits, cache.misses) for name, cache in self.pipeline.caches.items()}
 
     def close(self) -> None:
         pass
@@ -172,6 +179,11 @@ def _extract(edits: list[Edit]) -> list[DocumentWrite]:
 def _cache_hit_rates() -> dict[str, float]:
     assert _CHILD is not None
     return _CHILD.cache_hit_rates()
+
+
+def _cache_counts() -> dict[str, tuple[int, int]]:
+    assert _CHILD is not None
+    return _CHILD.cache_counts()
 
 
 class _PoolPending:
@@ -259,12 +271,19 @@ class ExtractionProcess:
 
     def cache_hit_rates(self) -> dict[str, float]:
         """The first child's (each child has its own caches)."""
+        return self._ask_child(_cache_hit_rates)
+
+    def cache_counts(self) -> dict[str, tuple[int, int]]:
+        """The first child's (each child has its own caches)."""
+        return self._ask_child(_cache_counts)
+
+    def _ask_child(self, question: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         with self._lock:
             pool = self._pool
         if pool is None:
             return {}
         try:
-            return pool.submit(_cache_hit_rates).result()
+            return pool.submit(question).result()
         except BrokenProcessPool:  # the next extraction restarts it and says so
             return {}
 

@@ -60,6 +60,8 @@ from kgservice.nearline.consumer_group import TRANSIENT, ConsumerGroup, Message,
 from kgservice.nearline.edit_stream import Edit, NearlineSettings, now_ms
 from kgservice.nearline.extraction import Extraction, PendingWrites, freeze_long_lived_objects
 from kgservice.retry import Backoff, Stopped, retrying
+from kgservice.telemetry.json_logs import REQUEST_ID
+from kgservice.telemetry.prometheus_metrics import NEARLINE_BATCH_LATENCY, NEARLINE_EDITS
 
 log = logging.getLogger("kgservice.nearline")
 T = TypeVar("T")
@@ -147,6 +149,8 @@ class Worker:
         with self._lock:
             for name, n in increments.items():
                 setattr(self.stats, name, getattr(self.stats, name) + n)
+        for name, n in increments.items():
+            NEARLINE_EDITS.labels(name).inc(n)
 
     # -- loop ------------------------------------------------------------------------------------
     def run(self, stop: threading.Event | None = None, idle_exit_s: float | None = None,
@@ -333,12 +337,15 @@ class Worker:
             self._room.notify_all()
 
     def _finish(self, batch: _Batch) -> None:
+        # The batch's log lines carry its first message's stream id (the edit is found by it).
+        REQUEST_ID.set(f"nearline:{batch.items[0].message.id}")
         extracted = self._extracted(batch.items, batch.pending)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("batch of %d: extracted %.1f ms after it was read", len(batch.items),
                       (time.perf_counter() - batch.read_at) * 1000)
         if extracted:
             self._write_isolating(extracted)
+        NEARLINE_BATCH_LATENCY.observe(time.perf_counter() - batch.read_at)
 
     def _extracted(self, items: list[_Item], pending: PendingWrites | None = None) -> list[tuple[_Item, DocumentWrite]]:
         """A batch's writes; if extracting it fails, each message alone, so only the failing one is held back.

@@ -32,7 +32,7 @@ the many more steps its size allows (0.4 s a step against the teacher's 11). Cac
 verified against PyTorch on held-out SkillSkape *dev* sentences, plus a model card
 (``MODEL_CARD.md``) with data, steps, metrics and SHA-256 of every file. Output:
 ``<home>/models/<STUDENT_ID>``, which the serving pipeline prefers over the committed copy in
-``models/<STUDENT_ID>`` (see :func:`kgservice.inference.artifacts.model_dir`).
+``kgservice/models/<STUDENT_ID>`` (see :func:`kgservice.inference.artifacts.model_dir`).
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ from kgservice.evaluation import label_resolver, load_skillskape
 from kgservice.graph.cypher import Query
 from kgservice.graph.driver import Graph
 from kgservice.inference import artifacts
-from kgservice.settings import PROJECT_ROOT, VENDORED_DATA, Settings
+from kgservice.package_data import data_path
+from kgservice.settings import VENDORED_DATA, Settings
 from kgservice.offline.progress import training_progress
 from kgservice.offline.skill_linker import SEMANTIC_TAXONOMY, finetune_teacher, training_dir
 from kgservice.offline.skill_pairs import source_counts
@@ -67,7 +68,7 @@ def student_id(layers: Sequence[int]) -> str:
     return f"kgservice-skills-student-L{len(layers)}"
 
 
-STUDENT_ID = student_id(STUDENT_LAYERS)  # the student that ships (models/) and serves by default
+STUDENT_ID = student_id(STUDENT_LAYERS)  # the student that ships (kgservice/models/) and serves by default
 
 # Distil into the teacher's 768-d space through a new projection (vector MSE), or keep MiniLM's own
 # 384-d space and match the teacher's similarities (measured in the README: the second keeps what
@@ -414,7 +415,7 @@ SHIPPED_FILES = ("model.int8.onnx", "tokenizer.json")
 
 
 def ship(directory: Path, target: Path | None = None) -> Path:
-    """Copy the int8 student into the source tree (``models/<id>``) so a fresh install needs no training.
+    """Copy the int8 student into the source tree (``kgservice/models/<id>``) so a fresh install needs no training.
 
     Only the int8 model (under 30 MB) and its tokenizer are shipped; the manifest is rewritten to
     list exactly those files, and the model card travels with it. fp32 stays a local artifact of
@@ -423,7 +424,7 @@ def ship(directory: Path, target: Path | None = None) -> Path:
     import shutil
 
     manifest = json.loads((directory / "manifest.json").read_text())
-    target = target or PROJECT_ROOT / "models" / manifest["model_id"]
+    target = target or data_path("models") / manifest["model_id"]
     target.mkdir(parents=True, exist_ok=True)
     for name in SHIPPED_FILES:
         shutil.copy2(directory / name, target / name)

@@ -34,7 +34,8 @@ from kgservice.pipeline.mention_detector import (MODEL_FILE, MODEL_ID, PAD_SHAPE
 from kgservice.inference.onnx_encoder import sha256_file
 from kgservice.pipeline.trie_tagger import SkillTrie, TrieTagger
 from kgservice.pipeline.sectioner import Sectioner
-from kgservice.settings import PROJECT_ROOT, Settings
+from kgservice.package_data import data_path
+from kgservice.settings import Settings
 from kgservice.offline.model_folder import file_entries, publishing, tool_versions, write_json
 from kgservice.offline.progress import training_progress
 
@@ -358,11 +359,11 @@ the CPU; `kgservice/pipeline/mention_detector.py` serves it, `kgservice models t
 
 
 def ship(settings: Settings) -> Path:
-    """Copy the trained detector into the source tree's ``models/`` (what the package ships)."""
+    """Copy the trained detector into the source tree's ``kgservice/models/`` (what the package ships)."""
     src = settings.home / "models" / MODEL_ID
     if not (src / "manifest.json").exists():
         raise FileNotFoundError(f"no trained mention detector at {src}: run `kgservice models train-mentions`")
-    dest = PROJECT_ROOT / "models" / MODEL_ID
+    dest = data_path("models") / MODEL_ID
     shutil.rmtree(dest, ignore_errors=True)
     shutil.copytree(src, dest)
     return dest

@@ -37,7 +37,7 @@ tried (it fits SkillSkape's label habits), so the tower learns from the student 
 inputs and outputs of the transformer exports (``sentence_embedding``, ``token_embeddings``), so
 :class:`~kgservice.inference.onnx_encoder.OnnxEncoder` serves it as it serves the student: fp32
 (47 MB, a local artifact) and int8 rows with one scale per row (12 MB, what ``models ship-static``
-copies into ``models/``). The manifest's ``skill_tower`` names the file whose space the tower
+copies into ``kgservice/models/``). The manifest's ``skill_tower`` names the file whose space the tower
 was fitted to; serving refuses an index built by another (see
 :func:`kgservice.pipeline.embedding_tagger.load_embedding_tagger`).
 """
@@ -310,7 +310,7 @@ def distill_static(settings: Settings, graph: Graph, console: Console, *, epochs
     """Fit the static tower to the configured skill tower (``pipeline.encoder_model``) and publish it.
 
     Output: ``out`` or ``<home>/models/kgservice-skills-static`` (which serving prefers over the
-    shipped copy in ``models/``).
+    shipped copy in ``kgservice/models/``).
     """
     from kgservice.offline.distill import distill_texts, heldout_sentences
     from kgservice.offline.skill_linker import training_dir

@@ -9,6 +9,7 @@ import dataclasses
 from types import MappingProxyType
 import json
 import logging
+import time
 from pathlib import Path
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
@@ -17,12 +18,14 @@ from kgservice.document import Document, Domain
 from kgservice.errors import InvalidInput
 from kgservice.graph.driver import Graph
 from kgservice.inference import artifacts
+from kgservice.package_data import data_path
 from kgservice.pipeline.base import Stage
 from kgservice.pipeline.scorer import FeatureScorer, ScorerWeights
 from kgservice.pipeline.sectioner import Sectioner
 from kgservice.pipeline.skill_catalog import SkillCatalog
 from kgservice.pipeline.trie_tagger import SkillTrie, TrieTagger
 from kgservice.settings import Settings
+from kgservice.telemetry.prometheus_metrics import observe_stage
 
 log = logging.getLogger("kgservice.pipeline")
 
@@ -55,14 +58,45 @@ class Pipeline:
 
     def __call__(self, doc: Document) -> Document:
         for stage in self.stages:
+            started = time.perf_counter()
             doc = stage(doc)
+            observe_stage(stage.name, time.perf_counter() - started)
         return doc
 
     def pipe(self, docs: Iterable[Document], batch_size: int = 32) -> Iterator[Document]:
-        stream: Iterable[Document] = docs
+        # The stages are chained generators, so the time spent pulling from a stage includes its
+        # upstream's; each stage's own time is its clock minus the clock of the stream it reads.
+        clocks = [_Clock()]
+        stream: Iterable[Document] = clocks[0].timed(docs)
         for stage in self.stages:
-            stream = stage.pipe(stream, batch_size=batch_size)
-        yield from stream
+            clocks.append(_Clock())
+            stream = clocks[-1].timed(stage.pipe(stream, batch_size=batch_size))
+        try:
+            yield from stream
+        finally:
+            for stage, upstream, own in zip(self.stages, clocks, clocks[1:]):
+                observe_stage(stage.name, max(own.seconds - upstream.seconds, 0.0))
+
+
+class _Clock:
+    """Seconds spent inside ``next()`` of one stream (its upstream's time included)."""
+
+    __slots__ = ("seconds",)
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def timed(self, stream: Iterable[Document]) -> Iterator[Document]:
+        it = iter(stream)
+        while True:
+            started = time.perf_counter()
+            try:
+                doc = next(it)
+            except StopIteration:
+                return
+            finally:
+                self.seconds += time.perf_counter() - started
+            yield doc
 
 
 def make_document(text: str, domain: str | Domain = Domain.JOB, title: str | None = None, doc_id: str | None = None,
@@ -239,7 +273,7 @@ def _neighbour_snapshot(settings: Settings, version: str):  # noqa: ANN202 - Nei
 
 # Weights fitted on the development splits ship with the package (``kgservice models fit-scorer --ship``),
 # so a checkout without those (unlicensed) splits still scores with them.
-SHIPPED_SCORER_WEIGHTS = Path(__file__).resolve().parent.parent / "resources" / "scorer"
+SHIPPED_SCORER_WEIGHTS = data_path("resources", "scorer")
 
 
 def load_scorer_weights(path: Path, encoder_model: str | None = None) -> tuple[ScorerWeights, float]:

@@ -2,7 +2,7 @@
 
 Neighbours come from the taxonomy version's snapshot (:mod:`kgservice.pipeline.neighbour_snapshot`,
 built by ``kgservice index build``) when the pipeline has one; otherwise, and for seeds the snapshot
-lacks, at most one Cypher round trip per batch of documents (``cypher/expand_neighbours.cypher``) for
+lacks, at most one Cypher round trip per batch of documents (``kgservice/cypher/expand_neighbours.cypher``) for
 the seeds not already cached: a skill's neighbours change only when the taxonomy is reloaded, and
 the pipeline is rebuilt then, so an in-process LRU cache per seed is safe and removes most graph
 work for the skills that recur across documents. The neighbours are recorded as

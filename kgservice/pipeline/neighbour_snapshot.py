@@ -1,6 +1,6 @@
 """Every skill's graph neighbours, read from Neo4j once per taxonomy version, for the expander.
 
-``kgservice index build`` runs ``cypher/expand_neighbours.cypher`` over every skill (the query the
+``kgservice index build`` runs ``kgservice/cypher/expand_neighbours.cypher`` over every skill (the query the
 expander would send per batch) and saves the answers beside the trie and the catalog, under the
 same taxonomy version, so the three describe the same graph. The expander then finds a seed's
 parents, children, siblings, same-group and SAME_AS skills here instead of in a round trip: on the

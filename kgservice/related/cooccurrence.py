@@ -94,7 +94,7 @@ class RelatedEdge:
     documents: int
 
     def row(self) -> dict[str, object]:
-        """The edge as ``cypher/merge_related_skills.cypher`` takes it."""
+        """The edge as ``kgservice/cypher/merge_related_skills.cypher`` takes it."""
         return {"skillId": self.skill_id, "relatedId": self.related_id, "weight": self.weight,
                 "count": self.count, "documents": self.documents}
 

@@ -16,8 +16,8 @@ from kgservice.api.limits import MAX_ALIASES, MAX_DEPTH, MAX_FIRST, MAX_IDS
 from kgservice.document import Domain
 from kgservice.graph.document_writer import DocumentWrite, SkillWrite, write_documents
 from kgservice.input_validation import now_ms
-from loaders.esco_bundle import read_bundle
-from loaders.taxonomy_writer import load
+from kgservice.loaders.esco_bundle import read_bundle
+from kgservice.loaders.taxonomy_writer import load
 from tests.api.conftest import TEST_PREFIX
 
 from tests.conftest import DATA, POSTING
@@ -448,7 +448,7 @@ def test_api_health_ready_metrics(api):
     metrics = api.client.get("/metrics")
     assert metrics.headers["content-type"].startswith("text/plain")
     assert re.search(r'kgservice_http_requests_total\{method="POST",path="/graphql",status="200"\} \d+', metrics.text)
-    assert 'kgservice_http_request_duration_seconds_bucket{path="/graphql",le="+Inf"}' in metrics.text
+    assert 'kgservice_http_request_duration_seconds_bucket{le="+Inf",path="/graphql"}' in metrics.text
     assert 'kgservice_graphql_operations_total{type="query"' in metrics.text
 
 
@@ -462,7 +462,7 @@ def test_api_pages_work_offline(api):
 
 
 def test_api_access_log_is_json_with_latency(api):
-    from kgservice.api.app import JsonFormatter
+    from kgservice.telemetry.json_logs import JsonFormatter
 
     records: list[logging.LogRecord] = []
     handler = logging.Handler()

@@ -10,9 +10,10 @@ import subprocess
 import sys
 
 from kgservice.api.schema import schema
+from kgservice.package_data import data_path
 from kgservice.settings import PROJECT_ROOT
 
-SDL = PROJECT_ROOT / "schema" / "kgservice.graphql"
+SDL = data_path("schema", "kgservice.graphql")
 EXPORT = [sys.executable, "-m", "kgservice.api.schema"]
 
 
@@ -20,7 +21,7 @@ def test_schema_export_is_current():
     exported = subprocess.run(EXPORT, capture_output=True, text=True, check=True, cwd=PROJECT_ROOT).stdout
     assert exported.strip() == schema.as_str().strip()
     assert SDL.read_text().strip() == exported.strip(), (
-        "schema/kgservice.graphql is stale; run: .venv/bin/python -m kgservice.api.schema > schema/kgservice.graphql")
+        "kgservice/schema/kgservice.graphql is stale; run: .venv/bin/python -m kgservice.api.schema > kgservice/schema/kgservice.graphql")
 
 
 def test_schema_has_the_documented_operations():

@@ -67,8 +67,8 @@ def wait_for(condition, deadline_s: float = 240.0) -> None:  # noqa: ANN001
 
 def test_worker_survives_a_neo4j_restart_and_loses_nothing(own_neo4j, stream_cfg, redis_client):
     from kgservice.offline.index_builder import build_indexes
-    from loaders.esco_bundle import read_bundle
-    from loaders.taxonomy_writer import load
+    from kgservice.loaders.esco_bundle import read_bundle
+    from kgservice.loaders.taxonomy_writer import load
 
     own, server = own_neo4j
     quiet = Console(quiet=True)

@@ -6,8 +6,8 @@ import pytest
 
 from kgservice.errors import InvalidInput
 from kgservice.graph.cypher import taxonomist_queries
-from loaders.esco_bundle import read_bundle
-from loaders.taxonomy_writer import load
+from kgservice.loaders.esco_bundle import read_bundle
+from kgservice.loaders.taxonomy_writer import load
 from tests.conftest import DATA
 
 

@@ -65,8 +65,8 @@ def test_multitask_scorer_labels_from_feedback_and_occupations(graph, scratch_ta
     from kgservice.graph.document_writer import DocumentWrite, SkillWrite, document_key, write_documents
     from kgservice.graph.skill_queries import record_assessment, record_feedback
     from kgservice.offline.multitask_examples import LabelledDoc, add_occupation_relations, feedback_docs
-    from loaders.esco_bundle import read_bundle
-    from loaders.taxonomy_writer import load
+    from kgservice.loaders.esco_bundle import read_bundle
+    from kgservice.loaders.taxonomy_writer import load
     from tests.api.conftest import TEST_PREFIX, wipe_test_documents
     from tests.conftest import DATA
 

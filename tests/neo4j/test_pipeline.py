@@ -11,8 +11,8 @@ from kgservice.errors import InvalidInput
 from kgservice.pipeline.build import make_document
 from kgservice.pipeline.graph_expander import GraphExpander
 from kgservice.pipeline.jsonl_extractor import extract_jsonl
-from loaders.esco_bundle import read_bundle
-from loaders.taxonomy_writer import load
+from kgservice.loaders.esco_bundle import read_bundle
+from kgservice.loaders.taxonomy_writer import load
 from tests.conftest import DATA, POSTING
 
 

@@ -11,8 +11,8 @@ from kgservice.document import Domain
 from kgservice.graph.document_writer import DocumentWrite, SkillWrite, write_documents
 from kgservice.related.build import build_related, edges_of, graph_document_counts
 from kgservice.related.corpus import corpus_documents, corpus_skill_sets
-from loaders.esco_bundle import read_bundle
-from loaders.taxonomy_writer import load
+from kgservice.loaders.esco_bundle import read_bundle
+from kgservice.loaders.taxonomy_writer import load
 from tests.conftest import DATA
 
 pytestmark = pytest.mark.neo4j

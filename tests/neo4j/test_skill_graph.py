@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from kgservice.graph.cypher import Query, taxonomist_queries
-from loaders.skill_hierarchy import DERIVED_SOURCES
+from kgservice.loaders.skill_hierarchy import DERIVED_SOURCES
 
 
 def _query(graph, name, **params):

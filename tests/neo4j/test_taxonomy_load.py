@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 
 from kgservice.graph.cypher import Query, taxonomist_queries
-from loaders.ojd_taxonomy import read_esco
-from loaders.taxonomy_writer import load
+from kgservice.loaders.ojd_taxonomy import read_esco
+from kgservice.loaders.taxonomy_writer import load
 
 
 def _counts(graph):
@@ -47,8 +47,8 @@ def test_taxonomy_load_links_same_name_across_taxonomies(graph, full_taxonomy):
 
 
 def test_taxonomy_load_second_run_changes_no_counts(graph, full_taxonomy, settings, quiet):
-    from loaders.default_sources import read_default_sources
-    from loaders.skill_graph import SkillGraphDerivation
+    from kgservice.loaders.default_sources import read_default_sources
+    from kgservice.loaders.skill_graph import SkillGraphDerivation
 
     before = _counts(graph), graph.read(Query.COUNT_SKILL_GRAPH)
     load(graph, read_default_sources(settings.cache), settings.taxonomy.batch_size, quiet,

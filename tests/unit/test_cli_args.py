@@ -18,7 +18,7 @@ def test_distill_layers_are_parsed_sorted_and_checked(capsys: pytest.CaptureFixt
 
 
 def test_cli_plain_table_for_pipes_keeps_columns_whole() -> None:
-    from kgservice.cli import plain_table
+    from kgservice.cli.output import plain_table
 
     text = plain_table(["skill", "score"], [["Swift (computer programming)", "0.98"], ["SQL", "1.00"]], title="2 skills")
     assert text.splitlines() == ["2 skills", "skill                         score",

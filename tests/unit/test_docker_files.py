@@ -84,7 +84,8 @@ def test_dockerfile_serves_without_torch_as_a_non_root_user():
     assert re.search(r"^FROM python:3\.11-slim$", text, re.M)
     install = re.search(r"pip install ([^\n&]+)", text).group(1)
     assert "[" not in install, "the serving image installs no extras (train: torch; spark)"
-    assert re.search(r"^COPY models \./models$", text, re.M)
+    assert re.search(r"^COPY kgservice \./kgservice$", text, re.M) and "--editable" not in text, (
+        "a plain install: Cypher, schema and models are package data")
     assert re.search(r"^USER kgservice$", text, re.M) and "useradd" in text
     assert re.search(r"^HEALTHCHECK .*\n.*/health", text, re.M)
     assert 'ENTRYPOINT ["kgservice-entrypoint"]' in text and "docker/entrypoint.sh" in text

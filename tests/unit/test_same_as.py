@@ -4,8 +4,8 @@ import random
 
 import pytest
 
-from loaders.taxonomy_records import Row
-from loaders.taxonomy_writer import canonical_twins, same_as_pairs
+from kgservice.loaders.taxonomy_records import Row
+from kgservice.loaders.taxonomy_writer import canonical_twins, same_as_pairs
 
 
 def esco(sid: str, name: str, *aliases: str) -> Row:

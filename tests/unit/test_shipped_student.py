@@ -1,15 +1,16 @@
-"""The int8 student committed under models/: intact, small, and the encoder serving uses by default."""
+"""The int8 student committed under kgservice/models/: intact, small, and the encoder serving uses by default."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from kgservice.inference.onnx_encoder import OnnxEncoder
-from kgservice.settings import PROJECT_ROOT, Settings
+from kgservice.package_data import data_path
+from kgservice.settings import Settings
 from kgservice.offline.distill import STUDENT_ID
 from tests.shipped_models import checked_manifest
 
-SHIPPED = PROJECT_ROOT / "models" / STUDENT_ID
+SHIPPED = data_path("models") / STUDENT_ID
 
 
 def test_shipped_student_matches_its_manifest_and_size_budget() -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from loaders.skill_aliases import acronym, derived_aliases, read_abbreviations
+from kgservice.loaders.skill_aliases import acronym, derived_aliases, read_abbreviations
 
 
 @pytest.mark.parametrize(("label", "expected"), [("Google Cloud Platform (GCP)", "GCP"),

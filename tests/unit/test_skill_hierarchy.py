@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from loaders.esco_descriptions import split_description
-from loaders.esco_occupations import split_occupation
-from loaders.group_placement import place_ungrouped, vote
-from loaders.label_structure import LabelStructure, verb_nouns
-from loaders.skill_hierarchy import HierarchyInput, derive_hierarchy
+from kgservice.loaders.esco_descriptions import split_description
+from kgservice.loaders.esco_occupations import split_occupation
+from kgservice.loaders.group_placement import place_ungrouped, vote
+from kgservice.loaders.label_structure import LabelStructure, verb_nouns
+from kgservice.loaders.skill_hierarchy import HierarchyInput, derive_hierarchy
 
 
 def test_label_structure_heads_complements_and_joined_words():

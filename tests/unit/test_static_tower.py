@@ -12,7 +12,8 @@ import pytest
 
 from kgservice.errors import ArtifactMissing
 from kgservice.inference.onnx_encoder import OnnxEncoder, sha256_file
-from kgservice.settings import PROJECT_ROOT, Settings
+from kgservice.package_data import data_path
+from kgservice.settings import Settings
 from tests.shipped_models import checked_manifest
 from kgservice.offline.distill import STUDENT_ID
 from kgservice.offline.static_distill import (
@@ -23,8 +24,8 @@ from kgservice.offline.static_distill import (
     special_ids,
 )
 
-SHIPPED = PROJECT_ROOT / "models" / STATIC_ID
-STUDENT = PROJECT_ROOT / "models" / STUDENT_ID
+SHIPPED = data_path("models") / STATIC_ID
+STUDENT = data_path("models") / STUDENT_ID
 TEXTS = ["designed and shipped iPhone apps", "prepared sourdough loaves every morning", "SQL", "", "!!!",
          "HGV class 1 licence, long-haul routes " * 30]
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import io
 
-from loaders.ojd_taxonomy import read_esco, read_lightcast
-from loaders.taxonomy_writer import same_as_pairs
+from kgservice.loaders.ojd_taxonomy import read_esco, read_lightcast
+from kgservice.loaders.taxonomy_writer import same_as_pairs
 
 ESCO = """id,description,hierarchy_levels,type
 u1,Haskell,"[['K', 'K06', 'K061', 'K0613'], ['S', 'S5', 'S5.6', 'S5.6.1']]",preferredLabel

@@ -21,8 +21,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from kgservice.graph.cypher import Query
 from kgservice.graph.driver import Graph
 from kgservice.text_normalizer import fold, tokenize
-from loaders.skill_aliases import add_derived_aliases
-from loaders.taxonomy_records import Row, RowProblem, TaxonomyBatch
+from kgservice.loaders.skill_aliases import add_derived_aliases
+from kgservice.loaders.taxonomy_records import Row, RowProblem, TaxonomyBatch
 
 # (what, query, batch attribute) in dependency order: nodes before the relationships that MATCH them.
 _STEPS: tuple[tuple[str, Query, str], ...] = (
@@ -43,7 +43,7 @@ class LoadReport:
     problems: list[RowProblem] = field(default_factory=list)
     same_as: int = 0
     aliases: int = 0
-    derived: Any = None  # loaders.skill_graph.DerivedReport, when the load derived the structure
+    derived: Any = None  # kgservice.loaders.skill_graph.DerivedReport, when the load derived the structure
     seconds: float = 0.0
 
 
@@ -418,7 +418,7 @@ def load(graph: Graph, batches: Sequence[TaxonomyBatch], batch_size: int, consol
          same_as: Sequence[tuple[str, str]] = (("esco", "lightcast"),),
          derive: Callable[[Graph, int, Console], Any] | None = None) -> LoadReport:
     """Apply the schema, write every batch, link SAME_AS between the given taxonomy pairs, then derive
-    the structure the sources lack (``derive``: a ``loaders.skill_graph.SkillGraphDerivation``)."""
+    the structure the sources lack (``derive``: a ``kgservice.loaders.skill_graph.SkillGraphDerivation``)."""
     started = time.perf_counter()
     report = LoadReport()
     graph.apply_schema()

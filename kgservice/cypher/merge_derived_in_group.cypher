@@ -1,4 +1,4 @@
-// Groups the loader derives for skills their source left ungrouped (loaders/group_placement.py). Write.
+// Groups the loader derives for skills their source left ungrouped (kgservice/loaders/group_placement.py). Write.
 // $rows: list of {skill, group, source: "same_as"|"nearest_group", confidence: FLOAT}.
 UNWIND $rows AS row
 MATCH (s:Skill {id: row.skill})

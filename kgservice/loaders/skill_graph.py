@@ -18,8 +18,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from kgservice.graph.cypher import Query
 from kgservice.graph.driver import Graph
 from kgservice.settings import Settings
-from loaders import group_placement, skill_hierarchy
-from loaders.label_vectors import LabelVectors
+from kgservice.loaders import group_placement, skill_hierarchy
+from kgservice.loaders.label_vectors import LabelVectors
 
 
 @dataclass(slots=True)

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from loaders.taxonomy_records import Row
+from kgservice.loaders.taxonomy_records import Row
 
 NEIGHBOURS = 10
 SUBGROUP_SHARE = 0.5

@@ -1,5 +1,5 @@
 // Every skill of the given taxonomies with the groups its source put it in, for the loader's derived
-// structure (group placement and skill hierarchy, loaders/skill_graph.py). Read.
+// structure (group placement and skill hierarchy, kgservice/loaders/skill_graph.py). Read.
 // $taxonomies: LIST<STRING>; $derived: LIST<STRING> IN_GROUP sources the loader itself writes (left out).
 // Returns: id, taxonomy, name, type, groups (LIST<STRING> group ids), sameAs (LIST<STRING> twin ids).
 MATCH (s:Skill)

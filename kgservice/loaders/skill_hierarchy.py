@@ -42,11 +42,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from loaders.label_structure import LabelStructure, key_of, more_general_label
-from loaders.taxonomy_records import Row
+from kgservice.loaders.label_structure import LabelStructure, key_of, more_general_label
+from kgservice.loaders.taxonomy_records import Row
 
 # How much each source is trusted before the cosine is looked at; confidence = prior * (0.5 + cos / 2),
-# clipped to [0, 1]. A ranking for review (cypher/taxonomist/weakest_broader_edges.cypher), not a
+# clipped to [0, 1]. A ranking for review (kgservice/cypher/taxonomist/weakest_broader_edges.cypher), not a
 # calibrated probability: docs/skills-graph.md gives the audited precision per source.
 PRIORS: Mapping[str, float] = {"qualifier": 1.0, "language": 1.0, "label_head": 0.95, "verb_head": 0.9,
                                "label_complement": 0.9, "lightcast_category": 0.85, "esco_group": 0.85,

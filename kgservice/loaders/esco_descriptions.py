@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from loaders.taxonomy_records import Row
+from kgservice.loaders.taxonomy_records import Row
 
 SKILL_URI = "http://data.europa.eu/esco/skill/"
 

