@@ -50,15 +50,17 @@ from loaders.taxonomy_records import Row
 # calibrated probability: docs/skills-graph.md gives the audited precision per source.
 PRIORS: Mapping[str, float] = {"qualifier": 1.0, "language": 1.0, "label_head": 0.95, "verb_head": 0.9,
                                "label_complement": 0.9, "lightcast_category": 0.85, "esco_group": 0.85,
-                               "same_as": 0.85}
+                               "same_as": 0.85, "group_field": 0.8}
 # Cosine floors of the skill tower between child and parent labels. Lexical rules are trusted more,
 # so their floor only removes another sense of a word; group edges rest on the cosine.
 FLOORS: Mapping[str, float] = {"qualifier": 0.35, "language": 0.3, "label_head": 0.45, "light_verb": 0.55,
-                               "version": 0.6, "verb_head": 0.35, "label_complement": 0.6,
-                               "lightcast_category": 0.7, "esco_group": 0.75, "same_as": 0.65}
+                               "version": 0.6, "verb_head": 0.25, "label_complement": 0.6,
+                               "lightcast_category": 0.7, "esco_group": 0.75, "same_as": 0.65, "group_field": 0.35}
 # A group's namesake skill must mean what the group's members do ("medicines" is not the group
 # "medicine"): its cosine to the members' mean vector.
 GROUP_SENSE_FLOOR = 0.55
+# "<group> Software": the kind a product of the group is ("Taxware (Software)", in "Tax", -> "Tax Software").
+PRODUCT_KINDS = (("software",), ("system",), ("tool",))
 MAX_PARENTS = 3
 DERIVED_SOURCES = tuple(PRIORS)
 ESCO_VERB_TYPES = frozenset({"skill/competence", "transversal", "attitude", "language"})
@@ -174,6 +176,47 @@ def _first(child: str, found: Sequence[list[str]], source: str, floor: str) -> I
             return
 
 
+def _field_candidates(skills: _Skills, groups: Sequence[Row]) -> Iterable[tuple[str, str, str, str]]:
+    """Members of a group named like a skill ("Oncology"), under that skill when it is the member's
+    nearest of all group namesakes ("Breast Cancer" -> "Oncology"): a member closer to another group's
+    field is beside this one ("Restricted Stock" is nearer "Compensation" than "Financial Trading").
+    A product ("Taxware (Software)") goes under "<group> Software" where that skill exists."""
+    namesakes: dict[str, tuple[list[str], list[str], list[str]]] = {}
+    for g in groups:
+        members = [m for m in g["members"] if m in skills.index]
+        name = LabelStructure.of(g.get("name") or "", False)
+        if not members or not name.key:
+            continue
+        centroid = skills.vectors[[skills.index[m] for m in members]].mean(axis=0)
+        centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
+        field = [p for p in skills.named(name.key, verb_phrase=False)
+                 if float(skills.vectors[skills.index[p]] @ centroid) >= GROUP_SENSE_FLOOR]
+        kinds = [] if (name.key[-1],) in PRODUCT_KINDS else [
+            p for kind in PRODUCT_KINDS for p in skills.named((*name.key, *kind), verb_phrase=False)]
+        if field or kinds:
+            namesakes[g["id"]] = (members, field, kinds)
+    every = sorted({p for _, field, kinds in namesakes.values() for p in (*field, *kinds)})
+    if not every:
+        return
+    matrix = skills.vectors[[skills.index[p] for p in every]]
+    for members, field, kinds in namesakes.values():
+        nearest = np.argmax(skills.vectors[[skills.index[m] for m in members]] @ matrix.T, axis=1)
+        for m, best in zip(members, nearest):
+            label = skills.labels[m]
+            parents = kinds if kinds and label.qualifier_is_kind else field
+            p = every[int(best)]
+            if p in parents and p != m and _wider(skills.labels[p], label):
+                yield m, p, "group_field", "group_field"
+
+
+def _wider(parent: LabelStructure, child: LabelStructure) -> bool:
+    """A field's name is not longer than its member's, and one as long sharing a word is a sibling
+    ("Presentation Delivery" is not a part of "Presentation Design")."""
+    if len(parent.content) != len(child.content):
+        return len(parent.content) < len(child.content)
+    return not parent.content & child.content
+
+
 def _group_candidates(skills: _Skills, groups: Sequence[Row]) -> Iterable[tuple[str, str, str, str]]:
     """Members of a group named like a skill, under that skill."""
     sizes = {}
@@ -277,7 +320,8 @@ def derive_hierarchy(data: HierarchyInput) -> list[Row]:
                     out[(child, parent)] = candidate
         return _ranked(out.values())
 
-    for candidate in build([*_label_candidates(skills), *_group_candidates(skills, data.groups)]):
+    for candidate in build([*_label_candidates(skills), *_group_candidates(skills, data.groups),
+                            *_field_candidates(skills, data.groups)]):
         tree.add(candidate)
     # A twin's parents, for skills the rules left without one.
     carried = []
