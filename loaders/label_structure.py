@@ -148,7 +148,8 @@ _IRREGULAR_NOUNS = {"maintain": ("maintenance",), "analyse": ("analysis",), "ana
                     "advise": ("advice", "advising"), "describe": ("description",), "weigh": ("weighing",),
                     "diagnose": ("diagnosis",), "repair": ("repair", "repairing"), "design": ("design",),
                     "research": ("research",), "survey": ("surveying",), "control": ("control",),
-                    "treat": ("treatment",), "produce": ("production",), "negotiate": ("negotiation",)}
+                    "treat": ("treatment",), "produce": ("production",), "negotiate": ("negotiation",),
+                    "install": ("installation",), "supervise": ("supervision",)}
 
 
 @lru_cache(maxsize=1 << 12)

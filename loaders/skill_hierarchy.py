@@ -23,6 +23,11 @@ Sources, most trusted first:
   labels are close in meaning and the skill means what its group does. A group named for a field
   ("Market Analysis") holds topics beside its namesake ("Market Intelligence"), not kinds of it: a
   first audit found 12 of 19 such edges right, so field groups give no edges.
+- ``verb_object``: a verb phrase under the activity on the head of its object: "maintain laboratory
+  equipment" -> "Equipment Maintenance", "manage wine cellar inventory" -> "Inventory Management".
+- ``group_field``: a member of a group named like a skill ("Oncology"), under that skill when it is
+  the member's nearest group namesake and no sibling of it ("Breast Cancer" -> "Oncology"); a product
+  under "<group> Software" ("Taxware (Software)", in "Tax", -> "Tax Software").
 - ``same_as``: a skill without a parent takes its SAME_AS twin's parents.
 
 Every candidate must also pass the cosine floor of its source: a label that reads like a hyponym but
@@ -50,12 +55,13 @@ from loaders.taxonomy_records import Row
 # calibrated probability: docs/skills-graph.md gives the audited precision per source.
 PRIORS: Mapping[str, float] = {"qualifier": 1.0, "language": 1.0, "label_head": 0.95, "verb_head": 0.9,
                                "label_complement": 0.9, "lightcast_category": 0.85, "esco_group": 0.85,
-                               "same_as": 0.85, "group_field": 0.8}
+                               "same_as": 0.85, "group_field": 0.8, "verb_object": 0.9}
 # Cosine floors of the skill tower between child and parent labels. Lexical rules are trusted more,
 # so their floor only removes another sense of a word; group edges rest on the cosine.
 FLOORS: Mapping[str, float] = {"qualifier": 0.35, "language": 0.3, "label_head": 0.45, "light_verb": 0.55,
                                "version": 0.6, "verb_head": 0.25, "label_complement": 0.6,
-                               "lightcast_category": 0.7, "esco_group": 0.75, "same_as": 0.65, "group_field": 0.35}
+                               "lightcast_category": 0.7, "esco_group": 0.75, "same_as": 0.65, "group_field": 0.35,
+                               "verb_object": 0.45}
 # A group's namesake skill must mean what the group's members do ("medicines" is not the group
 # "medicine"): its cosine to the members' mean vector.
 GROUP_SENSE_FLOOR = 0.55
@@ -98,12 +104,14 @@ class _Skills:
         self.vectors = data.vectors
         self.labels: dict[str, LabelStructure] = {}
         self.by_key: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        self.by_letters: dict[str, list[str]] = defaultdict(list)  # "cybersecurity" names "Cyber Security"
         for r in self.rows:
             verb = r["taxonomy"] == "esco" and (r.get("type") or "") in ESCO_VERB_TYPES
             label = LabelStructure.of(r["name"], verb)
             self.labels[r["id"]] = label
             if label.key:
                 self.by_key[label.key].append(r["id"])
+                self.by_letters["".join(label.key)].append(r["id"])
         self.twins: dict[str, set[str]] = defaultdict(set)
         for a, b in data.twins:
             self.twins[a].add(b)
@@ -150,6 +158,9 @@ def _label_candidates(skills: _Skills) -> Iterable[tuple[str, str, str, str]]:
             for noun in label.verb_nouns():
                 for p in _plain(skills, noun, label):
                     yield sid, p, "verb_head", "verb_head"
+            if label.verb_nouns():
+                yield from _first(sid, [[p for n in label.verb_nouns() for p in _plain(skills, key_of([*suffix, *n]), label)]
+                                        for suffix in label.head_suffixes(1, end)], "verb_object", "verb_object")
         else:
             yield from _first(sid, [_plain(skills, suffix, label) for suffix in label.head_suffixes(0, end)],
                               "label_head", "label_head")
@@ -189,8 +200,9 @@ def _field_candidates(skills: _Skills, groups: Sequence[Row]) -> Iterable[tuple[
             continue
         centroid = skills.vectors[[skills.index[m] for m in members]].mean(axis=0)
         centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
-        field = [p for p in skills.named(name.key, verb_phrase=False)
-                 if float(skills.vectors[skills.index[p]] @ centroid) >= GROUP_SENSE_FLOOR]
+        field = [p for p in skills.by_letters.get("".join(name.key), ())
+                 if not skills.labels[p].verb_phrase
+                 and float(skills.vectors[skills.index[p]] @ centroid) >= GROUP_SENSE_FLOOR]
         kinds = [] if (name.key[-1],) in PRODUCT_KINDS else [
             p for kind in PRODUCT_KINDS for p in skills.named((*name.key, *kind), verb_phrase=False)]
         if field or kinds:
