@@ -200,7 +200,11 @@ def _field_candidates(skills: _Skills, groups: Sequence[Row]) -> Iterable[tuple[
             continue
         centroid = skills.vectors[[skills.index[m] for m in members]].mean(axis=0)
         centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
-        field = [p for p in skills.by_letters.get("".join(name.key), ())
+        keys = [name.key]
+        if name.words[0] in ("general", "basic"):
+            keys.append(key_of(name.words[1:]))  # "General Accounting" is the field "Accounting"
+        found = next((ids for ids in (skills.by_letters.get("".join(k), ()) for k in keys if k) if ids), ())
+        field = [p for p in found
                  if not skills.labels[p].verb_phrase
                  and float(skills.vectors[skills.index[p]] @ centroid) >= GROUP_SENSE_FLOOR]
         kinds = [] if (name.key[-1],) in PRODUCT_KINDS else [
@@ -215,6 +219,8 @@ def _field_candidates(skills: _Skills, groups: Sequence[Row]) -> Iterable[tuple[
         nearest = np.argmax(skills.vectors[[skills.index[m] for m in members]] @ matrix.T, axis=1)
         for m, best in zip(members, nearest):
             label = skills.labels[m]
+            if label.verb_phrase:
+                continue  # an activity is not a kind of the field that names its object ("operate smelter")
             parents = kinds if kinds and label.qualifier_is_kind else field
             p = every[int(best)]
             if p in parents and p != m and _wider(skills.labels[p], label):
