@@ -327,7 +327,11 @@ def derive_hierarchy(data: HierarchyInput) -> list[Row]:
     def build(raw: Iterable[tuple[str, str, str, str]]) -> list[_Candidate]:
         out = {}
         for child, parent, source, floor in raw:
-            parent = tree.concept(child, parent)
+            named, parent = parent, tree.concept(child, parent)
+            sense = skills.labels[parent]
+            if parent != named and sense.qualifier and not sense.qualifier_is_kind \
+                    and sense.qualifier != skills.labels[child].qualifier:
+                continue  # the twin names one sense ("Securities (Finance)" for "securities"), the child's word another
             if child == parent or more_general_label(skills.labels[child], skills.labels[parent]):
                 continue  # the parent's words include all the child's: it is narrower ("iOS Development")
             cosine = skills.cos(child, parent)
