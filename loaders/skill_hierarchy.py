@@ -221,9 +221,10 @@ def _field_candidates(skills: _Skills, groups: Sequence[Row]) -> Iterable[tuple[
             label = skills.labels[m]
             if label.verb_phrase:
                 continue  # an activity is not a kind of the field that names its object ("operate smelter")
-            parents = kinds if kinds and label.qualifier_is_kind else field
+            product = bool(kinds) and label.qualifier_is_kind
+            parents = kinds if product else field
             p = every[int(best)]
-            if p in parents and p != m and _wider(skills.labels[p], label):
+            if p in parents and p != m and (product or _wider(skills.labels[p], label)):
                 yield m, p, "group_field", "group_field"
 
 
