@@ -18,11 +18,6 @@ Sources, most trusted first:
   "manage contracts" -> "Management".
 - ``label_complement``: the label less its complement: "advise customers on hearing aids" -> "advise
   customers", "history of art" -> "history".
-- ``lightcast_category`` / ``esco_group``: a member of a group named in the plural like a skill, under
-  that skill ("Red Hat Linux", in Lightcast's "Operating Systems", -> "Operating Systems"), when their
-  labels are close in meaning and the skill means what its group does. A group named for a field
-  ("Market Analysis") holds topics beside its namesake ("Market Intelligence"), not kinds of it: a
-  first audit found 12 of 19 such edges right, so field groups give no edges.
 - ``verb_object``: a verb phrase under the activity on the head of its object: "maintain laboratory
   equipment" -> "Equipment Maintenance", "manage wine cellar inventory" -> "Inventory Management".
 - ``group_field``: a member of a group named like a skill ("Oncology"), under that skill when it is
@@ -54,21 +49,23 @@ from loaders.taxonomy_records import Row
 # clipped to [0, 1]. A ranking for review (cypher/taxonomist/weakest_broader_edges.cypher), not a
 # calibrated probability: docs/skills-graph.md gives the audited precision per source.
 PRIORS: Mapping[str, float] = {"qualifier": 1.0, "language": 1.0, "label_head": 0.95, "verb_head": 0.9,
-                               "label_complement": 0.9, "lightcast_category": 0.85, "esco_group": 0.85,
-                               "same_as": 0.85, "group_field": 0.8, "verb_object": 0.9}
+                               "label_complement": 0.9, "same_as": 0.85, "group_field": 0.8, "verb_object": 0.9}
 # Cosine floors of the skill tower between child and parent labels. Lexical rules are trusted more,
 # so their floor only removes another sense of a word; group edges rest on the cosine.
-FLOORS: Mapping[str, float] = {"qualifier": 0.35, "language": 0.3, "label_head": 0.45, "light_verb": 0.55,
+FLOORS: Mapping[str, float] = {"qualifier": 0.35, "language": 0.3, "label_head": 0.55, "light_verb": 0.55,
                                "version": 0.6, "verb_head": 0.25, "label_complement": 0.6,
-                               "lightcast_category": 0.7, "esco_group": 0.75, "same_as": 0.65, "group_field": 0.35,
-                               "verb_object": 0.45}
+                               "same_as": 0.65, "group_field": 0.55, "verb_object": 0.5}
 # A group's namesake skill must mean what the group's members do ("medicines" is not the group
 # "medicine"): its cosine to the members' mean vector.
 GROUP_SENSE_FLOOR = 0.55
 # "<group> Software": the kind a product of the group is ("Taxware (Software)", in "Tax", -> "Tax Software").
 PRODUCT_KINDS = (("software",), ("system",), ("tool",))
 MAX_PARENTS = 3
-DERIVED_SOURCES = tuple(PRIORS)
+# Sources of retired rules, still derived sources so that a reload deletes their edges: "lightcast_category"
+# and "esco_group" put every member of a group named in the plural under its namesake; 34 of 49 audited
+# edges were right (docs/skills-graph.md), and group_field keeps the members nearest the namesake.
+RETIRED_SOURCES = ("lightcast_category", "esco_group")
+DERIVED_SOURCES = (*PRIORS, *RETIRED_SOURCES)
 ESCO_VERB_TYPES = frozenset({"skill/competence", "transversal", "attitude", "language"})
 
 
@@ -236,37 +233,6 @@ def _wider(parent: LabelStructure, child: LabelStructure) -> bool:
     return not parent.content & child.content
 
 
-def _group_candidates(skills: _Skills, groups: Sequence[Row]) -> Iterable[tuple[str, str, str, str]]:
-    """Members of a group named like a skill, under that skill."""
-    sizes = {}
-    namesakes: dict[str, list[str]] = {}
-    for g in groups:
-        members = [m for m in g["members"] if m in skills.index]
-        name = LabelStructure.of(g.get("name") or "", False)
-        if not name.names_kinds:
-            continue  # a field ("Market Analysis") holds topics next to its namesake, not kinds of it
-        named = [p for p in skills.named(name.key) if not skills.labels[p].verb_phrase] if members else []
-        if not named:
-            continue
-        centroid = skills.vectors[[skills.index[m] for m in members]].mean(axis=0)
-        centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
-        named = [p for p in named if float(skills.vectors[skills.index[p]] @ centroid) >= GROUP_SENSE_FLOOR]
-        if named:
-            namesakes[g["id"]] = named
-            for p in named:
-                sizes[p] = max(sizes.get(p, 0), len(members))
-    for g in groups:
-        named = namesakes.get(g["id"])
-        if not named:
-            continue
-        source = "lightcast_category" if g["taxonomy"] == "lightcast" else "esco_group"
-        for m in g["members"]:
-            if m not in skills.index or m in named or sizes.get(m, 0) >= len(g["members"]):
-                continue  # a member that is itself the concept of a group as large is not below this one
-            for p in named:
-                yield m, p, source, source
-
-
 class _Hierarchy:
     """Edges added best first, refusing cycles, twin duplicates and more than MAX_PARENTS per child."""
 
@@ -343,8 +309,7 @@ def derive_hierarchy(data: HierarchyInput) -> list[Row]:
                     out[(child, parent)] = candidate
         return _ranked(out.values())
 
-    for candidate in build([*_label_candidates(skills), *_group_candidates(skills, data.groups),
-                            *_field_candidates(skills, data.groups)]):
+    for candidate in build([*_label_candidates(skills), *_field_candidates(skills, data.groups)]):
         tree.add(candidate)
     # A twin's parents, for skills the rules left without one.
     carried = []
