@@ -61,6 +61,8 @@ GROUP_SENSE_FLOOR = 0.55
 # "<group> Software": the kind a product of the group is ("Taxware (Software)", in "Tax", -> "Tax Software").
 PRODUCT_KINDS = (("software",), ("system",), ("tool",))
 MAX_PARENTS = 3
+# A taxonomy with at least this many top-level groups names fields with them (fields_of).
+MIN_FIELDS = 10
 # Sources of retired rules, still derived sources so that a reload deletes their edges: "lightcast_category"
 # and "esco_group" put every member of a group named in the plural under its namesake; 34 of 49 audited
 # edges were right (docs/skills-graph.md), and group_field keeps the members nearest the namesake.
@@ -78,6 +80,32 @@ class HierarchyInput:
     groups: Sequence[Row] = ()  # id, taxonomy, name, members (skill ids the source put in the group)
     twins: Sequence[tuple[str, str]] = ()  # SAME_AS pairs
     fixed: Sequence[tuple[str, str]] = ()  # BROADER edges a source gave (an ESCO bundle): kept, never derived
+    fields: Mapping[str, frozenset[str]] = field(default_factory=dict)  # skill id -> its fields (fields_of)
+
+
+def fields_of(skills: Sequence[Row], memberships: Mapping[str, Sequence[str]], placed: Sequence[Row],
+              parents: Mapping[str, str]) -> dict[str, frozenset[str]]:
+    """Skill id -> the top-level groups of its groups (the source's and the derived placement's), in a
+    taxonomy whose top level names fields: Lightcast's 32 categories do, ESCO's 3 pillars do not."""
+    taxonomy = {s["id"]: s["taxonomy"] for s in skills}
+    groups: dict[str, set[str]] = defaultdict(set)
+    for sid, gs in memberships.items():
+        groups[sid].update(gs)
+    for p in placed:
+        groups[p["skill"]].add(p["group"])
+    tops = {sid: {_top(g, parents) for g in gs} for sid, gs in groups.items() if sid in taxonomy}
+    roots: dict[str, set[str]] = defaultdict(set)
+    for sid, ts in tops.items():
+        roots[taxonomy[sid]].update(ts)
+    return {sid: frozenset(ts) for sid, ts in tops.items() if len(roots[taxonomy[sid]]) >= MIN_FIELDS}
+
+
+def _top(group: str, parents: Mapping[str, str]) -> str:
+    seen = {group}
+    while group in parents and parents[group] not in seen:
+        group = parents[group]
+        seen.add(group)
+    return group
 
 
 @dataclass(slots=True)
@@ -301,6 +329,9 @@ def derive_hierarchy(data: HierarchyInput) -> list[Row]:
                 continue  # the twin names one sense ("Securities (Finance)" for "securities"), the child's word another
             if child == parent or more_general_label(skills.labels[child], skills.labels[parent]):
                 continue  # the parent's words include all the child's: it is narrower ("iOS Development")
+            own = data.fields.get(child)
+            if source == "label_head" and own and not own & data.fields.get(parent, frozenset()):
+                continue  # a head word of another field: "Cone Penetration Testing" is not security testing
             cosine = skills.cos(child, parent)
             if cosine >= FLOORS[floor]:
                 candidate = _Candidate(child, parent, source, cosine)
