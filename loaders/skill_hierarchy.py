@@ -12,7 +12,7 @@ Sources, most trusted first:
 - ``language``: ESCO's language skills: "understand written Catalan" -> "Catalan".
 - ``label_head``: the label's head names a skill: "Diagnostic Radiology" -> "Radiology"; a verb phrase
   with the same verb and the head of its object, "maintain laboratory equipment" -> "maintain
-  equipment"; a light verb's object, "perform trauma surgery" -> "surgery"; a release, "Java 11" ->
+  equipment"; a light verb's object, "perform skin surgery" -> "surgery"; a release, "Java 11" ->
   "Java (Programming Language)".
 - ``verb_head``: the noun of a verb phrase's verb names a skill: "teach mathematics" -> "Teaching",
   "manage contracts" -> "Management".
@@ -215,7 +215,7 @@ def _first(child: str, found: Sequence[list[str]], source: str, floor: str) -> I
 def _field_candidates(skills: _Skills, groups: Sequence[Row]) -> Iterable[tuple[str, str, str, str]]:
     """Members of a group named like a skill ("Oncology"), under that skill when it is the member's
     nearest of all group namesakes ("Breast Cancer" -> "Oncology"): a member closer to another group's
-    field is beside this one ("Restricted Stock" is nearer "Compensation" than "Financial Trading").
+    field is beside this one, or in both ("Chemoembolization", in "Surgery", is nearer "Hematology").
     A product ("Taxware (Software)") goes under "<group> Software" where that skill exists."""
     namesakes: dict[str, tuple[list[str], list[str], list[str]]] = {}
     for g in groups:
