@@ -26,7 +26,8 @@ from bench import audit_verdicts  # noqa: E402
 from kgservice.settings import Settings  # noqa: E402
 from kgservice.loaders.default_sources import read_default_sources  # noqa: E402
 from kgservice.loaders.label_vectors import LabelVectors  # noqa: E402
-from kgservice.loaders.skill_hierarchy import HierarchyInput, derive_hierarchy  # noqa: E402
+from kgservice.loaders.group_placement import place_ungrouped  # noqa: E402
+from kgservice.loaders.skill_hierarchy import HierarchyInput, derive_hierarchy, fields_of  # noqa: E402
 from kgservice.loaders.taxonomy_records import Row  # noqa: E402
 from kgservice.loaders.taxonomy_writer import same_as_pairs  # noqa: E402
 
@@ -45,16 +46,22 @@ def derived_edges(settings: Settings) -> tuple[list[Row], dict[str, Row]]:
         by_tax[s["taxonomy"]].append(s)
     twins = sorted({tuple(sorted((p["source"], p["target"]))) for p in same_as_pairs(by_tax["esco"], by_tax["lightcast"])})
     members: dict[str, list[str]] = defaultdict(list)
+    memberships: dict[str, list[str]] = defaultdict(list)
     groups = []
+    parents = {}
     for b in batches:
         for r in b.skill_groups:
             members[r["group"]].append(r["skill"])
+            memberships[r["skill"]].append(r["group"])
         groups.extend(b.groups)
+        parents.update({r["child"]: r["parent"] for r in b.group_broader})
     vectors = LabelVectors.from_settings(settings)([s["name"] for s in skills])
+    placed = place_ungrouped(skills, vectors, memberships, twins, parents)
     edges = derive_hierarchy(HierarchyInput(
         skills=skills, vectors=vectors, twins=twins,
         groups=[{"id": g["id"], "taxonomy": g["taxonomy"], "name": g["name"], "members": members.get(g["id"], [])}
-                for g in groups]))
+                for g in groups],
+        fields=fields_of(skills, memberships, placed, parents)))
     return edges, {s["id"]: s for s in skills}
 
 

@@ -95,13 +95,6 @@ class LabelStructure:
         return len(self.qualifier) == 1 and self.raw_qualifier.isupper()
 
     @property
-    def names_kinds(self) -> bool:
-        """Whether the label names a kind of thing in the plural ("Operating Systems", "Infectious
-        Diseases"), as a group of its instances is named, rather than a field ("Market Analysis")."""
-        last = self.words[-1] if self.words else ""
-        return bool(last) and _singular(last) != last and not last.endswith("ics")
-
-    @property
     def qualifier_is_kind(self) -> bool:
         """Whether the qualifier says what kind of thing the label is ("Prolog (Programming Language)")
         rather than which sense of a word it means ("Scale (Map)")."""
@@ -148,7 +141,8 @@ _IRREGULAR_NOUNS = {"maintain": ("maintenance",), "analyse": ("analysis",), "ana
                     "advise": ("advice", "advising"), "describe": ("description",), "weigh": ("weighing",),
                     "diagnose": ("diagnosis",), "repair": ("repair", "repairing"), "design": ("design",),
                     "research": ("research",), "survey": ("surveying",), "control": ("control",),
-                    "treat": ("treatment",), "produce": ("production",), "negotiate": ("negotiation",)}
+                    "treat": ("treatment",), "produce": ("production",), "negotiate": ("negotiation",),
+                    "install": ("installation",), "supervise": ("supervision",)}
 
 
 @lru_cache(maxsize=1 << 12)

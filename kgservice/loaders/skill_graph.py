@@ -70,7 +70,8 @@ class SkillGraphDerivation:
             Query.GET_SOURCE_BROADER, taxonomies=taxonomies, derived=list(skill_hierarchy.DERIVED_SOURCES))]
         edges = skill_hierarchy.derive_hierarchy(skill_hierarchy.HierarchyInput(
             skills=rows, vectors=vectors, twins=twins, fixed=fixed,
-            groups=[{**g, "members": members.get(g["id"], [])} for g in groups]))
+            groups=[{**g, "members": members.get(g["id"], [])} for g in groups],
+            fields=skill_hierarchy.fields_of(rows, memberships, placed, parents)))
         _replace(graph, console, "skill hierarchy (derived)", edges, Query.MERGE_DERIVED_BROADER,
                  Query.DELETE_STALE_DERIVED_BROADER, skill_hierarchy.DERIVED_SOURCES,
                  [f"{e['child']}|{e['parent']}" for e in edges], batch_size)

@@ -12,17 +12,17 @@ Sources, most trusted first:
 - ``language``: ESCO's language skills: "understand written Catalan" -> "Catalan".
 - ``label_head``: the label's head names a skill: "Diagnostic Radiology" -> "Radiology"; a verb phrase
   with the same verb and the head of its object, "maintain laboratory equipment" -> "maintain
-  equipment"; a light verb's object, "perform trauma surgery" -> "surgery"; a release, "Java 11" ->
+  equipment"; a light verb's object, "perform skin surgery" -> "surgery"; a release, "Java 11" ->
   "Java (Programming Language)".
 - ``verb_head``: the noun of a verb phrase's verb names a skill: "teach mathematics" -> "Teaching",
   "manage contracts" -> "Management".
 - ``label_complement``: the label less its complement: "advise customers on hearing aids" -> "advise
   customers", "history of art" -> "history".
-- ``lightcast_category`` / ``esco_group``: a member of a group named in the plural like a skill, under
-  that skill ("Red Hat Linux", in Lightcast's "Operating Systems", -> "Operating Systems"), when their
-  labels are close in meaning and the skill means what its group does. A group named for a field
-  ("Market Analysis") holds topics beside its namesake ("Market Intelligence"), not kinds of it: a
-  first audit found 12 of 19 such edges right, so field groups give no edges.
+- ``verb_object``: a verb phrase under the activity on the head of its object: "maintain laboratory
+  equipment" -> "Equipment Maintenance", "manage wine cellar inventory" -> "Inventory Management".
+- ``group_field``: a member of a group named like a skill ("Oncology"), under that skill when it is
+  the member's nearest group namesake and no sibling of it ("Breast Cancer" -> "Oncology"); a product
+  under "<group> Software" ("Taxware (Software)", in "Tax", -> "Tax Software").
 - ``same_as``: a skill without a parent takes its SAME_AS twin's parents.
 
 Every candidate must also pass the cosine floor of its source: a label that reads like a hyponym but
@@ -49,18 +49,25 @@ from kgservice.loaders.taxonomy_records import Row
 # clipped to [0, 1]. A ranking for review (kgservice/cypher/taxonomist/weakest_broader_edges.cypher), not a
 # calibrated probability: docs/skills-graph.md gives the audited precision per source.
 PRIORS: Mapping[str, float] = {"qualifier": 1.0, "language": 1.0, "label_head": 0.95, "verb_head": 0.9,
-                               "label_complement": 0.9, "lightcast_category": 0.85, "esco_group": 0.85,
-                               "same_as": 0.85}
+                               "label_complement": 0.9, "same_as": 0.85, "group_field": 0.8, "verb_object": 0.9}
 # Cosine floors of the skill tower between child and parent labels. Lexical rules are trusted more,
 # so their floor only removes another sense of a word; group edges rest on the cosine.
-FLOORS: Mapping[str, float] = {"qualifier": 0.35, "language": 0.3, "label_head": 0.45, "light_verb": 0.55,
-                               "version": 0.6, "verb_head": 0.35, "label_complement": 0.6,
-                               "lightcast_category": 0.7, "esco_group": 0.75, "same_as": 0.65}
+FLOORS: Mapping[str, float] = {"qualifier": 0.35, "language": 0.3, "label_head": 0.55, "light_verb": 0.55,
+                               "version": 0.6, "verb_head": 0.25, "label_complement": 0.6,
+                               "same_as": 0.65, "group_field": 0.55, "verb_object": 0.5}
 # A group's namesake skill must mean what the group's members do ("medicines" is not the group
 # "medicine"): its cosine to the members' mean vector.
 GROUP_SENSE_FLOOR = 0.55
+# "<group> Software": the kind a product of the group is ("Taxware (Software)", in "Tax", -> "Tax Software").
+PRODUCT_KINDS = (("software",), ("system",), ("tool",))
 MAX_PARENTS = 3
-DERIVED_SOURCES = tuple(PRIORS)
+# A taxonomy with at least this many top-level groups names fields with them (fields_of).
+MIN_FIELDS = 10
+# Sources of retired rules, still derived sources so that a reload deletes their edges: "lightcast_category"
+# and "esco_group" put every member of a group named in the plural under its namesake; 34 of 49 audited
+# edges were right (docs/skills-graph.md), and group_field keeps the members nearest the namesake.
+RETIRED_SOURCES = ("lightcast_category", "esco_group")
+DERIVED_SOURCES = (*PRIORS, *RETIRED_SOURCES)
 ESCO_VERB_TYPES = frozenset({"skill/competence", "transversal", "attitude", "language"})
 
 
@@ -73,6 +80,32 @@ class HierarchyInput:
     groups: Sequence[Row] = ()  # id, taxonomy, name, members (skill ids the source put in the group)
     twins: Sequence[tuple[str, str]] = ()  # SAME_AS pairs
     fixed: Sequence[tuple[str, str]] = ()  # BROADER edges a source gave (an ESCO bundle): kept, never derived
+    fields: Mapping[str, frozenset[str]] = field(default_factory=dict)  # skill id -> its fields (fields_of)
+
+
+def fields_of(skills: Sequence[Row], memberships: Mapping[str, Sequence[str]], placed: Sequence[Row],
+              parents: Mapping[str, str]) -> dict[str, frozenset[str]]:
+    """Skill id -> the top-level groups of its groups (the source's and the derived placement's), in a
+    taxonomy whose top level names fields: Lightcast's 32 categories do, ESCO's 3 pillars do not."""
+    taxonomy = {s["id"]: s["taxonomy"] for s in skills}
+    groups: dict[str, set[str]] = defaultdict(set)
+    for sid, gs in memberships.items():
+        groups[sid].update(gs)
+    for p in placed:
+        groups[p["skill"]].add(p["group"])
+    tops = {sid: {_top(g, parents) for g in gs} for sid, gs in groups.items() if sid in taxonomy}
+    roots: dict[str, set[str]] = defaultdict(set)
+    for sid, ts in tops.items():
+        roots[taxonomy[sid]].update(ts)
+    return {sid: frozenset(ts) for sid, ts in tops.items() if len(roots[taxonomy[sid]]) >= MIN_FIELDS}
+
+
+def _top(group: str, parents: Mapping[str, str]) -> str:
+    seen = {group}
+    while group in parents and parents[group] not in seen:
+        group = parents[group]
+        seen.add(group)
+    return group
 
 
 @dataclass(slots=True)
@@ -96,12 +129,14 @@ class _Skills:
         self.vectors = data.vectors
         self.labels: dict[str, LabelStructure] = {}
         self.by_key: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        self.by_letters: dict[str, list[str]] = defaultdict(list)  # "cybersecurity" names "Cyber Security"
         for r in self.rows:
             verb = r["taxonomy"] == "esco" and (r.get("type") or "") in ESCO_VERB_TYPES
             label = LabelStructure.of(r["name"], verb)
             self.labels[r["id"]] = label
             if label.key:
                 self.by_key[label.key].append(r["id"])
+                self.by_letters["".join(label.key)].append(r["id"])
         self.twins: dict[str, set[str]] = defaultdict(set)
         for a, b in data.twins:
             self.twins[a].add(b)
@@ -148,6 +183,9 @@ def _label_candidates(skills: _Skills) -> Iterable[tuple[str, str, str, str]]:
             for noun in label.verb_nouns():
                 for p in _plain(skills, noun, label):
                     yield sid, p, "verb_head", "verb_head"
+            if label.verb_nouns():
+                yield from _first(sid, [[p for n in label.verb_nouns() for p in _plain(skills, key_of([*suffix, *n]), label)]
+                                        for suffix in label.head_suffixes(1, end)], "verb_object", "verb_object")
         else:
             yield from _first(sid, [_plain(skills, suffix, label) for suffix in label.head_suffixes(0, end)],
                               "label_head", "label_head")
@@ -174,35 +212,53 @@ def _first(child: str, found: Sequence[list[str]], source: str, floor: str) -> I
             return
 
 
-def _group_candidates(skills: _Skills, groups: Sequence[Row]) -> Iterable[tuple[str, str, str, str]]:
-    """Members of a group named like a skill, under that skill."""
-    sizes = {}
-    namesakes: dict[str, list[str]] = {}
+def _field_candidates(skills: _Skills, groups: Sequence[Row]) -> Iterable[tuple[str, str, str, str]]:
+    """Members of a group named like a skill ("Oncology"), under that skill when it is the member's
+    nearest of all group namesakes ("Breast Cancer" -> "Oncology"): a member closer to another group's
+    field is beside this one, or in both ("Chemoembolization", in "Surgery", is nearer "Hematology").
+    A product ("Taxware (Software)") goes under "<group> Software" where that skill exists."""
+    namesakes: dict[str, tuple[list[str], list[str], list[str]]] = {}
     for g in groups:
         members = [m for m in g["members"] if m in skills.index]
         name = LabelStructure.of(g.get("name") or "", False)
-        if not name.names_kinds:
-            continue  # a field ("Market Analysis") holds topics next to its namesake, not kinds of it
-        named = [p for p in skills.named(name.key) if not skills.labels[p].verb_phrase] if members else []
-        if not named:
+        if not members or not name.key:
             continue
         centroid = skills.vectors[[skills.index[m] for m in members]].mean(axis=0)
         centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
-        named = [p for p in named if float(skills.vectors[skills.index[p]] @ centroid) >= GROUP_SENSE_FLOOR]
-        if named:
-            namesakes[g["id"]] = named
-            for p in named:
-                sizes[p] = max(sizes.get(p, 0), len(members))
-    for g in groups:
-        named = namesakes.get(g["id"])
-        if not named:
-            continue
-        source = "lightcast_category" if g["taxonomy"] == "lightcast" else "esco_group"
-        for m in g["members"]:
-            if m not in skills.index or m in named or sizes.get(m, 0) >= len(g["members"]):
-                continue  # a member that is itself the concept of a group as large is not below this one
-            for p in named:
-                yield m, p, source, source
+        keys = [name.key]
+        if name.words[0] in ("general", "basic"):
+            keys.append(key_of(name.words[1:]))  # "General Accounting" is the field "Accounting"
+        found = next((ids for ids in (skills.by_letters.get("".join(k), ()) for k in keys if k) if ids), ())
+        field = [p for p in found
+                 if not skills.labels[p].verb_phrase
+                 and float(skills.vectors[skills.index[p]] @ centroid) >= GROUP_SENSE_FLOOR]
+        kinds = [] if (name.key[-1],) in PRODUCT_KINDS else [
+            p for kind in PRODUCT_KINDS for p in skills.named((*name.key, *kind), verb_phrase=False)]
+        if field or kinds:
+            namesakes[g["id"]] = (members, field, kinds)
+    every = sorted({p for _, field, kinds in namesakes.values() for p in (*field, *kinds)})
+    if not every:
+        return
+    matrix = skills.vectors[[skills.index[p] for p in every]]
+    for members, field, kinds in namesakes.values():
+        nearest = np.argmax(skills.vectors[[skills.index[m] for m in members]] @ matrix.T, axis=1)
+        for m, best in zip(members, nearest):
+            label = skills.labels[m]
+            if label.verb_phrase:
+                continue  # an activity is not a kind of the field that names its object ("operate smelter")
+            product = bool(kinds) and label.qualifier_is_kind
+            parents = kinds if product else field
+            p = every[int(best)]
+            if p in parents and p != m and (product or _wider(skills.labels[p], label)):
+                yield m, p, "group_field", "group_field"
+
+
+def _wider(parent: LabelStructure, child: LabelStructure) -> bool:
+    """A field's name is not longer than its member's, and one as long sharing a word is a sibling
+    ("Presentation Delivery" is not a part of "Presentation Design")."""
+    if len(parent.content) != len(child.content):
+        return len(parent.content) < len(child.content)
+    return not parent.content & child.content
 
 
 class _Hierarchy:
@@ -266,9 +322,16 @@ def derive_hierarchy(data: HierarchyInput) -> list[Row]:
     def build(raw: Iterable[tuple[str, str, str, str]]) -> list[_Candidate]:
         out = {}
         for child, parent, source, floor in raw:
-            parent = tree.concept(child, parent)
+            named, parent = parent, tree.concept(child, parent)
+            sense = skills.labels[parent]
+            if parent != named and sense.qualifier and not sense.qualifier_is_kind \
+                    and sense.qualifier != skills.labels[child].qualifier:
+                continue  # the twin names one sense ("Securities (Finance)" for "securities"), the child's word another
             if child == parent or more_general_label(skills.labels[child], skills.labels[parent]):
                 continue  # the parent's words include all the child's: it is narrower ("iOS Development")
+            own = data.fields.get(child)
+            if source == "label_head" and own and not own & data.fields.get(parent, frozenset()):
+                continue  # a head word of another field: "Cone Penetration Testing" is not security testing
             cosine = skills.cos(child, parent)
             if cosine >= FLOORS[floor]:
                 candidate = _Candidate(child, parent, source, cosine)
@@ -277,7 +340,7 @@ def derive_hierarchy(data: HierarchyInput) -> list[Row]:
                     out[(child, parent)] = candidate
         return _ranked(out.values())
 
-    for candidate in build([*_label_candidates(skills), *_group_candidates(skills, data.groups)]):
+    for candidate in build([*_label_candidates(skills), *_field_candidates(skills, data.groups)]):
         tree.add(candidate)
     # A twin's parents, for skills the rules left without one.
     carried = []

@@ -21,8 +21,6 @@ def test_label_structure_heads_complements_and_joined_words():
     assert verb.words[:verb.head_end] == ("advise", "customers")
     assert LabelStructure.of("Java 11", False).version_base() == ("java",)
     assert LabelStructure.of("Certified Seating And Mobility Specialist (SMS)", False).qualifier_is_acronym
-    assert LabelStructure.of("Operating Systems", False).names_kinds
-    assert not LabelStructure.of("Market Analysis", False).names_kinds
 
 
 def test_verb_nouns():
@@ -90,3 +88,61 @@ def test_split_occupation_and_description():
     assert name == "ICT security administrator" and description.startswith("ICT security administrators plan")
     assert split_description("manage musical staff manage music staff Assign and manage staff tasks.",
                              "manage musical staff", ["manage music staff"]) == "Assign and manage staff tasks."
+
+
+def _clusters(sizes: list[int], dim: int = 16, seed: int = 1) -> np.ndarray:
+    """Unit rows in tight clusters, one per entry of ``sizes``, far apart from each other."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k, n in enumerate(sizes):
+        base = np.zeros(dim)
+        base[k] = 1.0
+        rows.append(base + 0.05 * rng.normal(size=(n, dim)))
+    out = np.vstack(rows)
+    return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_verb_object_and_a_twin_naming_another_sense():
+    skills = [
+        {"id": "e:1", "taxonomy": "esco", "name": "maintain laboratory equipment", "type": "skill/competence"},
+        {"id": "l:1", "taxonomy": "lightcast", "name": "Equipment Maintenance", "type": "skill"},
+        {"id": "l:2", "taxonomy": "lightcast", "name": "Application Security", "type": "skill"},
+        {"id": "e:2", "taxonomy": "esco", "name": "securities", "type": "knowledge"},
+        {"id": "l:3", "taxonomy": "lightcast", "name": "Securities (Finance)", "type": "skill"},
+    ]
+    edges = derive_hierarchy(HierarchyInput(skills=skills, vectors=_unit(len(skills)), twins=[("e:2", "l:3")]))
+    pairs = {(e["child"], e["parent"]): e["source"] for e in edges}
+    assert pairs[("e:1", "l:1")] == "verb_object"
+    # "securities" is named by the head "Security", but its Lightcast twin picks the finance sense.
+    assert not {p for c, p in pairs if c == "l:2"}
+
+
+def test_group_field_nearest_namesake_products_and_siblings():
+    skills = [
+        {"id": "l:onc", "taxonomy": "lightcast", "name": "Medical Oncology", "type": "skill"},
+        {"id": "l:bc", "taxonomy": "lightcast", "name": "Breast Cancer", "type": "skill"},
+        {"id": "l:pd", "taxonomy": "lightcast", "name": "Medical Dosimetry", "type": "skill"},
+        {"id": "e:tr", "taxonomy": "esco", "name": "treat tumours", "type": "skill/competence"},
+        {"id": "l:tax", "taxonomy": "lightcast", "name": "Tax", "type": "skill"},
+        {"id": "l:pt", "taxonomy": "lightcast", "name": "Partnership Levies", "type": "skill"},
+        {"id": "l:stray", "taxonomy": "lightcast", "name": "Vat Returns", "type": "skill"},
+        {"id": "l:ts", "taxonomy": "lightcast", "name": "Tax Software", "type": "skill"},
+        {"id": "l:tw", "taxonomy": "lightcast", "name": "Taxware (Software)", "type": "skill"},
+    ]
+    vectors = _clusters([4, 3, 2])  # oncology, tax, tax software
+    groups = [
+        # "General Medical Oncology" is the field "Medical Oncology"; "Vat Returns", nearer the namesake
+        # of "Tax", is beside it.
+        {"id": "g:onc", "taxonomy": "lightcast", "name": "General Medical Oncology",
+         "members": ["l:onc", "l:bc", "l:pd", "e:tr", "l:stray"]},
+        {"id": "g:tax", "taxonomy": "lightcast", "name": "Tax", "members": ["l:tax", "l:ts", "l:pt", "l:tw"]},
+    ]
+    pairs = {(e["child"], e["parent"]): e["source"]
+             for e in derive_hierarchy(HierarchyInput(skills=skills, vectors=vectors, groups=groups))}
+    assert pairs[("l:bc", "l:onc")] == "group_field"
+    assert pairs[("l:pt", "l:tax")] == "group_field"
+    assert pairs[("l:tw", "l:ts")] == "group_field"  # a product under "<group> Software"
+    assert ("l:tw", "l:tax") not in pairs
+    assert ("l:pd", "l:onc") not in pairs  # as long as the namesake and sharing a word: a sibling
+    assert ("e:tr", "l:onc") not in pairs  # an activity is not a kind of a field
+    assert not {p for c, p in pairs if c == "l:stray"}

@@ -1,5 +1,5 @@
 // The least confident skill-level BROADER edges the loader derived, for review. Read.
-// $source: a source ("label_head", "lightcast_category", ... docs/skills-graph.md) or null for all.
+// $source: a source ("label_head", "group_field", ... docs/skills-graph.md) or null for all.
 // $limit: INTEGER. Returns: child, parent, source, confidence, childId, parentId.
 MATCH (c:Skill)-[r:BROADER]->(p:Skill)
 WHERE r.confidence IS NOT NULL AND ($source IS NULL OR r.source = $source)
