@@ -33,7 +33,11 @@ def kgservice(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
 
 def test_cli_cypher_list_without_named_queries_fails_loudly(monkeypatch, tmp_path: Path, capsys):
     monkeypatch.setattr(cypher, "TAXONOMIST_DIR", tmp_path)
-    assert main(["cypher", "--list"]) != 0
+    cypher.taxonomist_queries.cache_clear()  # an earlier test may have read the real folder
+    try:
+        assert main(["cypher", "--list"]) != 0
+    finally:
+        cypher.taxonomist_queries.cache_clear()
     assert "no named queries" in capsys.readouterr().err
 
 
