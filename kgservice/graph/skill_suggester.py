@@ -111,6 +111,10 @@ class SkillSuggester:
         head = self._owner.get(skill_id)
         return self._concepts.get(head) if head is not None else None
 
+    def forget(self) -> None:
+        """Drop the memoized answers (for benchmarks that time the search itself)."""
+        self._memo.clear()
+
     def suggest(self, prefix: str, first: int) -> list[Suggestion]:
         """At most ``first`` concepts whose label, an alias or a later label word starts with ``prefix``."""
         p = normalize(prefix)

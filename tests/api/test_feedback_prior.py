@@ -51,19 +51,20 @@ def test_api_feedback_prior_removed_skill_drops_on_new_posting(fresh_prior_api, 
     api = fresh_prior_api
     before = scores(api, POSTING)
     assert FORKLIFT in before and COMMUNICATION in before, before
-    # Twelve recruiters remove the skill from their own postings.
-    for i in range(12):
-        job = f"{PREFIX}job-{i}"
-        body = api.gql(UPSERT, {"id": job, "t": POSTING.replace("Team Lead", f"Team Lead {i}")})
+    # Twelve postings have it; their recruiters remove it.
+    jobs = [f"{PREFIX}job-{i}" for i in range(12)]
+    for job in jobs:
+        body = api.gql(UPSERT, {"id": job, "t": POSTING})
         assert FORKLIFT in {s["skill"]["id"] for s in body["data"]["upsertDocument"]["entity"]["skills"]}, body
+    for job in jobs:
         assert "errors" not in api.gql(FEEDBACK, {"id": job, "s": FORKLIFT, "a": "REMOVE"})
     after = scores(api, POSTING + "\nNew posting, never edited.\n")
     # The prior (logit -3 at most) takes the removed skill out; a skill nobody edited keeps its score.
     assert FORKLIFT not in after, after
     assert after[COMMUNICATION] == pytest.approx(before[COMMUNICATION], abs=0.02)
     # The recruiters change their minds and add it back (an ADD replaces the removal): now it rises.
-    for i in range(12):
-        assert "errors" not in api.gql(FEEDBACK, {"id": f"{PREFIX}job-{i}", "s": FORKLIFT, "a": "ADD"})
+    for job in jobs:
+        assert "errors" not in api.gql(FEEDBACK, {"id": job, "s": FORKLIFT, "a": "ADD"})
     restored = scores(api, POSTING)
     assert restored[FORKLIFT] > before[FORKLIFT] + 0.1, (before[FORKLIFT], restored[FORKLIFT])
 

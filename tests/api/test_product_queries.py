@@ -167,7 +167,7 @@ def test_api_flag_job_skill_and_courses_errors(api, course_graph):
     lacking = api.gql(FLAG, {"p": ids["profile"], "j": ids["job"], "s": "esco:5d2e82cc-5943-4218-a459-a1956fad2b63"})
     assert codes(lacking) == ["BAD_USER_INPUT"] and "has no skill" in lacking["errors"][0]["message"]
     unknown = api.gql(FLAG, {"p": f"{TEST_PREFIX}nobody", "j": ids["job"], "s": SQL})
-    assert codes(unknown) == ["NOT_FOUND"] and unknown["data"] is None
+    assert codes(unknown) == ["NOT_FOUND"] and unknown["data"]["flagJobSkill"] is None
     body = api.gql(COURSES, {"p": ids["profile"], "j": f"{TEST_PREFIX}no-job"})
     assert body["data"]["recommendCourses"] is None and codes(body) == ["NOT_FOUND"]
     body = api.gql(COURSES, {"p": ids["profile"], "j": ids["job"], "after": "not-a-cursor"})

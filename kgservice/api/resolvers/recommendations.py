@@ -53,7 +53,7 @@ class RecommendationQuery:
 
     @strawberry.field(description="The skills nearest by meaning to a skill: neighbours in the HNSW skill index of "
                                   "the semantic tagger (its skill-tower vectors), one per concept, most similar "
-                                  "first. Null and an error when the skill is unknown; an error with code "
+                                  "first; a Lightcast twin answers as its ESCO skill. Null and an error when the skill is unknown; an error with code "
                                   "NOT_READY when the semantic artifacts are off.")
     async def similar_skills(self, info: strawberry.Info[Context], id: strawberry.ID, first: int = 10
                              ) -> list[SimilarSkill] | None:
@@ -68,9 +68,10 @@ class RecommendationQuery:
             raise ArtifactMissing(f"similarSkills needs the semantic tagger: {state.semantic_note}")
         suggester = await ctx.run(ctx.services.suggester)
         own = suggester.concept(sid)
-        own_id = own.id if own is not None else sid
+        # A Lightcast twin asks as its concept: the ESCO skill, whose vector the index holds.
+        own_id, label = (own.id, own.name) if own is not None else (sid, row["name"])
         # Twins collapse into one concept, and the skill's own twins are not neighbours: fetch spares.
-        hits = await ctx.run(state.semantic.similar, sid, row["name"], 2 * first + 4)
+        hits = await ctx.run(state.semantic.similar, own_id, label, 2 * first + 4)
         best: dict[str, float] = {}
         for hit, sim in hits:
             concept = suggester.concept(hit)
