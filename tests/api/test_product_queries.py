@@ -97,6 +97,14 @@ def test_api_similar_skills_neighbours_by_meaning(api):
     assert [h["skill"]["id"] for h in twin] == ids
 
 
+def test_api_similar_skills_outside_the_index(api):
+    # Kubernetes has no ESCO twin, so the ESCO-only index lacks it: it is embedded with its category.
+    hits = data(api, SIMILAR, {"id": KUBERNETES})["similarSkills"]
+    names = [h["skill"]["name"] for h in hits]
+    assert KUBERNETES not in [h["skill"]["id"] for h in hits]
+    assert {"cloud technologies", "automation technology"} & set(names), names
+
+
 def test_api_similar_skills_unknown_and_bad_input(api):
     body = api.gql(SIMILAR, {"id": "esco:no-such-skill"})
     assert body["data"]["similarSkills"] is None and codes(body) == ["NOT_FOUND"]

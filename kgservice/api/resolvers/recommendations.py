@@ -70,6 +70,14 @@ class RecommendationQuery:
         own = suggester.concept(sid)
         # A Lightcast twin asks as its concept: the ESCO skill, whose vector the index holds.
         own_id, label = (own.id, own.name) if own is not None else (sid, row["name"])
+        if "(" not in label:
+            # Embedded only when the index lacks the skill (a Lightcast tool): a bare product name means
+            # little to the tower ("Kubernetes" -> ecosystems, dock operations), its category as a
+            # qualifier, as Lightcast writes "Docker (Software)", places it ("Kubernetes (IT Automation)"
+            # -> automation technology, cloud technologies).
+            groups = await ctx.loaders.groups.load(own_id)
+            if groups and groups[0].get("name"):
+                label = f"{label} ({groups[0]['name']})"
         # Twins collapse into one concept, and the skill's own twins are not neighbours: fetch spares.
         hits = await ctx.run(state.semantic.similar, own_id, label, 2 * first + 4)
         best: dict[str, float] = {}
