@@ -170,6 +170,16 @@ class PipelineSettings(BaseModel):
     # "multitask": the network trained by `kgservice models train-scorer` (kgservice/pipeline/multitask_scorer.py);
     # "feature": the first scorer's fitted logistic weights.
     scorer: Literal["feature", "multitask"] = "feature"
+    # People's feedback as a logit prior the feature scorer adds on every document
+    # (kgservice/pipeline/feedback_prior.py): weight x logit of the smoothed kept rate, clipped to
+    # +-bound; `strength` pseudo-counts; a skill needs `min_count` feedback events; reloaded from the
+    # graph every `refresh_s` seconds (and after recordFeedback in the API's process).
+    feedback_prior: bool = True
+    feedback_prior_weight: float = Field(default=1.0, ge=0.0)
+    feedback_prior_bound: float = Field(default=3.0, ge=0.0)
+    feedback_prior_strength: float = Field(default=4.0, gt=0.0)
+    feedback_prior_min_count: int = Field(default=3, ge=1)
+    feedback_prior_refresh_s: float = Field(default=60.0, ge=0.0)
     # int8 (ONNX Runtime dynamic quantization) is what ships (the fp32 student is 70 MB, a local
     # artifact of `kgservice models distill`). Its activation scales are computed per batch, so a
     # document's cosines can move by about 0.01 with its batch-mates: the API, the nearline worker and

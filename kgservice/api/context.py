@@ -47,6 +47,7 @@ class Services:
         self.state = PipelineState()
         self._lock = threading.Lock()
         self._titles: Any = None
+        self._suggester: Any = None
 
     def _build(self) -> PipelineState:
         from kgservice.pipeline.build import SERVING, TRIE_ONLY, build_pipeline
@@ -94,6 +95,23 @@ class Services:
                 if self._titles is None:
                     self._titles = TitleNormalizer(self.settings, self.graph)
         return self._titles
+
+    def feedback_changed(self) -> None:
+        """Feedback was written: the scorer reloads its feedback prior before the next document."""
+        for stage in getattr(self.state.pipeline, "stages", ()):
+            priors = getattr(stage, "priors", None)
+            if priors is not None:
+                priors.mark_stale()
+
+    def suggester(self) -> Any:
+        """The process's skill autocomplete (kgservice/graph/skill_suggester.py); built on first use (blocking)."""
+        if self._suggester is None:
+            from kgservice.graph.skill_suggester import SuggesterHolder
+
+            with self._lock:
+                if self._suggester is None:
+                    self._suggester = SuggesterHolder(self.graph)
+        return self._suggester.get()
 
     async def pipeline(self) -> PipelineState:
         if self.state.pipeline is not None:

@@ -19,6 +19,7 @@ from kgservice.api.resolvers.entities import EntityMutation, EntityQuery
 from kgservice.api.resolvers.extraction import ExtractionQuery
 from kgservice.api.resolvers.matching import MatchQuery
 from kgservice.api.resolvers.occupations import OccupationQuery
+from kgservice.api.resolvers.recommendations import FlagMutation, RecommendationQuery
 from kgservice.api.resolvers.skills import SkillQuery
 from kgservice.api.types.enums import SCALARS
 from kgservice.errors import ArtifactMissing, GraphUnavailable, InvalidInput, KgServiceError
@@ -88,8 +89,9 @@ class ErrorPolicy(SchemaExtension):
                             path=error.path, original_error=None, extensions={**(error.extensions or {}), "code": code})
 
 
-Query = merge_types("Query", (SkillQuery, ExtractionQuery, EntityQuery, MatchQuery, OccupationQuery))
-Mutation = merge_types("Mutation", (EntityMutation,))
+Query = merge_types("Query", (SkillQuery, ExtractionQuery, EntityQuery, MatchQuery, OccupationQuery,
+                              RecommendationQuery))
+Mutation = merge_types("Mutation", (EntityMutation, FlagMutation))
 
 
 class KgSchema(strawberry.Schema):

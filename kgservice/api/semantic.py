@@ -15,11 +15,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+import numpy as np
+
 
 class SemanticBackend(Protocol):
     def search(self, text: str, k: int) -> list[tuple[str, float]]: ...
 
     def skill_vectors(self, ids: Sequence[str]) -> dict[str, Sequence[float]] | None: ...
+
+    def similar(self, skill_id: str, label: str, k: int) -> list[tuple[str, float]]: ...
 
 
 class IndexBackend:
@@ -46,6 +50,20 @@ class IndexBackend:
             return {}
         vectors = raw.get_items([label for _, label in wanted])
         return {sid: list(map(float, vec)) for (sid, _), vec in zip(wanted, vectors)}
+
+
+    def similar(self, skill_id: str, label: str, k: int) -> list[tuple[str, float]]:
+        """The ``k`` skills of the index nearest to ``skill_id``'s vector, itself left out.
+
+        A skill the index holds is looked up by its stored vector (its preferred label's row); one it
+        does not (a Lightcast tool, when the index holds ESCO only) is embedded from ``label`` with the
+        same skill tower, one text at a time as the index build does.
+        """
+        stored = self.skill_vectors([skill_id]) or {}
+        vector = stored.get(skill_id)
+        query = [vector] if vector is not None else self._encoder.encode([label])
+        ids, sims = self._index.query(np.asarray(query, dtype=np.float32), k=k + 1)
+        return [(str(sid), float(sims[0][j])) for j, sid in enumerate(ids[0]) if sid != skill_id][:k]
 
 
 def semantic_backend(pipeline: Any) -> SemanticBackend | None:

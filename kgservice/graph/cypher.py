@@ -78,6 +78,11 @@ class Query(StrEnum):
     MERGE_RELATED_SKILLS = "merge_related_skills"
     DELETE_STALE_RELATED = "delete_stale_related"
     GET_DOCUMENT_SKILL_SETS = "get_document_skill_sets"
+    GET_SKILL_SUGGESTION_ENTRIES = "get_skill_suggestion_entries"
+    GET_COURSE_RECOMMENDATIONS = "get_course_recommendations"
+    GET_GROUP_SKILLS = "get_group_skills"
+    GET_FEEDBACK_PRIORS = "get_feedback_priors"
+    MERGE_JOB_SKILL_FLAG = "merge_job_skill_flag"
 
 
 _COMMENT = re.compile(r"^\s*//.*$", re.MULTILINE)

@@ -250,8 +250,20 @@ def build_pipeline(settings: Settings, graph: Graph | None, preset: Preset | str
     min_score = cfg.min_score if cfg.min_score is not None else fitted_min
     stages.append(FeatureScorer(catalog, weights=weights, min_score=min_score, semantic_threshold=threshold,
                                 taxonomies=cfg.taxonomies, max_expanded=25 if expansion and expanded else 0,
-                                blurb_sections=cfg.blurb_sections, max_skills=cfg.max_skills, mentions=cfg.mentions))
+                                blurb_sections=cfg.blurb_sections, max_skills=cfg.max_skills, mentions=cfg.mentions,
+                                priors=_feedback_priors(settings, graph)))
     return Pipeline(stages, model_version=model_version)
+
+
+def _feedback_priors(settings: Settings, graph: Graph | None):  # noqa: ANN202 - FeedbackPriors | None
+    """People's feedback as the scorer's prior, from the graph; None when off or without a graph."""
+    cfg = settings.pipeline
+    if not cfg.feedback_prior or graph is None:
+        return None
+    from kgservice.pipeline.feedback_prior import FeedbackPriors, PriorConfig
+
+    return FeedbackPriors.from_graph(graph, cfg.feedback_prior_refresh_s, PriorConfig(
+        cfg.feedback_prior_weight, cfg.feedback_prior_bound, cfg.feedback_prior_strength, cfg.feedback_prior_min_count))
 
 
 def _neighbour_snapshot(settings: Settings, version: str):  # noqa: ANN202 - NeighbourSnapshot | None

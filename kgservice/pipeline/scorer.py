@@ -25,6 +25,7 @@ from operator import mul
 
 from kgservice.document import Document, Domain, GraphLink, Method, Relation, ScoredSkill, SkillSpan
 from kgservice.pipeline.base import StageBase
+from kgservice.pipeline.feedback_prior import FeedbackPriors
 from kgservice.pipeline.sectioner import section_weight
 from kgservice.pipeline.skill_catalog import SkillCatalog
 
@@ -77,8 +78,10 @@ class FeatureScorer(StageBase):
     def __init__(self, catalog: SkillCatalog, weights: ScorerWeights | None = None, min_score: float = 0.5,
                  semantic_threshold: float = 0.5, taxonomies: Collection[str] | None = None,
                  max_expanded: int = 25, blurb_sections: Collection[str] = (), max_skills: int | None = None,
-                 mentions: bool = True) -> None:
+                 mentions: bool = True, priors: FeedbackPriors | None = None) -> None:
         self._catalog = catalog
+        # People's feedback across documents, added to each candidate's logit (feedback_prior.py).
+        self.priors = priors
         # With the mention detector on, a trie match outside every detected mention is "bare" evidence
         # (on SkillSpan dev, 15-20% of those were annotated skills against about 80% inside one).
         self._mentions = mentions
@@ -221,8 +224,13 @@ class FeatureScorer(StageBase):
         cues = RequirementCues(doc.text)
         blurb = self._blurb_only(doc) if self._blurb else None
         mention_index, section_index = MentionIndex(doc), SectionWeights(doc)
+        prior = self.priors.table() if self.priors is not None else None
+        kind = doc.domain.value
         for sid, x in feats.items():
-            score = sigmoid(bias + sum(map(mul, coefficients, x.values())))  # x is in FEATURES order
+            z = bias + sum(map(mul, coefficients, x.values()))  # x is in FEATURES order
+            if prior:
+                z += prior.prior(kind, sid, best_span(spans_by_skill[sid]).section)
+            score = sigmoid(z)
             if score < self.min_score:
                 continue
             spans = spans_by_skill[sid]

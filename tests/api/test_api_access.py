@@ -93,6 +93,20 @@ def test_write_key_writes_and_names_the_feedback_but_cannot_assess(keyed_api, gr
                       id=profile) == [{"n": 0}]
 
 
+def test_flag_job_skill_needs_a_write_key_and_names_the_actor(keyed_api, graph, keys):
+    job, profile = f"{TEST_PREFIX}flag-job", f"{TEST_PREFIX}flag-profile"
+    assert upsert_as(keyed_api, keys["writer"], "JOB", job, POSTING).json()["data"]["upsertDocument"]["applied"]
+    assert upsert_as(keyed_api, keys["writer"], "PROFILE", profile, PROFILE_STRONG).json()["data"]["upsertDocument"]
+    skill = graph.read("MATCH (:Job {id: $id})-[:HAS_SKILL]->(s:Skill) RETURN s.id AS id LIMIT 1", id=job)[0]["id"]
+    flag = """mutation($p: ID!, $j: ID!, $s: ID!) { flagJobSkill(profileId: $p, jobId: $j, skillId: $s) { jobId } }"""
+    variables = {"p": profile, "j": job, "s": skill}
+    refused = post(keyed_api, flag, variables, keys["reader"]).json()
+    assert refused["data"]["flagJobSkill"] is None and codes(refused) == ["FORBIDDEN"]
+    assert post(keyed_api, flag, variables, keys["writer"]).json()["data"]["flagJobSkill"] == {"jobId": job}
+    assert graph.read("MATCH (:Profile {id: $id})-[f:FLAGGED_SKILL]->() RETURN f.actor AS actor",
+                      id=profile) == [{"actor": "writer"}]
+
+
 def test_admin_key_records_assessments(keyed_api, graph, keys):
     profile = f"{TEST_PREFIX}by-admin-profile"
     assert upsert_as(keyed_api, keys["admin"], "PROFILE", profile, PROFILE_STRONG).json()["data"]["upsertDocument"]

@@ -13,7 +13,7 @@ from kgservice.settings import PROJECT_ROOT, Settings
 
 
 def _dummy(name: str):
-    if name in ("limit", "first", "depth"):
+    if name in ("limit", "first", "depth", "offset"):
         return 5
     if name in ("rows", "ids", "taxonomies", "keep", "derived", "sources"):
         return []

@@ -79,6 +79,7 @@ class EntityMutation:
         if row is None:
             raise not_found(f"{kind.value} {doc_id!r} or skill {sid!r} disappeared")
         forget(ctx.loaders.document_skills, key)
+        ctx.services.feedback_changed()
         return FeedbackResult(entity=await load_entity(info, kind, doc_id), skill=Skill.from_record(skill_row),
                               action=action.value)
 

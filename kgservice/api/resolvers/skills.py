@@ -8,8 +8,12 @@ from kgservice.api.context import Context
 from kgservice.api.limits import MAX_SEARCH_CHARS, check_depth, check_first, check_id, check_ids, check_text, not_found
 from kgservice.api.types.documents import ExpandedSkill, SkillHit, SkillSearch
 from kgservice.api.types.enums import GraphRelation, SearchMethod
+from kgservice.api.types.pages import Window, decode_cursor
 from kgservice.api.types.skill import Skill
 from kgservice.graph import skill_queries
+
+# How deep searchSkills pages through meaning-only hits (an HNSW query for k items costs about k).
+MAX_SEMANTIC_HITS = 500
 
 
 @strawberry.type
@@ -23,12 +27,17 @@ class SkillQuery:
         return Skill.from_record(row)
 
     @strawberry.field(description="Skills by name or alias (full-text index skill_names) and, when the semantic "
-                                  "artifacts exist, by meaning; `method` says which ran.")
-    async def search_skills(self, info: strawberry.Info[Context], text: str, first: int = 10) -> SkillSearch:
+                                  "artifacts exist, by meaning; `method` says which ran. Paged with `after` "
+                                  "(pageInfo.endCursor); meaning-only hits stop after the first "
+                                  f"{MAX_SEMANTIC_HITS}.")
+    async def search_skills(self, info: strawberry.Info[Context], text: str, first: int = 10,
+                            after: str | None = None) -> SkillSearch:
         check_first(first)
         check_text(text, MAX_SEARCH_CHARS, setting="")
+        offset = decode_cursor(after)
+        wanted = offset + first + 1  # one more than the page: whether there is a next one
         ctx = info.context
-        rows = await ctx.run(skill_queries.search_skill_names, ctx.graph, text, first)
+        rows = await ctx.run(skill_queries.search_skill_names, ctx.graph, text, wanted)
         hits: dict[str, tuple[Skill, float, SearchMethod]] = {}
         for r in rows:
             ctx.loaders.skill.prime(r["id"], r)
@@ -38,7 +47,7 @@ class SkillQuery:
             method = f"fulltext only: {state.semantic_note}"
         else:
             method = "fulltext+semantic"
-            semantic = await ctx.run(state.semantic.search, text, first)
+            semantic = await ctx.run(state.semantic.search, text, min(wanted, MAX_SEMANTIC_HITS))
             for sid, _ in semantic:
                 if sid in hits:
                     skill, ft, _ = hits[sid]
@@ -49,10 +58,12 @@ class SkillQuery:
             for (sid, score), row in zip(fresh, rows, strict=True):
                 if row is not None:
                     hits[sid] = (Skill.from_record(row), score, SearchMethod.SEMANTIC)
-        ranked = list(hits.values())[:first] if state.semantic is None else sorted(
-            hits.values(), key=lambda h: (h[2] is not SearchMethod.BOTH, -h[1]))[:first]
+        ranked = list(hits.values()) if state.semantic is None else sorted(
+            hits.values(), key=lambda h: (h[2] is not SearchMethod.BOTH, -h[1]))
+        window = Window.cut(ranked, offset, first)
         return SkillSearch(method=method, semantic_available=state.semantic is not None,
-                           hits=[SkillHit(skill=s, score=round(sc, 4), method=m) for s, sc, m in ranked])
+                           hits=[SkillHit(skill=s, score=round(sc, 4), method=m) for s, sc, m in window.items],
+                           page_info=window.page_info)
 
     @strawberry.field(description="Skills reachable from `ids` over `relations`, up to `depth` hops (max 3).")
     async def expand_skills(self, info: strawberry.Info[Context], ids: list[strawberry.ID],

@@ -9,6 +9,7 @@ import strawberry
 from kgservice.api.context import Context
 from kgservice.api.types.enums import (DocumentKind, ExtractionMethod, GraphRelation, Long, MatchRelation,
                                        SearchMethod, SkillRelation)
+from kgservice.api.types.pages import PageInfo
 from kgservice.api.types.skill import Skill
 from kgservice.document import Document, ScoredSkill
 
@@ -146,6 +147,7 @@ class SkillSearch:
     method: str = strawberry.field(description="'fulltext+semantic', or 'fulltext only: <why>'.")
     semantic_available: bool
     hits: list[SkillHit]
+    page_info: PageInfo
 
 
 @strawberry.type
