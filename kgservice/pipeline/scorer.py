@@ -6,7 +6,7 @@ taggers, weight of the best section (``sectioner.section_weight``), frequency, h
 appears, and graph support (other candidates that are its parents, children, siblings or SAME_AS).
 A logistic function of their weighted sum is the score. ``kgservice models fit-scorer`` fits the
 weights on the SkillSkape training split and the minimum score on its dev split
-(``kgservice/train/scorer_fit.py``); until it has run, hand-set defaults apply, chosen so that a
+(``kgservice/offline/scorer_fit.py``); until it has run, hand-set defaults apply, chosen so that a
 preferred-label trie match in a requirements section scores about 0.9 and a lone semantic match
 just above threshold stays under 0.5. The multitask model (a later stage) replaces this class
 behind the same interface.
