@@ -77,6 +77,9 @@ RELATION_ORDER = ("parent", "child", "same_as", "sibling", "same_group", "relate
 RANKED_RELATIONS = frozenset({"child", "sibling", "same_group"})
 # Pool size per seed and relation: at least the largest group (423 skills in the default taxonomy).
 NEIGHBOUR_POOL = 1000
+# Edge weights are kept to 4 decimals, as the graph stores them: the snapshot's float32 then reads back
+# exactly what the live query gives.
+WEIGHT_DIGITS = 4
 
 
 def rank_neighbours(seed: str, neighbours: Sequence[Neighbour], per_relation: int,
@@ -111,7 +114,7 @@ def expansion_neighbours(graph: Graph, ids: Sequence[str], per_relation: int,
     found: dict[str, list[Neighbour]] = {i: [] for i in ids}
     for r in graph.read(Query.EXPAND_NEIGHBOURS, ids=list(found), limit=per_relation, pool=NEIGHBOUR_POOL):
         pool = list(zip(r["ids"], r["names"], r["taxonomies"], r["relations"], r["supports"],
-                        (float(w) for w in r["weights"]), strict=True))
+                        (round(float(w), WEIGHT_DIGITS) for w in r["weights"]), strict=True))
         found[r["seed"]] = rank_neighbours(r["seed"], pool, per_relation, vectors)
     return found
 

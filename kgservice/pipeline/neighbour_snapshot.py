@@ -28,7 +28,7 @@ import numpy as np
 
 from kgservice.errors import ArtifactMissing
 from kgservice.graph.driver import Graph
-from kgservice.graph.skill_queries import expansion_neighbours
+from kgservice.graph.skill_queries import WEIGHT_DIGITS, expansion_neighbours
 from kgservice.inference.skill_vectors import SkillVectors
 
 RELATIONS = ("parent", "child", "sibling", "same_group", "same_as", "related")
@@ -56,7 +56,7 @@ class NeighbourSnapshot:
         i = self._index[seed]
         lo, hi = int(self._offsets[i]), int(self._offsets[i + 1])
         vocabulary, relations = self.vocabulary, RELATIONS
-        return [(vocabulary[t], relations[r], int(s), w) for t, r, s, w in
+        return [(vocabulary[t], relations[r], int(s), round(w, WEIGHT_DIGITS)) for t, r, s, w in
                 zip(self._targets[lo:hi].tolist(), self._relations[lo:hi].tolist(), self._supports[lo:hi].tolist(),
                     self._weights[lo:hi].tolist())]
 
