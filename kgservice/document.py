@@ -97,8 +97,11 @@ class GraphLink:
     skill_id: str
     name: str
     taxonomy: str
-    relation: str  # parent, child, sibling, same_group, same_as
+    relation: str  # parent, child, sibling, same_group, same_as, related
     support: int = 1
+    # How strongly the link stands for its relation (a related skill's co-occurrence weight, else 1), times,
+    # once the expander has weighed it for a document, how well the neighbour fits that document (0-1).
+    weight: float = 1.0
 
 
 def _frozen_groups(groups: Mapping[str, tuple[SkillSpan, ...]] | None) -> Mapping[str, tuple[SkillSpan, ...]]:

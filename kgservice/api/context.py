@@ -48,6 +48,7 @@ class Services:
         self._lock = threading.Lock()
         self._titles: Any = None
         self._suggester: Any = None
+        self._vectors: Any = None  # False: looked, none built
 
     def _build(self) -> PipelineState:
         from kgservice.pipeline.build import SERVING, TRIE_ONLY, build_pipeline
@@ -85,6 +86,18 @@ class Services:
                     self.state = PipelineState(error=f"{type(exc).__name__}: {exc}")
                     raise
         return self.state
+
+    def skill_vectors(self) -> Any:
+        """Every skill's vector (kgservice/inference/skill_vectors.py), loaded on first use; None, and
+        expandSkills then ranks without similarity, when ``kgservice index build`` has not written them."""
+        if self._vectors is None:
+            from kgservice.inference import artifacts
+            from kgservice.pipeline.build import skill_vectors_or_none
+
+            with self._lock:
+                if self._vectors is None:
+                    self._vectors = skill_vectors_or_none(self.settings, artifacts.taxonomy_version(self.graph)) or False
+        return self._vectors or None
 
     def titles(self) -> Any:
         """The process's TitleNormalizer (kgservice/graph/occupation_titles.py); its models load on first use."""

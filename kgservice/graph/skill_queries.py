@@ -2,30 +2,31 @@
 
 Every function takes the process's :class:`Graph` and runs named Cypher (``kgservice/cypher/*.cypher``); batch
 functions take many keys and return results aligned to them, ``None`` (or an empty list) for misses,
-so DataLoaders can call them directly. Matching arithmetic that needs no database lives here too, as
-pure functions over rows the queries return.
+so DataLoaders can call them directly. The arithmetic over their rows lives apart, with no database:
+matching in :mod:`kgservice.graph.match_scoring`, expansion in :mod:`kgservice.graph.expansion_scoring`.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from kgservice.graph.cypher import Query
 from kgservice.graph.driver import Graph
+from kgservice.graph.expansion_scoring import ExpansionScore, expansion_score, path_key, rank_key
+from kgservice.graph.match_scoring import credit_parameters
+
+if TYPE_CHECKING:
+    from kgservice.inference.skill_vectors import SkillVectors
 
 Row = dict[str, Any]
 
-# Relation of a required skill -> weight in matching; mirrors get_top_candidates.cypher.
-RELATION_WEIGHTS: Mapping[str, float] = {"required": 1.0, "core": 0.8, "mentioned": 0.5}
 VERIFIED_PERCENTILE = 70.0
 NEIGHBOUR_LIMIT = 50
-EXPANSION_RELATIONS = ("parent", "child", "sibling", "same_group", "same_as")
+EXPANSION_RELATIONS = ("parent", "child", "sibling", "same_group", "same_as", "related")
 _LUCENE_SPECIAL = re.compile(r'([+\-&|!(){}\[\]^"~*?:\\/])')
 
 
@@ -69,44 +70,95 @@ def search_skill_names(graph: Graph, text: str, first: int) -> list[Row]:
     return graph.read(Query.SEARCH_SKILL_NAMES, text=query, first=first)
 
 
-Neighbour = tuple[str, str, str, str, int]  # id, name, taxonomy, relation, support
+Neighbour = tuple[str, str, str, str, int, float]  # id, name, taxonomy, relation, support, weight
+# The order relations come in, per seed: the snapshot and the live query must agree on it.
+RELATION_ORDER = ("parent", "child", "same_as", "sibling", "same_group", "related")
+# Relations whose members the query returns as a pool, to be ranked by meaning and cut to per_relation.
+RANKED_RELATIONS = frozenset({"child", "sibling", "same_group"})
+# Pool size per seed and relation: at least the largest group (423 skills in the default taxonomy).
+NEIGHBOUR_POOL = 1000
+# Edge weights are kept to 4 decimals, as the graph stores them: the snapshot's float32 then reads back
+# exactly what the live query gives.
+WEIGHT_DIGITS = 4
 
 
-def expansion_neighbours(graph: Graph, ids: Sequence[str], per_relation: int) -> dict[str, list[Neighbour]]:
-    """Each of ``ids`` -> its graph neighbours (``kgservice/cypher/expand_neighbours.cypher``), at most
-    ``per_relation`` children, siblings and same-group skills each; an id with none (or unknown) maps to []."""
+def rank_neighbours(seed: str, neighbours: Sequence[Neighbour], per_relation: int,
+                    vectors: SkillVectors | None = None) -> list[Neighbour]:
+    """A seed's neighbours in :data:`RELATION_ORDER`, children, siblings and same-group skills cut to the
+    ``per_relation`` nearest the seed in meaning (then most shared parents or groups, then id).
+
+    Never by name: the query used to keep the alphabetically first members of a group, so an iOS posting
+    was expanded to ABAP and AJAX. Without vectors (``index build --no-semantic``), most shared groups
+    first, then id.
+    """
+    by_relation: dict[str, list[Neighbour]] = defaultdict(list)
+    for n in neighbours:
+        by_relation[n[3]].append(n)
+    seed_vector = vectors.vector(seed) if vectors is not None else None
+    out: list[Neighbour] = []
+    for relation in RELATION_ORDER:
+        items = by_relation.get(relation, [])
+        if relation in RANKED_RELATIONS:
+            cos = vectors.cosines([n[0] for n in items], seed_vector) if seed_vector is not None else {}
+            items = sorted(items, key=lambda n: (n[0] not in cos, -round(cos.get(n[0], 0.0), 6), -n[4], n[0]))
+            items = items[:per_relation]
+        out.extend(items)
+    return out
+
+
+def expansion_neighbours(graph: Graph, ids: Sequence[str], per_relation: int,
+                         vectors: SkillVectors | None = None) -> dict[str, list[Neighbour]]:
+    """Each of ``ids`` -> its graph neighbours (``kgservice/cypher/expand_neighbours.cypher``) ranked by
+    :func:`rank_neighbours`: at most ``per_relation`` children, siblings, same-group and related skills
+    each; an id with none (or unknown) maps to []."""
     found: dict[str, list[Neighbour]] = {i: [] for i in ids}
-    for r in graph.read(Query.EXPAND_NEIGHBOURS, ids=list(found), limit=per_relation):
-        found[r["seed"]] = list(zip(r["ids"], r["names"], r["taxonomies"], r["relations"], r["supports"], strict=True))
+    for r in graph.read(Query.EXPAND_NEIGHBOURS, ids=list(found), limit=per_relation, pool=NEIGHBOUR_POOL):
+        pool = list(zip(r["ids"], r["names"], r["taxonomies"], r["relations"], r["supports"],
+                        (round(float(w), WEIGHT_DIGITS) for w in r["weights"]), strict=True))
+        found[r["seed"]] = rank_neighbours(r["seed"], pool, per_relation, vectors)
     return found
 
 
 def expand_skills(graph: Graph, ids: Sequence[str], relations: Sequence[str], depth: int,
-                  per_relation: int = 10) -> list[Row]:
-    """Skills reachable from ``ids`` over ``relations`` in up to ``depth`` hops, one round trip per hop.
+                  per_relation: int = 10, vectors: SkillVectors | None = None) -> list[Row]:
+    """Skills reachable from ``ids`` over ``relations`` in up to ``depth`` hops, one round trip per hop,
+    best fit first (:mod:`kgservice.graph.expansion_scoring`: relation prior x edge weight x similarity
+    to the profile of ``ids``, x the path's strength after the first hop).
 
-    Each hit: ``{seed, via, id, name, taxonomy, relation, depth}``; ``seed`` is the starting skill,
-    ``via`` the skill of the previous hop. The first (shortest) path to a skill wins.
+    Each hit: ``{seed, via, id, name, taxonomy, relation, depth, support, score, prior, edgeWeight,
+    similarity, path}``; ``seed`` is the starting skill, ``via`` the skill of the previous hop. A skill
+    is reached at its fewest hops, over its best-scoring edge at that depth.
     """
     wanted = set(relations)
     seen: set[str] = set(ids)
-    frontier = {i: i for i in dict.fromkeys(ids)}  # skill id -> seed it came from
+    profile = vectors.profile(dict.fromkeys(ids, 1.0)) if vectors is not None else None
+    frontier: dict[str, tuple[str, float]] = {i: (i, 1.0) for i in dict.fromkeys(ids)}  # id -> (seed, strength)
     hits: list[Row] = []
     for hop in range(1, depth + 1):
         if not frontier:
             break
-        nxt: dict[str, str] = {}
-        for via, neighbours in expansion_neighbours(graph, list(frontier), per_relation).items():
-            for skill_id, name, taxonomy, relation, support in neighbours:
-                if relation not in wanted or skill_id in seen:
-                    continue
-                seen.add(skill_id)
-                seed = frontier[via]
-                nxt[skill_id] = seed
-                hits.append({"seed": seed, "via": via, "id": skill_id, "name": name, "taxonomy": taxonomy,
-                             "relation": relation, "depth": hop, "support": support})
+        options: dict[str, list[tuple[str, ExpansionScore, Neighbour]]] = defaultdict(list)
+        found = expansion_neighbours(graph, list(frontier), per_relation, vectors)
+        similarity = {} if profile is None else vectors.cosines(  # type: ignore[union-attr]
+            list({n[0] for ns in found.values() for n in ns}), profile)
+        for via, neighbours in found.items():
+            for n in neighbours:
+                skill_id, relation, weight = n[0], n[3], n[5]
+                if relation in wanted and skill_id not in seen:
+                    score = expansion_score(relation, weight, similarity.get(skill_id), frontier[via][1])
+                    options[skill_id].append((via, score, n))
+        nxt: dict[str, tuple[str, float]] = {}
+        for skill_id, paths in options.items():
+            via, score, (_, name, taxonomy, relation, support, _) = min(paths, key=lambda p: path_key(p[0], p[1]))
+            seed = frontier[via][0]
+            nxt[skill_id] = (seed, score.strength)
+            hits.append({"seed": seed, "via": via, "id": skill_id, "name": name, "taxonomy": taxonomy,
+                         "relation": relation, "depth": hop, "support": support, "score": score.score,
+                         "prior": score.prior, "edgeWeight": score.edge_weight, "similarity": score.similarity,
+                         "path": score.path})
+        seen.update(nxt)
         frontier = nxt
-    return hits
+    return sorted(hits, key=lambda h: rank_key(h["id"], h["score"], h["depth"]))
 
 
 # -- documents ----------------------------------------------------------------------------------------
@@ -146,7 +198,8 @@ def record_assessment(graph: Graph, key: str, skill_id: str, percentile: float) 
 
 # -- matching -----------------------------------------------------------------------------------------
 def skill_links(graph: Graph, wanted: Sequence[str], held: Sequence[str]) -> dict[str, list[Row]]:
-    """Per wanted skill id: the held skills linked to it (exact, same_as, parent, child, sibling, same_group)."""
+    """Per wanted skill id: the held skills linked to it, ``{id, target, relation, weight}`` (exact, same_as,
+    parent, child, sibling, related, same_group); :func:`~kgservice.graph.match_scoring.best_credits` scores them."""
     if not wanted or not held:
         return {}
     out: dict[str, list[Row]] = defaultdict(list)
@@ -156,86 +209,8 @@ def skill_links(graph: Graph, wanted: Sequence[str], held: Sequence[str]) -> dic
 
 
 def top_candidates(graph: Graph, job_key: str, first: int) -> list[Row]:
-    return graph.read(Query.GET_TOP_CANDIDATES, key=job_key, first=first)
+    return graph.read(Query.GET_TOP_CANDIDATES, key=job_key, first=first, **credit_parameters())
 
 
 def top_jobs(graph: Graph, profile_key: str, first: int) -> list[Row]:
-    return graph.read(Query.GET_TOP_JOBS, key=profile_key, first=first)
-
-
-def skill_weight(row: Mapping[str, Any]) -> float:
-    score = row.get("score")
-    return (1.0 if score is None else float(score)) * RELATION_WEIGHTS.get(row.get("relation") or "", 0.5)
-
-
-@dataclass(frozen=True, slots=True)
-class SkillCredit:
-    """How a profile covers one job skill: the best held skill and the credit it earns."""
-
-    wanted: Row
-    held_id: str | None
-    relation: str | None  # exact, same_as, parent, child, sibling, same_group; None when uncovered
-    credit: float
-    weight: float
-
-
-@dataclass(slots=True)
-class MatchResult:
-    score: float
-    credits: list[SkillCredit] = field(default_factory=list)
-    embedding_similarity: float | None = None
-
-    @property
-    def exact(self) -> list[SkillCredit]:
-        return [c for c in self.credits if c.relation in ("exact", "same_as")]
-
-    @property
-    def partial(self) -> list[SkillCredit]:
-        return [c for c in self.credits if c.relation is not None and c.relation not in ("exact", "same_as")]
-
-    @property
-    def missing(self) -> list[SkillCredit]:
-        return [c for c in self.credits if c.relation is None]
-
-
-def best_credits(wanted: Sequence[Row], links: Mapping[str, list[Row]]) -> list[SkillCredit]:
-    out = []
-    for w in wanted:
-        found = links.get(w["skillId"], [])
-        best = max(found, key=lambda r: (r["credit"], r["relation"] == "exact", r["target"]), default=None)
-        out.append(SkillCredit(w, best["target"] if best else None, best["relation"] if best else None,
-                               float(best["credit"]) if best else 0.0, skill_weight(w)))
-    return out
-
-
-def match_score(credits: Sequence[SkillCredit]) -> float:
-    total = sum(c.weight for c in credits)
-    return round(sum(c.weight * c.credit for c in credits) / total, 4) if total > 0 else 0.0
-
-
-def weighted_cosine(a: Mapping[str, tuple[Sequence[float], float]],
-                    b: Mapping[str, tuple[Sequence[float], float]]) -> float | None:
-    """Cosine of the weighted mean vectors of two skill sets (``id -> (vector, weight)``)."""
-    if not a or not b:
-        return None
-
-    def mean(vs: Mapping[str, tuple[Sequence[float], float]]) -> list[float]:
-        dim = len(next(iter(vs.values()))[0])
-        acc = [0.0] * dim
-        for vec, weight in vs.values():
-            for i, x in enumerate(vec):
-                acc[i] += weight * float(x)
-        return acc
-
-    u, v = mean(a), mean(b)
-    nu, nv = math.sqrt(sum(x * x for x in u)), math.sqrt(sum(x * x for x in v))
-    if nu == 0 or nv == 0:
-        return None
-    return round(sum(x * y for x, y in zip(u, v)) / (nu * nv), 4)
-
-
-def rank_gaps(credits: Sequence[SkillCredit], relations: Sequence[str]) -> list[SkillCredit]:
-    """Wanted skills not held exactly (or via SAME_AS), in ``relations``, most important first."""
-    gaps = [c for c in credits if c.relation not in ("exact", "same_as")
-            and (c.wanted.get("relation") or "mentioned") in relations]
-    return sorted(gaps, key=lambda c: (-c.weight, -c.credit, c.wanted.get("name") or ""))
+    return graph.read(Query.GET_TOP_JOBS, key=profile_key, first=first, **credit_parameters())

@@ -34,29 +34,39 @@ def build_indexes(settings: Settings, graph: Graph, semantic: bool = True, conso
     SkillCatalog.build((r["id"], r["name"], r["taxonomy"], r.get("canonical")) for r in rows).save(catalog_path)
     out["catalog"] = catalog_path
     console.print(f"trie: {trie.manifest['keys']} keys over {len(rows)} skills in {time.perf_counter() - started:.1f}s")
-    out["neighbours"] = _build_neighbours(settings, graph, version, [r["id"] for r in rows], console)
     if semantic:
-        from kgservice.offline.vector_index_builder import build_vector_index
+        from kgservice.offline.vector_index_builder import build_all_skill_vectors, build_vector_index
 
         out["vectors"] = build_vector_index(settings, version, rows, console)
+        out["skill_vectors"] = build_all_skill_vectors(settings, version, rows, console)
         from kgservice.offline.occupation_index_builder import build_occupation_index
 
         occupations = build_occupation_index(settings, graph, version, console)
         if occupations is not None:
             out["occupations"] = occupations
+    # After the skill vectors: the snapshot ranks each seed's neighbours by them.
+    out["neighbours"] = build_neighbours(settings, graph, console, [r["id"] for r in rows])
     return out
 
 
-def _build_neighbours(settings: Settings, graph: Graph, version: str, ids: list[str], console: Console) -> Path:
+def build_neighbours(settings: Settings, graph: Graph, console: Console, ids: list[str] | None = None) -> Path:
+    """The neighbour snapshot of every skill (``ids``: the graph's, when not given), ranked by the skill
+    vectors when they exist (kgservice/pipeline/neighbour_snapshot.py)."""
     from rich.progress import Progress
 
+    from kgservice.pipeline.build import skill_vectors_or_none
     from kgservice.pipeline.neighbour_snapshot import NeighbourSnapshot
 
     started = time.perf_counter()
+    version = artifacts.taxonomy_version(graph)
+    if ids is None:
+        ids = [r["id"] for r in graph.read(Query.GET_SKILLS_FOR_INDEX, taxonomies=None)]
+    vectors = skill_vectors_or_none(settings, version)
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("graph neighbours", total=len(ids))
-        snapshot = NeighbourSnapshot.build(graph, ids, settings.pipeline.expansion_per_relation,
+        snapshot = NeighbourSnapshot.build(graph, ids, settings.pipeline.expansion_per_relation, vectors,
                                            progress=lambda n: bar.advance(task, n))
     path = snapshot.save(artifacts.neighbours_path(settings, version))
-    console.print(f"neighbours: {len(snapshot)} skills in {time.perf_counter() - started:.1f}s")
+    ranked = "by meaning" if vectors is not None else "by shared groups (no skill vectors)"
+    console.print(f"neighbours: {len(snapshot)} skills, ranked {ranked}, in {time.perf_counter() - started:.1f}s")
     return path

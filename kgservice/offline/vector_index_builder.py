@@ -16,9 +16,10 @@ from typing import Any
 from rich.console import Console
 
 from kgservice.inference import artifacts
-from kgservice.inference.hnsw_index import build_skill_index
+from kgservice.inference.hnsw_index import SkillVectorIndex, build_skill_index
 from kgservice.inference.onnx_encoder import OnnxEncoder
 from kgservice.offline.calibrate import calibrate as fit_threshold
+from kgservice.inference.skill_vectors import SkillVectors, build_skill_vectors
 from kgservice.settings import Settings
 
 
@@ -35,3 +36,42 @@ def build_vector_index(settings: Settings, version: str, rows: Sequence[Mapping[
         for tower in cfg.sentence_models:
             fit_threshold(settings, taxonomy_version=version, sentence_model=tower, quantized=cfg.quantized)
     return target
+
+
+def build_all_skill_vectors(settings: Settings, version: str, rows: Sequence[Mapping[str, Any]],
+                            console: Console) -> Path:
+    """Every skill's vector beside the index (kgservice/inference/skill_vectors.py): the index's own rows,
+    twins' rows, and the skill tower's embedding of the remaining names."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    cfg = settings.pipeline
+    target = artifacts.vector_index_dir(settings, version)
+    index = SkillVectorIndex.load(target, expected_taxonomy_version=version)
+    encoder = OnnxEncoder.load(artifacts.model_dir(settings), quantized=cfg.quantized, threads=cfg.threads)
+    columns = (TextColumn("skill vectors: embedding names the index lacks"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("embed", total=None)
+        vectors = build_skill_vectors(index, encoder, rows, taxonomy_version=version,
+                                      progress=lambda done, total: bar.update(task, completed=done, total=total))
+    path = vectors.save(target)
+    console.print(f"skill vectors: {len(vectors)} skills ({vectors.manifest['from_index']} from the index or a twin, "
+                  f"{vectors.manifest['embedded']} embedded) -> {path}")
+    return path
+
+
+def load_skill_vectors(settings: Settings, version: str) -> SkillVectors:
+    """The skill vectors built with the index for ``version`` and the configured skill tower.
+
+    Raises:
+        ArtifactMissing: Missing, or built for another model, encoder file or taxonomy version.
+    """
+    directory = artifacts.vector_index_dir(settings, version)
+    encoder_sha = None
+    manifest = directory / "manifest.json"
+    if manifest.exists():
+        import json
+
+        encoder_sha = json.loads(manifest.read_text()).get("encoder_sha256")
+    return SkillVectors.load(directory, {"model_id": settings.pipeline.encoder_model, "taxonomy_version": version,
+                                         "encoder_sha256": encoder_sha})

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from kgservice.bounded_cache import BoundedCache
 from kgservice.document import Document, Domain
-from kgservice.errors import InvalidInput
+from kgservice.errors import ArtifactMissing, InvalidInput
 from kgservice.graph.driver import Graph
 from kgservice.inference import artifacts
 from kgservice.package_data import data_path
@@ -235,7 +235,8 @@ def build_pipeline(settings: Settings, graph: Graph | None, preset: Preset | str
         from kgservice.pipeline.graph_expander import GraphExpander
 
         stages.append(GraphExpander(graph, per_relation=cfg.expansion_per_relation, catalog=catalog,
-                                    snapshot=snapshot))
+                                    snapshot=snapshot, vectors=skill_vectors_or_none(settings, version),
+                                    rank=expanded))
     else:
         stages.append(_NoLinks())
     if cfg.scorer == "multitask":
@@ -272,15 +273,28 @@ def _neighbour_snapshot(settings: Settings, version: str):  # noqa: ANN202 - Nei
     from kgservice.pipeline.neighbour_snapshot import NeighbourSnapshot
 
     path = artifacts.neighbours_path(settings, version)
-    if not path.exists():
-        log.warning("no neighbour snapshot at %s, so expansion queries the graph: run `kgservice index build`", path)
+    try:
+        snapshot = NeighbourSnapshot.load(path)
+    except ArtifactMissing as exc:
+        log.warning("%s; until then expansion queries the graph", exc)
         return None
-    snapshot = NeighbourSnapshot.load(path)
     if snapshot.per_relation != settings.pipeline.expansion_per_relation:
         log.warning("the neighbour snapshot has %d per relation, the pipeline %d, so expansion queries the graph: "
                     "run `kgservice index build`", snapshot.per_relation, settings.pipeline.expansion_per_relation)
         return None
     return snapshot
+
+
+def skill_vectors_or_none(settings: Settings, version: str):  # noqa: ANN201 - SkillVectors | None
+    """Every skill's vector (built with the vector index), or None with a warning: expansion then ranks a
+    group's members by shared groups instead of meaning, and cannot weigh links by fit."""
+    from kgservice.inference.vector_index_builder import load_skill_vectors
+
+    try:
+        return load_skill_vectors(settings, version)
+    except ArtifactMissing as exc:
+        log.warning("%s; expansion ranks neighbours without them", exc)
+        return None
 
 
 # Weights fitted on the development splits ship with the package (``kgservice models fit-scorer --ship``),

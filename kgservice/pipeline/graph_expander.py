@@ -1,4 +1,4 @@
-"""Expansion through the Skills Graph: parents, children, siblings, same-group and SAME_AS skills.
+"""Expansion through the Skills Graph: parents, children, siblings, same-group, SAME_AS and related skills.
 
 Neighbours come from the taxonomy version's snapshot (:mod:`kgservice.pipeline.neighbour_snapshot`,
 built by ``kgservice index build``) when the pipeline has one; otherwise, and for seeds the snapshot
@@ -8,6 +8,16 @@ the pipeline is rebuilt then, so an in-process LRU cache per seed is safe and re
 work for the skills that recur across documents. The neighbours are recorded as
 :class:`GraphLink` s; the scorer turns them into graph support for extracted skills and into
 ``method=expansion`` skills, so expansion never masquerades as extraction.
+
+**Relevance.** Which members of a seed's group or parent the expander considers is decided by
+meaning (the snapshot and the query keep those nearest the seed: :func:`rank_neighbours`); how far
+each expanded skill fits *this* document is decided here, per document: with the skill vectors, a
+link's ``weight`` becomes its edge weight (a BROADER edge's confidence, a related skill's
+co-occurrence weight; cypher/expand_neighbours.cypher) times the fit (clipped cosine) of the neighbour
+to the document's profile, the weighted mean of its candidate
+skills' vectors (each weighted by its best span score). The scorer ranks expanded skills by seed
+score x relation prior x that weight (kgservice/graph/expansion_scoring.py), so a same-group skill that fits the posting outranks one that
+only shares a group with one of its skills.
 """
 
 from __future__ import annotations
@@ -20,7 +30,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from kgservice.bounded_cache import BoundedCache
 from kgservice.document import Document, GraphLink
 from kgservice.graph.driver import Graph
+from kgservice.graph.expansion_scoring import fit
 from kgservice.graph.skill_queries import expansion_neighbours
+from kgservice.inference.skill_vectors import SkillVectors
 from kgservice.pipeline.base import StageBase, batches
 from kgservice.pipeline.neighbour_snapshot import NeighbourSnapshot
 from kgservice.pipeline.skill_catalog import SkillCatalog
@@ -34,9 +46,13 @@ class GraphExpander(StageBase):
     assigns = frozenset({"links"})
 
     def __init__(self, graph: Graph | None, per_relation: int = 5, max_seeds: int = 40, cache_size: int = 50_000,
-                 snapshot: NeighbourSnapshot | None = None, catalog: SkillCatalog | None = None) -> None:
+                 snapshot: NeighbourSnapshot | None = None, catalog: SkillCatalog | None = None,
+                 vectors: SkillVectors | None = None, rank: bool = True) -> None:
         """``snapshot`` (with the ``catalog`` that names its skills): answer from it instead of the
-        graph; seeds it lacks still go to the graph, or have no neighbours when ``graph`` is None."""
+        graph; seeds it lacks still go to the graph, or have no neighbours when ``graph`` is None.
+        ``vectors``: rank neighbours by meaning and, when ``rank``, weigh each document's links by how
+        well they fit it (module docstring); ``rank=False`` for callers that never read expanded skills
+        (the links then only count as graph support)."""
         if snapshot is not None and (catalog is None or snapshot.per_relation != per_relation):
             raise ValueError("a neighbour snapshot needs its catalog and the per_relation it was built with")
         if graph is None and snapshot is None:
@@ -45,14 +61,31 @@ class GraphExpander(StageBase):
         self._snapshot, self._catalog = snapshot, catalog
         self._per_relation = per_relation
         self._max_seeds = max_seeds
+        self.vectors = vectors
+        self._rank = rank and vectors is not None
         self.cache: BoundedCache[str, tuple[GraphLink, ...]] = BoundedCache(cache_size)
         self._prefetch: ThreadPoolExecutor | None = None
 
     def seeds(self, doc: Document) -> list[str]:
+        return list(self._seed_scores(doc))
+
+    def _seed_scores(self, doc: Document) -> dict[str, float]:
+        """The document's best-scored span skills (at most ``max_seeds``), best first, with their best span score."""
         best: dict[str, float] = defaultdict(float)
         for span in doc.all_spans():
             best[span.skill_id] = max(best[span.skill_id], span.score)
-        return [sid for sid, _ in sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[: self._max_seeds]]
+        return dict(sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[: self._max_seeds])
+
+    def weigh(self, seeds: dict[str, float], links: tuple[GraphLink, ...]) -> tuple[GraphLink, ...]:
+        """``links`` with ``weight`` x the fit of each neighbour to the profile of ``seeds`` (expansion_scoring.fit)."""
+        if not self._rank or not links or self.vectors is None:
+            return links
+        profile = self.vectors.profile(seeds)
+        if profile is None:
+            return links
+        cosines = self.vectors.cosines([link.skill_id for link in links], profile)
+        return tuple(dataclasses.replace(link, weight=round(link.weight * fit(cosines.get(link.skill_id)), 4))
+                     for link in links)
 
     def neighbours(self, seeds: Iterable[str]) -> dict[str, tuple[GraphLink, ...]]:
         return self.cache.get_or_compute(seeds, self._fetch)
@@ -63,8 +96,8 @@ class GraphExpander(StageBase):
             snapshot, catalog = self._snapshot, self._catalog
             for seed in seeds:
                 if seed in snapshot:
-                    out[seed] = tuple(GraphLink(seed, i, (e := catalog[i]).name, e.taxonomy, relation, support)
-                                      for i, relation, support in snapshot.neighbours(seed))
+                    out[seed] = tuple(GraphLink(seed, i, (e := catalog[i]).name, e.taxonomy, relation, support, weight)
+                                      for i, relation, support, weight in snapshot.neighbours(seed))
             seeds = [s for s in seeds if s not in out]
             if not seeds:
                 return out
@@ -73,15 +106,15 @@ class GraphExpander(StageBase):
     def _query(self, seeds: list[str]) -> dict[str, tuple[GraphLink, ...]]:
         if self._graph is None:  # built from the artifacts alone: the snapshot is all there is
             return {seed: () for seed in seeds}
-        found = expansion_neighbours(self._graph, seeds, self._per_relation)
-        return {seed: tuple(GraphLink(seed, i, name, taxonomy, relation, int(support))
-                            for i, name, taxonomy, relation, support in neighbours)
+        found = expansion_neighbours(self._graph, seeds, self._per_relation, self.vectors)
+        return {seed: tuple(GraphLink(seed, i, name, taxonomy, relation, int(support), weight)
+                            for i, name, taxonomy, relation, support, weight in neighbours)
                 for seed, neighbours in found.items()}
 
     def __call__(self, doc: Document) -> Document:
-        seeds = self.seeds(doc)
+        seeds = self._seed_scores(doc)
         links = self.neighbours(seeds)
-        return dataclasses.replace(doc, links=tuple(link for s in seeds for link in links[s]))
+        return dataclasses.replace(doc, links=self.weigh(seeds, tuple(link for s in seeds for link in links[s])))
 
     def pipe(self, docs: Iterable[Document], batch_size: int = 32) -> Iterator[Document]:
         """Expand in batches, each batch's graph query running while the next batch is pulled.
@@ -93,9 +126,9 @@ class GraphExpander(StageBase):
         answers come from memory, so each batch is expanded in the calling thread: the hand-off to
         the helper and back cost more than the look-ups.
         """
-        pending: tuple[list[Document], list[list[str]], Future[dict[str, tuple[GraphLink, ...]]]] | None = None
+        pending: tuple[list[Document], list[dict[str, float]], Future[dict[str, tuple[GraphLink, ...]]]] | None = None
         for batch in batches(docs, batch_size):
-            seeds = [self.seeds(d) for d in batch]
+            seeds = [self._seed_scores(d) for d in batch]
             flat = [s for group in seeds for s in group]
             if self._snapshot is not None:
                 future: Future[dict[str, tuple[GraphLink, ...]]] = Future()
@@ -110,9 +143,8 @@ class GraphExpander(StageBase):
         if pending is not None:
             yield from self._attach(*pending)
 
-    @staticmethod
-    def _attach(docs: Sequence[Document], seeds: Sequence[Sequence[str]],
+    def _attach(self, docs: Sequence[Document], seeds: Sequence[dict[str, float]],
                 found: Future[dict[str, tuple[GraphLink, ...]]]) -> Iterator[Document]:
         links = found.result()
         for doc, group in zip(docs, seeds, strict=True):
-            yield dataclasses.replace(doc, links=tuple(link for s in group for link in links[s]))
+            yield dataclasses.replace(doc, links=self.weigh(group, tuple(link for s in group for link in links[s])))

@@ -24,15 +24,17 @@ from dataclasses import dataclass
 from operator import mul
 
 from kgservice.document import Document, Domain, GraphLink, Method, Relation, ScoredSkill, SkillSpan
+from kgservice.graph.expansion_scoring import RELATION_PRIORS, UNKNOWN_RELATION_PRIOR
 from kgservice.pipeline.base import StageBase
 from kgservice.pipeline.feedback_prior import FeedbackPriors
 from kgservice.pipeline.sectioner import section_weight
 from kgservice.pipeline.skill_catalog import SkillCatalog
 
 FEATURES = ("trie", "bare", "semantic", "linked", "agree", "mention", "section", "frequency", "position", "support")
-# How much an expanded skill inherits from the extracted skill it was reached from.
-RELATION_WEIGHTS: Mapping[str, float] = {"same_as": 0.9, "parent": 0.6, "child": 0.45, "sibling": 0.35,
-                                         "same_group": 0.25}
+# How much an expanded skill inherits from the extracted skill it was reached from, before the link's
+# own weight (graph_expander.py: the edge's confidence or co-occurrence weight, times the fit to the
+# document): the same arithmetic as expandSkills (kgservice/graph/expansion_scoring.py).
+RELATION_WEIGHTS: Mapping[str, float] = RELATION_PRIORS
 _REQUIREMENT = re.compile(r"\b(must|required|requirements?|need(?:ed|s)?|minimum|at least|essential|mandatory|"
                           r"proficien\w*|\d+\+? years?)\b", re.IGNORECASE)
 _CORE_SECTIONS = {Domain.JOB: {"responsibilities"}, Domain.PROFILE: {"skills", "experience", "certifications"},
@@ -155,6 +157,8 @@ class FeatureScorer(StageBase):
         neighbours: dict[str, set[str]] = defaultdict(set)
         canonical = self._canonical
         for link in doc.links:
+            if link.relation == "related":  # co-occurrence, not the taxonomy: the support weight was fitted without it
+                continue
             seed, other = canonical.get(link.seed, link.seed), canonical.get(link.skill_id, link.skill_id)
             if seed in by_skill and other in by_skill and seed != other:
                 neighbours[other].add(seed)
@@ -298,7 +302,7 @@ class FeatureScorer(StageBase):
             sid, seed = canonical.get(link.skill_id, link.skill_id), canonical.get(link.seed, link.seed)
             if sid in seed_score or seed not in seed_score or not self._allowed(sid):
                 continue
-            score = seed_score[seed] * RELATION_WEIGHTS.get(link.relation, 0.2)
+            score = seed_score[seed] * RELATION_WEIGHTS.get(link.relation, UNKNOWN_RELATION_PRIOR) * link.weight
             if sid not in best or score > best[sid][0]:
                 best[sid] = (score, link, seed)
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[: self._max_expanded]

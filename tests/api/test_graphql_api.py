@@ -433,8 +433,11 @@ def test_api_top_candidates_and_jobs(api, graph, scratch_taxonomy, quiet):
     assert [c["id"] for c in candidates] == [strong, weak]
     assert candidates[0]["score"] == 1.0 and candidates[0]["matched"] == 3
     assert candidates[0]["entity"]["title"] == "Backend developer"
-    # The weak profile's child skill of "develop software" earns a parent/child credit on one job skill of three.
-    assert 0 < candidates[1]["score"] < 1 and candidates[1]["matched"] == 1
+    # The weak profile's "develop mobile applications" is a child of the job's "develop software" (0.7 x the
+    # ESCO edge's confidence 1.0) and optionally related to its Swift (ESCO's curated relation, weight 0.5:
+    # 0.5 x 0.5), each job skill weighing 0.9: (0.63 + 0.225) / 2.7.
+    assert candidates[1]["score"] == pytest.approx((0.9 * 0.7 + 0.9 * 0.25) / 2.7, abs=1e-4)
+    assert candidates[1]["matched"] == 2
     assert body["data"]["topJobs"] == [{"id": job, "title": "Mobile lead", "score": 1.0}]
 
 

@@ -13,8 +13,12 @@ from kgservice.settings import PROJECT_ROOT, Settings
 
 
 def _dummy(name: str):
-    if name in ("limit", "first", "depth", "offset"):
+    if name in ("limit", "first", "depth", "offset", "pool"):
         return 5
+    if name in ("minRelated",):
+        return 0.5
+    if name in ("credits", "relationWeights"):
+        return {"exact": 1.0, "mentioned": 0.5}
     if name in ("rows", "ids", "taxonomies", "keep", "derived", "sources"):
         return []
     if name in ("twins",):

@@ -61,7 +61,7 @@ def test_load_against_neo4j_extracts_as_the_service_does(settings: Settings, ful
 
         with pytest.raises(InvalidInput, match="empty"):
             nlp("   ")
-        with pytest.raises(InvalidInput, match="unknown domain"):
+        with pytest.raises(InvalidInput, match="unknown kind"):
             nlp(POSTING, domain="resume")
 
 

@@ -136,3 +136,23 @@ def test_feature_scorer_mention_features() -> None:
     prose = dataclasses.replace(doc, sections=(Section("qualifications", 0, len(text), source="classifier"),))
     bare = scorer.features(prose)["s:budget"]
     assert (bare["trie"], bare["bare"], bare["mention"]) == (0.0, 0.8, 0.0)
+
+
+def test_feature_scorer_ranks_expanded_skills_by_link_weight_and_keeps_related_out_of_support(
+        scorer: FeatureScorer) -> None:
+    doc = _doc()
+    weighed = dataclasses.replace(doc, links=doc.links + (
+        GraphLink("s:py", "s:fits", "fits", "esco", "related", weight=0.6),
+        GraphLink("s:py", "s:loose", "loose", "esco", "related", weight=0.1),
+        GraphLink("s:py", "s:etl", "ETL", "esco", "related", weight=0.9)))
+    catalog = SkillCatalog.build([("s:py", "Python", "esco"), ("s:sql", "SQL", "esco"), ("s:etl", "ETL", "esco"),
+                                  ("s:prog", "programming", "esco"), ("s:lc", "Lightcast ETL", "lightcast"),
+                                  ("s:fits", "fits", "esco"), ("s:loose", "loose", "esco")])
+    scorer = FeatureScorer(catalog, weights=scorer.weights, min_score=0.0, semantic_threshold=0.5, taxonomies=["esco"])
+    scored = scorer(weighed)
+    python = next(s.score for s in scored.skills if s.skill_id == "s:py")
+    expanded = {s.skill_id: s.score for s in scored.expanded}
+    assert expanded["s:fits"] == pytest.approx(round(python * 0.6, 4))
+    assert list(expanded).index("s:fits") < list(expanded).index("s:loose")
+    # A co-occurrence link between two candidates is no taxonomy support: the scores stay as without it.
+    assert scorer.features(doc)["s:etl"]["support"] == 0 == scorer.features(weighed)["s:etl"]["support"]

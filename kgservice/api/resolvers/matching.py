@@ -12,9 +12,9 @@ from kgservice.api.resolvers.entities import load_entity
 from kgservice.api.types.documents import JobProfileMatch, RankedEntity, SkillCoverage, SkillGap
 from kgservice.api.types.enums import DocumentKind, MatchRelation, SkillRelation
 from kgservice.api.types.skill import Skill
-from kgservice.graph import skill_queries
+from kgservice.graph import match_scoring, skill_queries
 from kgservice.graph.document_writer import document_key
-from kgservice.graph.skill_queries import SkillCredit
+from kgservice.graph.match_scoring import SkillCredit
 
 
 def _coverage(c: SkillCredit, held: dict[str, dict[str, Any]]) -> SkillCoverage:
@@ -36,28 +36,29 @@ async def _credits(info: strawberry.Info[Context], job_id: str, profile_id: str
         [document_key("job", job_id), document_key("profile", profile_id)])
     links = await ctx.run(skill_queries.skill_links, ctx.graph, [s["skillId"] for s in job_skills],
                           [s["skillId"] for s in profile_skills])
-    return skill_queries.best_credits(job_skills, links), job_skills, profile_skills
+    return match_scoring.best_credits(job_skills, links), job_skills, profile_skills
 
 
 @strawberry.type
 class MatchQuery:
     @strawberry.field(description="How well a profile covers a job: exact overlap, partial credit through siblings, "
-                                  "parents and groups, and an embedding similarity when skill vectors exist.")
+                                  "parents, children, strongly related skills and groups (weighed by the edges' confidence and "
+                                  "co-occurrence weight), and an embedding similarity when skill vectors exist.")
     async def match_job_to_profile(self, info: strawberry.Info[Context], job_id: strawberry.ID,
                                    profile_id: strawberry.ID) -> JobProfileMatch | None:
         jid, pid = check_id(str(job_id), "jobId"), check_id(str(profile_id), "profileId")
         credits, job_skills, profile_skills = await _credits(info, jid, pid)
-        result = skill_queries.MatchResult(skill_queries.match_score(credits), credits)
+        result = match_scoring.MatchResult(match_scoring.match_score(credits), credits)
         state = await info.context.services.pipeline()
         if state.semantic is not None and job_skills and profile_skills:
             ids = [s["skillId"] for s in job_skills + profile_skills]
             vectors = await info.context.run(state.semantic.skill_vectors, ids)
             if vectors:
-                a = {s["skillId"]: (vectors[s["skillId"]], skill_queries.skill_weight(s))
+                a = {s["skillId"]: (vectors[s["skillId"]], match_scoring.skill_weight(s))
                      for s in job_skills if s["skillId"] in vectors}
-                b = {s["skillId"]: (vectors[s["skillId"]], skill_queries.skill_weight(s))
+                b = {s["skillId"]: (vectors[s["skillId"]], match_scoring.skill_weight(s))
                      for s in profile_skills if s["skillId"] in vectors}
-                result.embedding_similarity = skill_queries.weighted_cosine(a, b)
+                result.embedding_similarity = match_scoring.weighted_cosine(a, b)
         held = {s["skillId"]: s for s in profile_skills}
         return JobProfileMatch(job_id=strawberry.ID(jid), profile_id=strawberry.ID(pid), score=result.score,
                                overlap=[_coverage(c, held) for c in result.exact],
@@ -74,7 +75,7 @@ class MatchQuery:
         rels = [r.value for r in (relations or [SkillRelation.REQUIRED, SkillRelation.CORE])]
         held = {s["skillId"]: s for s in profile_skills}
         return SkillGap(job_id=strawberry.ID(jid), profile_id=strawberry.ID(pid),
-                        missing=[_coverage(c, held) for c in skill_queries.rank_gaps(credits, rels)])
+                        missing=[_coverage(c, held) for c in match_scoring.rank_gaps(credits, rels)])
 
     @strawberry.field(description="Profiles that best cover a job's skills, over the graph.")
     async def top_candidates(self, info: strawberry.Info[Context], job_id: strawberry.ID,

@@ -65,7 +65,8 @@ class SkillQuery:
                            hits=[SkillHit(skill=s, score=round(sc, 4), method=m) for s, sc, m in window.items],
                            page_info=window.page_info)
 
-    @strawberry.field(description="Skills reachable from `ids` over `relations`, up to `depth` hops (max 3).")
+    @strawberry.field(description="Skills reachable from `ids` over `relations`, up to `depth` hops (max 3), best fit to "
+                                  "the input skills first (`score` and its parts say why), never by name.")
     async def expand_skills(self, info: strawberry.Info[Context], ids: list[strawberry.ID],
                             relations: list[GraphRelation] | None = None, depth: int = 1,
                             first: int = 50) -> list[ExpandedSkill]:
@@ -78,6 +79,9 @@ class SkillQuery:
         if unknown:
             raise not_found(f"unknown skill ids: {', '.join(unknown)}")
         rels = [r.value for r in (relations or list(GraphRelation))]
-        hits = await ctx.run(skill_queries.expand_skills, ctx.graph, ids, rels, depth)
+        vectors = await ctx.run(ctx.services.skill_vectors)
+        hits = await ctx.run(skill_queries.expand_skills, ctx.graph, ids, rels, depth, 10, vectors)
         return [ExpandedSkill(skill=Skill.from_record(h), seed=strawberry.ID(h["seed"]), via=strawberry.ID(h["via"]),
-                              relation=GraphRelation(h["relation"]), depth=h["depth"]) for h in hits[:first]]
+                              relation=GraphRelation(h["relation"]), depth=h["depth"], score=h["score"],
+                              relation_prior=h["prior"], edge_weight=h["edgeWeight"], similarity=h["similarity"],
+                              path_weight=h["path"]) for h in hits[:first]]

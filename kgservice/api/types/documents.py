@@ -157,6 +157,15 @@ class ExpandedSkill:
     via: strawberry.ID = strawberry.field(description="The skill of the previous hop.")
     relation: GraphRelation
     depth: int
+    score: float = strawberry.field(description="How well the skill fits the input skills, 0-1: relationPrior x "
+                                                "edgeWeight x max(similarity, 0) x pathWeight; results come best first.")
+    relation_prior: float = strawberry.field(description="What the relation passes on (same_as 0.9, parent 0.6, "
+                                                         "child 0.45, sibling 0.35, same_group 0.25, related 1).")
+    edge_weight: float = strawberry.field(description="The edge's strength: BROADER confidence (siblings: both "
+                                                      "edges'), RELATED_TO weight; 1 for same_as and same_group.")
+    similarity: float | None = strawberry.field(description="Cosine of the skill's vector to the input skills' mean "
+                                                            "vector; null without skill vectors (then counted 0.5).")
+    path_weight: float = strawberry.field(description="Prior x edge weight of the hops before this one (1 at depth 1).")
 
 
 # -- matching ---------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ class GraphRelation(Enum):
     SIBLING = "sibling"
     SAME_GROUP = "same_group"
     SAME_AS = "same_as"
+    RELATED = "related"
 
 
 @strawberry.enum(description="How a search hit matched.")
@@ -47,6 +48,7 @@ class MatchRelation(Enum):
     PARENT = "parent"
     CHILD = "child"
     SIBLING = "sibling"
+    RELATED = "related"
     SAME_GROUP = "same_group"
 
 
