@@ -33,12 +33,13 @@ def kgservice(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
 
 def test_cli_cypher_list_without_named_queries_fails_loudly(monkeypatch, tmp_path: Path, capsys):
     monkeypatch.setattr(cypher, "TAXONOMIST_DIR", tmp_path)
-    cypher.taxonomist_queries.cache_clear()  # an earlier test may have read the real folder
+    cypher.taxonomist_queries.cache_clear()  # read once per process: an earlier test may have read them
     try:
         assert main(["cypher", "--list"]) != 0
+        assert "no named queries" in capsys.readouterr().err
     finally:
+        monkeypatch.undo()
         cypher.taxonomist_queries.cache_clear()
-    assert "no named queries" in capsys.readouterr().err
 
 
 def test_cli_version_prints_the_distribution_version():
