@@ -24,7 +24,9 @@ from typing import Any
 import numpy as np
 
 from kgservice.errors import ArtifactMissing
+from kgservice.inference import artifacts
 from kgservice.inference.onnx_encoder import sha256_file
+from kgservice.settings import Settings
 
 VECTORS_FILE = "skill_vectors.npy"
 MANIFEST_FILE = "skill_vectors.json"
@@ -139,3 +141,18 @@ def build_skill_vectors(index: Any, encoder: Any, skills: Iterable[Mapping[str, 
     manifest = {"model_id": index.model_id, "encoder_sha256": index.manifest.get("encoder_sha256"),
                 "taxonomy_version": taxonomy_version, "from_index": len(have), "embedded": len(to_embed)}
     return SkillVectors(ids, matrix.astype(np.float16), manifest)
+
+
+def load_skill_vectors(settings: Settings, version: str) -> SkillVectors:
+    """The skill vectors built with the index for ``version`` and the configured skill tower.
+
+    Raises:
+        ArtifactMissing: Missing, or built for another model, encoder file or taxonomy version.
+    """
+    directory = artifacts.vector_index_dir(settings, version)
+    encoder_sha = None
+    manifest = directory / "manifest.json"
+    if manifest.exists():
+        encoder_sha = json.loads(manifest.read_text()).get("encoder_sha256")
+    return SkillVectors.load(directory, {"model_id": settings.pipeline.encoder_model, "taxonomy_version": version,
+                                         "encoder_sha256": encoder_sha})

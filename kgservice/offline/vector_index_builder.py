@@ -19,7 +19,7 @@ from kgservice.inference import artifacts
 from kgservice.inference.hnsw_index import SkillVectorIndex, build_skill_index
 from kgservice.inference.onnx_encoder import OnnxEncoder
 from kgservice.offline.calibrate import calibrate as fit_threshold
-from kgservice.inference.skill_vectors import SkillVectors, build_skill_vectors
+from kgservice.inference.skill_vectors import build_skill_vectors
 from kgservice.settings import Settings
 
 
@@ -58,20 +58,3 @@ def build_all_skill_vectors(settings: Settings, version: str, rows: Sequence[Map
     console.print(f"skill vectors: {len(vectors)} skills ({vectors.manifest['from_index']} from the index or a twin, "
                   f"{vectors.manifest['embedded']} embedded) -> {path}")
     return path
-
-
-def load_skill_vectors(settings: Settings, version: str) -> SkillVectors:
-    """The skill vectors built with the index for ``version`` and the configured skill tower.
-
-    Raises:
-        ArtifactMissing: Missing, or built for another model, encoder file or taxonomy version.
-    """
-    directory = artifacts.vector_index_dir(settings, version)
-    encoder_sha = None
-    manifest = directory / "manifest.json"
-    if manifest.exists():
-        import json
-
-        encoder_sha = json.loads(manifest.read_text()).get("encoder_sha256")
-    return SkillVectors.load(directory, {"model_id": settings.pipeline.encoder_model, "taxonomy_version": version,
-                                         "encoder_sha256": encoder_sha})

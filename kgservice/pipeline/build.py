@@ -288,7 +288,7 @@ def _neighbour_snapshot(settings: Settings, version: str):  # noqa: ANN202 - Nei
 def skill_vectors_or_none(settings: Settings, version: str):  # noqa: ANN201 - SkillVectors | None
     """Every skill's vector (built with the vector index), or None with a warning: expansion then ranks a
     group's members by shared groups instead of meaning, and cannot weigh links by fit."""
-    from kgservice.inference.vector_index_builder import load_skill_vectors
+    from kgservice.inference.skill_vectors import load_skill_vectors
 
     try:
         return load_skill_vectors(settings, version)
