@@ -53,7 +53,6 @@ from rich.console import Console
 from kgservice.evaluation import label_resolver, load_skillskape
 from kgservice.graph.cypher import Query
 from kgservice.graph.driver import Graph
-from kgservice.inference import artifacts
 from kgservice.package_data import data_path
 from kgservice.settings import VENDORED_DATA, Settings
 from kgservice.offline.progress import training_progress

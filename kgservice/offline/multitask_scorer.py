@@ -160,9 +160,9 @@ def evaluate(net: Any, dev: ExampleSet, examples: Sequence[Example], scorer: Fea
     threshold, multitask = best_threshold(dev, probs, examples)
     fs = feature_scores(dev, scorer)
     feature = score(rank(dev, fs, len(examples), scorer.min_score), examples)
-    rule = np.asarray([RELATIONS.index(rule(row)) for row in dev.manual])
+    by_rule = np.asarray([RELATIONS.index(rule(row)) for row in dev.manual])
     positive = dev.relevance == 1.0
-    agreement = float((out["relation"].argmax(axis=1)[positive] == rule[positive]).mean()) if positive.any() else None
+    agreement = float((out["relation"].argmax(axis=1)[positive] == by_rule[positive]).mean()) if positive.any() else None
     return {"min_score": threshold, "multitask": _scores_json(multitask),
             "feature_scorer": {**_scores_json(feature), "min_score": scorer.min_score},
             "relation_agreement_with_rule": agreement, "candidates": len(dev), "sentences": len(examples)}
