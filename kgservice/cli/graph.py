@@ -15,11 +15,13 @@ def _graph(args: argparse.Namespace, settings: Settings, console: Console) -> in
 
     with Graph.connect(settings) as graph:
         if args.action == "related":
-            from kgservice.related.build import build_related, refresh_neighbours
+            from kgservice.offline.index_builder import build_neighbours
+            from kgservice.related.build import build_related
 
             sources = [s for s in ("corpus", "documents") if not getattr(args, f"no_{s}")]
             build_related(settings, graph, console, sources=sources, limit=args.limit)
-            refresh_neighbours(settings, graph, console)
+            # The expander's neighbour snapshot holds each skill's strongest related skills: rebuild it.
+            build_neighbours(settings, graph, console)
     return 0
 
 

@@ -79,10 +79,3 @@ def build_related(settings: Settings, graph: Graph, console: Console, *, sources
         console.print(report.line())
         reports.append(report)
     return reports
-
-
-def refresh_neighbours(settings: Settings, graph: Graph, console: Console) -> None:
-    """Rebuild the expander's neighbour snapshot, which holds each skill's strongest related skills."""
-    from kgservice.inference.index_builder import build_neighbours
-
-    build_neighbours(settings, graph, console)

@@ -80,3 +80,13 @@ def test_related_documents_edges_are_idempotent_and_replaced(graph, settings, sc
     finally:
         graph.write("MATCH (d:Document) WHERE d.id STARTS WITH $p DETACH DELETE d", p=PREFIX)
         build_related(settings, graph, quiet, sources=["documents"])
+
+
+def test_graph_related_command_weighs_documents_and_rebuilds_the_neighbour_snapshot(graph, settings, built_indexes):
+    from kgservice.cli.main import main
+    from kgservice.inference import artifacts
+
+    snapshot = artifacts.neighbours_path(settings, artifacts.taxonomy_version(graph))
+    before = snapshot.stat().st_mtime_ns
+    assert main(["graph", "related", "--no-corpus"]) == 0
+    assert snapshot.stat().st_mtime_ns > before

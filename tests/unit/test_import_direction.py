@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "kgservice"
-# The command modules that dispatch to offline work (`kgservice index build`, `kgservice models ...`),
+# The command modules that dispatch to offline work (`kgservice index build`, `kgservice models ...`, `kgservice graph related`),
 # each importing it inside its handler.
-ENTRY_POINTS = {"cli/index.py", "cli/models.py"}
+ENTRY_POINTS = {"cli/index.py", "cli/models.py", "cli/graph.py"}
 
 
 def imported_modules(source: str) -> set[str]:
