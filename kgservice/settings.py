@@ -143,6 +143,13 @@ class PipelineSettings(BaseModel):
     # "multitask": the network trained by `kgservice models train-scorer` (kgservice/pipeline/multitask_scorer.py);
     # "feature": the first scorer's fitted logistic weights.
     scorer: Literal["feature", "multitask"] = "feature"
+    # Documents in German, French, Spanish, Dutch or Portuguese (kgservice/pipeline/language_detector.py):
+    # their sentences are embedded by a multilingual encoder mapped into the skill tower's space
+    # (kgservice/inference/multilingual_encoder.py), and the trie keeps only language-neutral names
+    # there (Python, SAP). False: every document takes the English path.
+    multilingual: bool = True
+    # The semantic tagger's cut for those documents' mapped vectors; None: the English threshold.
+    multilingual_threshold: float | None = None
     # int8 (ONNX Runtime dynamic quantization) is what ships (the fp32 student is 70 MB, a local
     # artifact of `kgservice models distill`). Its activation scales are computed per batch, so a
     # document's cosines can move by about 0.01 with its batch-mates: the API, the nearline worker and
