@@ -23,7 +23,7 @@ ENGLISH = "en"
 LANGUAGES = (ENGLISH, "de", "fr", "es", "nl", "pt")
 MIN_PROBABILITY = 0.9
 # The model reads bytes; past this many characters a posting's language is settled.
-MAX_CHARS = 2_000
+MAX_CHARS = 1_000
 
 _lock = threading.Lock()
 _identifier = None

@@ -157,3 +157,24 @@ def test_pipeline_with_the_static_tower_as_sentence_tower(graph, settings, built
         best = max(spans, key=lambda s: s.score).skill_id
         name = graph.read("MATCH (s:Skill {id: $id}) RETURN s.name AS name", id=best)[0]["name"]
         assert name == "develop automated software tests", (p.model_version, name)
+
+
+def test_pipeline_extracts_skills_from_a_german_sentence(full_pipeline):
+    text = ("Ihre Aufgaben\n- Entwicklung von Webanwendungen mit JavaScript und Python\n"
+            "- Pflege und Optimierung relationaler Datenbanken\n\nWas wir bieten\n- Flexible Arbeitszeiten\n")
+    doc = full_pipeline(make_document(text, "job"))
+    assert doc.language == "de"
+    assert [s.kind for s in doc.sections if s.source == "header"] == ["responsibilities", "benefits"]
+    names = {s.name for s in doc.skills}
+    assert {"JavaScript", "Python (computer programming)"} <= names  # names: the trie, in any language
+    semantic = doc.spans["embedding_tagger"]
+    # The German duty about databases is found by meaning: the mapped multilingual encoder.
+    database = [s for s in semantic if "Datenbanken" in s.text]
+    assert database and any("database" in full_pipeline_name(doc, s.skill_id) for s in database)
+    english = full_pipeline(make_document(text.replace("Pflege und Optimierung relationaler Datenbanken",
+                                                       "Maintain and optimise relational databases"), "job"))
+    assert english.language == "de"  # the document is still mostly German
+
+
+def full_pipeline_name(doc, skill_id: str) -> str:
+    return next((s.name for s in (*doc.skills, *doc.expanded) if s.skill_id == skill_id), skill_id).lower()
