@@ -1,7 +1,7 @@
 """Deterministic ~400-word job postings for the speed, nearline, batch and API benchmarks.
 
 Each posting takes its layout from one of the hand-written postings in
-``tests/data/sections/job.jsonl``: its title line, its company blurb and benefits block (boilerplate,
+``kgservice/resources/data/sections/job.jsonl``: its title line, its company blurb and benefits block (boilerplate,
 which repeats across real postings too), and the header lines of its responsibilities,
 qualifications and nice-to-have sections. The bullets under those headers are sentences of the
 SkillSkape job-posting corpus (``../shared/data/skillskape``, train and dev, 7,669 sentences) drawn
@@ -42,7 +42,7 @@ def sentence_pool() -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=1)
 def _layouts() -> tuple[dict[str, str], ...]:
-    lines = (ROOT / "tests/data/sections/job.jsonl").read_text().splitlines()
+    lines = (ROOT / "kgservice/resources/data/sections/job.jsonl").read_text().splitlines()
     layouts = []
     for line in lines:
         blocks = {b["kind"]: b["text"] for b in json.loads(line)["blocks"]}

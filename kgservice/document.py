@@ -124,6 +124,8 @@ class Document:
     skills: tuple[ScoredSkill, ...] = ()
     expanded: tuple[ScoredSkill, ...] = ()
     model_version: str | None = None
+    # ISO 639-1 code the language detector decided ("en", "de", ...); None before it ran.
+    language: str | None = None
 
     def with_spans(self, group: str, spans: tuple[SkillSpan, ...]) -> Document:
         merged = dict(self.spans)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,33 @@ def load_skillskape(path: Path, resolve: Mapping[str, str]) -> list[Example]:
         for row in csv.DictReader(fh):
             labels = [x for x in ast.literal_eval(row["skills"]) if x not in SPECIAL]
             out.append(_example(row["sentence"], labels, resolve))
+    return out
+
+
+# The translated check set: SkillSkape dev sentences (MIT) with their gold labels, in English and five
+# languages, one JSON object per line ({"index", "skills", "en", "de", "fr", "es", "nl", "pt"}).
+TRANSLATED_CHECK_SET = Path(__file__).resolve().parent / "resources" / "data" / "skillskape" / "dev_translated.jsonl"
+
+
+def load_translated(path: Path, resolve: Mapping[str, str]) -> dict[str, list[Example]]:
+    """Language code -> one example per line of ``path``, aligned across languages (line i is the same
+    sentence, with the same gold labels, in every language). English first.
+
+    Raises:
+        ValueError: A line lacks a language another line has, or has no ``skills`` list.
+    """
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not rows:
+        raise ValueError(f"{path} holds no sentences")
+    languages = [k for k in rows[0] if k not in {"index", "skills"}]
+    out: dict[str, list[Example]] = {lang: [] for lang in sorted(languages, key=lambda k: (k != "en", k))}
+    for n, row in enumerate(rows, 1):
+        missing = [lang for lang in languages if not str(row.get(lang, "")).strip()]
+        if missing or not isinstance(row.get("skills"), list):
+            raise ValueError(f"{path}:{n} lacks {missing or 'its skills list'}")
+        labels = [x for x in row["skills"] if x not in SPECIAL]
+        for lang in languages:
+            out[lang].append(_example(row[lang], labels, resolve))
     return out
 
 

@@ -180,6 +180,16 @@ class PipelineSettings(BaseModel):
     feedback_prior_strength: float = Field(default=4.0, gt=0.0)
     feedback_prior_min_count: int = Field(default=3, ge=1)
     feedback_prior_refresh_s: float = Field(default=60.0, ge=0.0)
+    # Documents in German, French, Spanish, Dutch or Portuguese (kgservice/pipeline/language_detector.py):
+    # their sentences are embedded by a multilingual encoder mapped into the skill tower's space
+    # (kgservice/inference/multilingual_encoder.py), and the trie keeps only language-neutral names
+    # there (Python, SAP). False: every document takes the English path.
+    multilingual: bool = True
+    # The semantic tagger's cut for those documents' mapped vectors; None: the English threshold. Mapped
+    # vectors of translated sentences sit nearer their skills' than a random sentence but further than the
+    # English original's (mean top-1 cosine 0.63 against 0.68 on the check set), so the English cut (0.68)
+    # left most German sentences without a candidate (bench/multilingual.py: RP@5 0.10 at 0.68, 0.36 at 0.5).
+    multilingual_threshold: float | None = 0.5
     # int8 (ONNX Runtime dynamic quantization) is what ships (the fp32 student is 70 MB, a local
     # artifact of `kgservice models distill`). Its activation scales are computed per batch, so a
     # document's cosines can move by about 0.01 with its batch-mates: the API, the nearline worker and

@@ -186,6 +186,10 @@ def build_pipeline(settings: Settings, graph: Graph | None, preset: Preset | str
         raise InvalidInput(f"taxonomy version {taxonomy_version} is not the graph's ({artifacts.taxonomy_version(graph)})")
     catalog = SkillCatalog.load(artifacts.catalog_path(settings, version))
     stages: list[Stage] = [Sectioner()]
+    if cfg.multilingual:
+        from kgservice.pipeline.language_detector import LanguageDetector
+
+        stages.insert(0, LanguageDetector())
     if trie or cfg.mentions:  # the mention detector reads the trie's matches
         stages.append(TrieTagger(SkillTrie.load(artifacts.trie_dir(settings, version))))
     if cfg.mentions:

@@ -47,6 +47,12 @@ unchanged; the extra work is a batched ``windows x candidates`` product per piec
 development splits this took the int8 student's RP@5 from 0.614 / 0.597 to 0.755 / 0.611 (TECH /
 HOUSE; ``bench/models.py`` prints both rankings).
 
+**Other languages.** A document whose ``language`` (the language detector's) is not English has its
+pieces embedded by ``foreign``, a multilingual encoder mapped into the skill tower's space
+(:mod:`kgservice.inference.multilingual_encoder`), loaded on the first such document and ranked by
+piece vectors alone (it has no word-piece windows), with its own cache and ``foreign_threshold``.
+English documents take the path above, unchanged.
+
 **Threshold.** ``threshold=None`` takes the index's ``calibration.json`` (written by
 ``python -m kgservice.offline.calibrate``) for this tagger's ``top_k``, else :data:`FALLBACK_THRESHOLD`.
 On skillskape dev top_k=1 scores better than the default 5 (see the calibration report).
@@ -56,7 +62,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -66,6 +72,7 @@ from kgservice.bounded_cache import BoundedCache
 from kgservice.document import Document, Method, SkillSpan
 from kgservice.errors import ArtifactMissing
 from kgservice.pipeline.base import StageBase, batches
+from kgservice.pipeline.language_detector import ENGLISH
 
 if TYPE_CHECKING:
     from kgservice.inference.onnx_encoder import OnnxEncoder
@@ -242,6 +249,12 @@ class EmbeddingTagger(StageBase):
         self.encode_batch_size = encode_batch_size
         self.skip_sections = frozenset(skip_sections)
         self.cache: BoundedCache[str, tuple[tuple[str, float], ...]] = BoundedCache(cache_size)
+        # Non-English documents: a callable that loads the mapped multilingual encoder when first needed
+        # (its wheel is large; an English-only process never reads it), and that encoder's own cache.
+        self.foreign_loader: Callable[[], Encoder] | None = None
+        self.foreign_threshold = self.threshold
+        self._foreign: Encoder | None = None
+        self.foreign_cache: BoundedCache[str, tuple[tuple[str, float], ...]] = BoundedCache(cache_size)
 
     # -- splitting --------------------------------------------------------------------------------
     def split(self, doc: Document) -> tuple[list[Piece], int]:
@@ -295,14 +308,33 @@ class EmbeddingTagger(StageBase):
         return {text: tuple((row[j], float(best[i, j])) for j in order[i] if j < len(row))
                 for i, (text, row) in enumerate(zip(texts, ids, strict=True))}
 
+    def foreign(self, doc: Document) -> bool:
+        """Whether ``doc`` goes to the multilingual encoder: not English, and a loader was given."""
+        return self.foreign_loader is not None and doc.language not in (None, ENGLISH)
+
+    def predict_foreign(self, texts: Sequence[str]) -> list[tuple[tuple[str, float], ...]]:
+        """:meth:`predict` for non-English text: the mapped multilingual encoder, piece vectors only."""
+        if not texts:
+            return []
+        found = self.foreign_cache.get_or_compute(texts, self._match_foreign)
+        return [found[t] for t in texts]
+
+    def _match_foreign(self, texts: list[str]) -> dict[str, tuple[tuple[str, float], ...]]:
+        if self._foreign is None:
+            self._foreign = self.foreign_loader()  # type: ignore[misc]
+        ids, sims = self.index.query(self._foreign.encode(texts, batch_size=self.encode_batch_size), k=self.top_k)
+        return {text: tuple((sid, float(sims[i, j])) for j, sid in enumerate(row))
+                for i, (text, row) in enumerate(zip(texts, ids, strict=True))}
+
     def annotate(self, doc: Document, pieces: Sequence[Piece], matches: Sequence[Sequence[tuple[str, float]]],
-                 ) -> Document:
+                 threshold: float | None = None) -> Document:
+        cut = self.threshold if threshold is None else threshold
         spans = tuple(
             SkillSpan(start=p.start, end=p.end, text=p.text, skill_id=sid, method=Method.SEMANTIC, score=score,
                       section=p.section)
             for p, found in zip(pieces, matches, strict=True)
             for sid, score in found
-            if score >= self.threshold
+            if score >= cut
         )
         return doc.with_spans(self.name, spans)
 
@@ -314,12 +346,12 @@ class EmbeddingTagger(StageBase):
         """Tag documents, embedding all pieces of ``batch_size`` documents in one encoder call."""
         for batch in batches(docs, batch_size):
             split = [self.split(doc)[0] for doc in batch]
-            flat = [p.text for pieces in split for p in pieces]
-            matches = self.predict(flat)
-            offset = 0
-            for doc, pieces in zip(batch, split, strict=True):
-                yield self.annotate(doc, pieces, matches[offset:offset + len(pieces)])
-                offset += len(pieces)
+            foreign = [self.foreign(doc) for doc in batch]
+            english = iter(self.predict([p.text for pieces, f in zip(split, foreign) if not f for p in pieces]))
+            other = iter(self.predict_foreign([p.text for pieces, f in zip(split, foreign) if f for p in pieces]))
+            for doc, pieces, f in zip(batch, split, foreign, strict=True):
+                found = [next(other if f else english) for _ in pieces]
+                yield self.annotate(doc, pieces, found, self.foreign_threshold if f else None)
 
     def __repr__(self) -> str:
         return f"EmbeddingTagger(threshold={self.threshold}, top_k={self.top_k})"
@@ -401,6 +433,17 @@ def load_embedding_tagger(settings: Settings, taxonomy_version: str) -> Embeddin
     if cfg.semantic_threshold is None and index.calibration is not None and calibrated != window:
         log.warning("the index's calibration was made with window_tokens=%s, the tagger uses %s: "
                     "rerun `python -m kgservice.offline.calibrate`", calibrated, window)
-    return EmbeddingTagger(encoder, index, threshold=cfg.semantic_threshold, top_k=cfg.semantic_top_k,
-                           skip_sections=cfg.semantic_skip_sections, cache_size=cfg.semantic_cache_size,
-                           window_tokens=window, candidates=cfg.semantic_candidates)
+    tagger = EmbeddingTagger(encoder, index, threshold=cfg.semantic_threshold, top_k=cfg.semantic_top_k,
+                             skip_sections=cfg.semantic_skip_sections, cache_size=cfg.semantic_cache_size,
+                             window_tokens=window, candidates=cfg.semantic_candidates)
+    if cfg.multilingual:
+        from kgservice.inference.multilingual_encoder import MAP_MODEL_ID, load_multilingual_encoder
+
+        if (artifacts.model_dir(settings, MAP_MODEL_ID) / "manifest.json").exists():
+            tagger.foreign_loader = lambda: load_multilingual_encoder(settings, (tower_id, tower_sha))
+        else:
+            log.warning("no multilingual map (%s), so non-English sentences go to the English sentence tower: "
+                        "run `python -m kgservice.offline.multilingual_map`", MAP_MODEL_ID)
+        if cfg.multilingual_threshold is not None:
+            tagger.foreign_threshold = cfg.multilingual_threshold
+    return tagger

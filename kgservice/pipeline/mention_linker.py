@@ -41,11 +41,15 @@ class MentionLinker(StageBase):
         return next(self.pipe([doc]))
 
     def pipe(self, docs: Iterable[Document], batch_size: int = 32) -> Iterator[Document]:
+        tagger = self.tagger
         for group in batches(docs, batch_size):
-            texts = [m.text for doc in group for m in doc.mentions]
-            matches = iter(self.tagger.predict(texts))
-            for doc in group:
+            # A non-English document's mentions go to the tagger's multilingual encoder, as its sentences do.
+            foreign = [tagger.foreign(doc) for doc in group]
+            english = iter(tagger.predict([m.text for doc, f in zip(group, foreign) if not f for m in doc.mentions]))
+            other = iter(tagger.predict_foreign([m.text for doc, f in zip(group, foreign) if f for m in doc.mentions]))
+            for doc, f in zip(group, foreign, strict=True):
+                matches, cut = (other, tagger.foreign_threshold) if f else (english, self.threshold)
                 spans = tuple(SkillSpan(m.start, m.end, m.text, sid, Method.SEMANTIC, score, m.section)
                               for m in doc.mentions for sid, score in next(matches)[: self.top_k]
-                              if score >= self.threshold)
+                              if score >= cut)
                 yield doc.with_spans(self.name, spans)

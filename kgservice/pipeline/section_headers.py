@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from kgservice.document import Domain
+from kgservice.pipeline import section_headers_i18n as i18n
 from kgservice.text_normalizer import fold
 
 # ---------------------------------------------------------------------------------------------
@@ -283,10 +284,10 @@ class _PhraseTable:
     by_first: Mapping[str, tuple[tuple[tuple[str, ...], str | None], ...]]
 
     @classmethod
-    def build(cls, synonyms: Mapping[str | None, Sequence[str]]) -> _PhraseTable:
+    def build(cls, *tables: Mapping[str | None, Sequence[str]]) -> _PhraseTable:
         index: dict[str, list[tuple[tuple[str, ...], str | None]]] = defaultdict(list)
         seen: set[tuple[str, ...]] = set()
-        for kind, phrases in synonyms.items():
+        for kind, phrases in ((k, v) for synonyms in tables for k, v in synonyms.items()):
             for phrase in phrases:
                 toks = _header_tokens(phrase)
                 # First listing wins, so a phrase shared by two kinds keeps its first meaning.
@@ -311,15 +312,16 @@ class _PhraseTable:
             return None
         n, i, kind = best
         rest = [t for j, t in enumerate(tokens) if not i <= j < i + n]
-        content = n + sum(1 for t in rest if t not in _FILLER)
+        content = n + sum(1 for t in rest if t not in _FILLER and t not in i18n.FILLER)
         return kind, n / content
 
 
 HEADER_PHRASES: Mapping[Domain, _PhraseTable] = MappingProxyType(
     {
-        Domain.JOB: _PhraseTable.build(_JOB_SYNONYMS),
-        Domain.PROFILE: _PhraseTable.build(_PROFILE_SYNONYMS),
-        Domain.COURSE: _PhraseTable.build(_COURSE_SYNONYMS),
+        # English first: a phrase English and another language share keeps its English kind.
+        Domain.JOB: _PhraseTable.build(_JOB_SYNONYMS, i18n.PHRASES[Domain.JOB]),
+        Domain.PROFILE: _PhraseTable.build(_PROFILE_SYNONYMS, i18n.PHRASES[Domain.PROFILE]),
+        Domain.COURSE: _PhraseTable.build(_COURSE_SYNONYMS, i18n.PHRASES[Domain.COURSE]),
     }
 )
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kgservice.document import Document, Method, SkillSpan
+from kgservice.pipeline.language_detector import ENGLISH
 from kgservice.errors import ArtifactMissing
 from kgservice.pipeline.base import StageBase
 from kgservice.text_normalizer import Token, tokenize
@@ -163,6 +164,17 @@ def _acronym_like(surface: str) -> bool:
     return any(c.isupper() for c in bare[1:])
 
 
+def language_neutral(entry: Entry) -> bool:
+    """A label that reads the same in German, French, Spanish, Dutch or Portuguese text: a name. ESCO
+    writes skills in lower case and names with a capital ("Python (computer programming)", "SAP R3");
+    Lightcast writes every label in Title Case, so there a capital past the first letter, a digit or a
+    symbol marks a name ("JavaScript", "C++", "ISO 9001"), and "Marketing" or "Planning" is not one."""
+    bare = _bare(entry.surface)
+    if any(c.isdigit() or c in "+#" for c in bare) or _acronym_like(bare):
+        return True
+    return entry.taxonomy == "esco" and any(c.isupper() for c in bare)
+
+
 def _ints(data: memoryview) -> array[int]:
     out = array("i")
     out.frombytes(data)
@@ -231,6 +243,11 @@ class TrieTagger(StageBase):
 
     def annotate(self, doc: Document, tokens: Sequence[Token], matches: Sequence[_Match]) -> Document:
         spans: list[SkillSpan] = []
+        if doc.language not in (None, ENGLISH):
+            # The labels are English: in other text only names match as themselves ("SAP", "Python").
+            matches = [_Match(m.start_tok, m.end_tok, kept) for m in matches
+                       if not tokens[m.start_tok].raw.islower()
+                       and (kept := tuple(e for e in m.entries if language_neutral(e)))]
         # Header lines name sections ("Nice to have", "Project Management Office"), not skills.
         headers = [s.header for s in doc.sections if s.header]
         matches = [m for m in matches if not any(a <= tokens[m.start_tok].start < b for a, b in headers)]

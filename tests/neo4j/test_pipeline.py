@@ -157,3 +157,30 @@ def test_pipeline_with_the_static_tower_as_sentence_tower(graph, settings, built
         best = max(spans, key=lambda s: s.score).skill_id
         name = graph.read("MATCH (s:Skill {id: $id}) RETURN s.name AS name", id=best)[0]["name"]
         assert name == "develop automated software tests", (p.model_version, name)
+
+
+def test_pipeline_extracts_skills_from_german_text(full_pipeline, settings):
+    from kgservice.inference import artifacts
+    from kgservice.pipeline.skill_catalog import SkillCatalog
+
+    text = ("Ihre Aufgaben\n- Entwicklung von Webanwendungen mit JavaScript und Python\n"
+            "- Pflege und Optimierung relationaler Datenbanken\n- Beratung unserer Kunden am Telefon\n\n"
+            "Was wir bieten\n- Flexible Arbeitszeiten\n")
+    doc = full_pipeline(make_document(text, "job"))
+    assert doc.language == "de"
+    assert [(s.kind, s.source) for s in doc.sections] == [("responsibilities", "header"), ("benefits", "header")]
+    assert {"JavaScript", "Python (computer programming)"} <= {s.name for s in doc.skills}  # names, by the trie
+    catalog = SkillCatalog.load(artifacts.catalog_path(settings, artifacts.taxonomy_version(full_pipeline_graph(settings))))
+    by_piece: dict[str, set[str]] = {}
+    for span in doc.spans["embedding_tagger"]:
+        by_piece.setdefault(span.text, set()).add(catalog[span.skill_id].name)
+    # German duties found by meaning, through the mapped multilingual encoder and the English skill index.
+    assert {"database", "use databases"} & by_piece["Pflege und Optimierung relationaler Datenbanken"]
+    assert "advise customers" in by_piece["Beratung unserer Kunden am Telefon"]
+    assert all(s.section != "benefits" for s in doc.skills)
+
+
+def full_pipeline_graph(settings):
+    from kgservice.graph.driver import Graph
+
+    return Graph.connect(settings)

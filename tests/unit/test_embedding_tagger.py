@@ -260,3 +260,22 @@ def test_embedding_tagger_with_windows_keeps_sentences_whole_but_cuts_run_on_tex
     assert len(pieces) > 2 and all(len(p.split()) <= 96 for p in pieces[1:]), "a 120-word run-on is cut"
     plain = [p.text for p in EmbeddingTagger(student, index).split(doc)[0]]
     assert len(plain) > len(pieces) and sentence not in plain, "without windows long sentences become clauses"
+
+
+@pytest.mark.onnx
+def test_embedding_tagger_routes_non_english_documents_to_the_foreign_encoder(
+        encoder: OnnxEncoder, tiny_index: SkillVectorIndex) -> None:
+    english, foreign = CountingEncoder(encoder), CountingEncoder(encoder)
+    tagger = EmbeddingTagger(english, tiny_index, threshold=0.3)
+    tagger.foreign_loader = lambda: foreign
+    tagger.foreign_threshold = 0.99
+    texts = [("Python developer wanted.", "en"), ("Python-Entwickler gesucht.", "de"), (JOB, None)]
+    docs = [Document(text=t, language=lang, sections=(Section("other", 0, len(t)),)) for t, lang in texts]
+    out = list(tagger.pipe(docs, batch_size=32))
+    assert (english.calls, foreign.calls) == (1, 1)
+    assert all(s.score >= 0.99 for s in out[1].spans["embedding_tagger"])  # the foreign cut
+    plain = EmbeddingTagger(encoder, tiny_index, threshold=0.3)
+    for doc, done in ((docs[0], out[0]), (docs[2], out[2])):  # English (or undetected): as without a loader
+        assert done.spans["embedding_tagger"] == plain(doc).spans["embedding_tagger"]
+    german = [p.text for p in tagger.split(docs[1])[0]]
+    assert len(tagger.foreign_cache) == len(german) and not tagger.cache.get_many(german)

@@ -88,3 +88,32 @@ def test_evaluation_span_scores_lenient_overlap_and_characters():
     exact = span_scores([[(0, 6), (15, 20)]], [posting])
     assert exact.precision == 0.5 and exact.recall == 0.5
     assert exact.char_precision == pytest.approx(6 / 11) and exact.char_recall == pytest.approx(6 / 9)
+
+
+def test_evaluation_loads_translated_check_set_aligned_across_languages():
+    from kgservice.evaluation import TRANSLATED_CHECK_SET, load_translated
+
+    resolve = {"sql": "esco:sql", "python (computer programming)": "esco:python"}
+    sets = load_translated(TRANSLATED_CHECK_SET, resolve)
+    assert list(sets) == ["en", "de", "es", "fr", "nl", "pt"]
+    assert {len(v) for v in sets.values()} == {60}
+    for lang, examples in sets.items():
+        assert [e.gold for e in examples] == [e.gold for e in sets["en"]]
+        assert [e.unmapped for e in examples] == [e.unmapped for e in sets["en"]]
+        assert len({e.sentence for e in examples}) == 60, lang
+    assert {"esco:sql", "esco:python"} <= {g for e in sets["de"] for g in e.gold}
+    assert not {"UNK"} & {u for e in sets["en"] for u in e.unmapped}
+
+
+def test_evaluation_translated_check_set_rejects_a_line_without_a_language(tmp_path):
+    import json
+
+    import pytest
+
+    from kgservice.evaluation import load_translated
+
+    path = tmp_path / "set.jsonl"
+    path.write_text(json.dumps({"index": 1, "skills": ["SQL"], "en": "SQL", "de": "SQL"}) + "\n"
+                    + json.dumps({"index": 2, "skills": ["SQL"], "en": "SQL skills"}) + "\n")
+    with pytest.raises(ValueError, match=r"set.jsonl:2 lacks \['de'\]"):
+        load_translated(path, {})

@@ -382,3 +382,54 @@ def test_sectioner_guarded_cues_match_every_pattern() -> None:
     for text in texts:
         for variant in (text, text.upper(), text.lower(), text.title()):
             assert _cues(variant) == [name for name, pattern, _ in _CUES if pattern.search(variant)], variant
+
+
+@pytest.mark.parametrize(
+    ("domain", "header", "kind"),
+    [
+        (Domain.JOB, "Über uns", "company"),
+        (Domain.JOB, "Ihre Aufgaben", "responsibilities"),
+        (Domain.JOB, "Das bringen Sie mit", "qualifications"),
+        (Domain.JOB, "Was wir bieten", "benefits"),
+        (Domain.JOB, "Qui sommes-nous ?", "company"),
+        (Domain.JOB, "Vos missions", "responsibilities"),
+        (Domain.JOB, "Profil recherché", "qualifications"),
+        (Domain.JOB, "Ce que nous offrons", "benefits"),
+        (Domain.JOB, "Sobre la empresa", "company"),
+        (Domain.JOB, "Tus funciones", "responsibilities"),
+        (Domain.JOB, "Requisitos", "qualifications"),
+        (Domain.JOB, "Qué ofrecemos", "benefits"),
+        (Domain.JOB, "Over ons", "company"),
+        (Domain.JOB, "Jouw taken", "responsibilities"),
+        (Domain.JOB, "Wat vragen wij", "qualifications"),
+        (Domain.JOB, "Wat wij bieden", "benefits"),
+        (Domain.JOB, "Sobre nós", "company"),
+        (Domain.JOB, "As suas funções", "responsibilities"),
+        (Domain.JOB, "O que procuramos", "qualifications"),
+        (Domain.JOB, "O que oferecemos", "benefits"),
+        (Domain.PROFILE, "Berufserfahrung", "experience"),
+        (Domain.PROFILE, "Formation", "education"),
+        (Domain.PROFILE, "Werkervaring", "experience"),
+        (Domain.COURSE, "Lernziele", "objectives"),
+        (Domain.COURSE, "Prérequis", "prerequisites"),
+    ],
+)
+def test_sectioner_headers_in_five_languages(domain: Domain, header: str, kind: str) -> None:
+    text = f"Einleitung hier.\n\n{header}:\nEin Text unter der Überschrift.\n"
+    section = section_containing(text, sections_of(text, domain), "Ein Text unter")
+    assert (section.kind, section.source) == (kind, "header")
+
+
+def test_sectioner_english_phrases_keep_their_kind_over_other_languages() -> None:
+    from kgservice.pipeline.section_headers import _COURSE_SYNONYMS, _JOB_SYNONYMS, _PROFILE_SYNONYMS, HEADER_PHRASES
+    from kgservice.pipeline.section_headers import _header_tokens
+
+    for domain, synonyms in ((Domain.JOB, _JOB_SYNONYMS), (Domain.PROFILE, _PROFILE_SYNONYMS),
+                             (Domain.COURSE, _COURSE_SYNONYMS)):
+        english = {}
+        for kind, phrases in synonyms.items():
+            for phrase in phrases:
+                english.setdefault(_header_tokens(phrase), kind)
+        table = HEADER_PHRASES[domain].by_first
+        found = {toks: kind for entries in table.values() for toks, kind in entries}
+        assert {toks: found[toks] for toks in english} == english

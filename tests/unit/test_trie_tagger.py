@@ -190,3 +190,31 @@ def test_trie_tagger_generic_word_said_only_by_an_alias_needs_a_skills_list(tmp_
     tagger = TrieTagger(trie)
     assert tag(tagger, "Senior Engineer, Python team") == [("Python", "g:py")]
     assert tag(tagger, "Engineering", "skills") == [("Engineering", "g:pack")]
+
+
+NAMED = [
+    SkillText("esco:python", "Python (computer programming)", (), "esco"),
+    SkillText("esco:sap", "SAP R3", ("SAP",), "esco"),
+    SkillText("esco:css", "CSS", (), "esco"),
+    SkillText("esco:marketing", "marketing", (), "esco"),
+    SkillText("esco:art", "art history", ("art",), "esco"),
+    SkillText("lc:js", "JavaScript", (), "lightcast"),
+    SkillText("lc:cpp", "C++", (), "lightcast"),
+    SkillText("lc:planning", "Planning", (), "lightcast"),
+    SkillText("lc:marketing", "Marketing", (), "lightcast"),
+]
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    # English text: every label, as before.
+    ("en", {"esco:python", "esco:sap", "esco:css", "lc:js", "lc:cpp", "esco:marketing", "lc:marketing", "lc:planning"}),
+    (None, {"esco:python", "esco:sap", "esco:css", "lc:js", "lc:cpp", "esco:marketing", "lc:marketing", "lc:planning"}),
+    # Other languages: only names ("Marketing" is a German word too, but the label is English text).
+    ("de", {"esco:python", "esco:sap", "esco:css", "lc:js", "lc:cpp"}),
+])
+def test_trie_tagger_other_languages_keep_only_names(tmp_path, language, expected):
+    SkillTrie.build(NAMED).save(tmp_path)
+    tagger = TrieTagger(SkillTrie.load(tmp_path))
+    text = "Python, SAP, CSS, JavaScript und C++; Marketing und Planning."
+    doc = Document(text, Domain.JOB, sections=(Section("qualifications", 0, len(text)),), language=language)
+    assert {s.skill_id for s in tagger(doc).spans["trie_tagger"]} == expected
