@@ -27,7 +27,8 @@ TWIN_CONFIDENCE = 0.95
 DERIVED_SOURCES = ("same_as", "nearest_group")
 
 
-def _top(group: str, parents: Mapping[str, str]) -> str:
+def top_group(group: str, parents: Mapping[str, str]) -> str:
+    """The top of ``group``'s parent chain (a cycle ends the walk where it closes)."""
     seen = {group}
     while group in parents and parents[group] not in seen:
         group = parents[group]
@@ -43,13 +44,13 @@ def vote(sims: np.ndarray, neighbour_groups: Sequence[Sequence[str]], parents: M
         weight = max(float(sim), 0.0) / max(len(gs), 1)
         for g in gs:
             groups[g] += weight
-            tops[_top(g, parents)] += weight
+            tops[top_group(g, parents)] += weight
     total = sum(groups.values()) or 1.0
     group, votes = min(groups.items(), key=lambda kv: (-kv[1], kv[0]))
     if votes / total < SUBGROUP_SHARE:
         # No subcategory has half the votes: the category with the most, and its best subcategory there.
         top = min(tops.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-        group, votes = min(((g, v) for g, v in groups.items() if _top(g, parents) == top), key=lambda kv: (-kv[1], kv[0]))
+        group, votes = min(((g, v) for g, v in groups.items() if top_group(g, parents) == top), key=lambda kv: (-kv[1], kv[0]))
     return group, votes / total
 
 

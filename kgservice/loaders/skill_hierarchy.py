@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kgservice.loaders.group_placement import top_group
 from kgservice.loaders.label_structure import LabelStructure, key_of, more_general_label
 from kgservice.loaders.taxonomy_records import Row
 
@@ -93,19 +94,12 @@ def fields_of(skills: Sequence[Row], memberships: Mapping[str, Sequence[str]], p
         groups[sid].update(gs)
     for p in placed:
         groups[p["skill"]].add(p["group"])
-    tops = {sid: {_top(g, parents) for g in gs} for sid, gs in groups.items() if sid in taxonomy}
+    tops = {sid: {top_group(g, parents) for g in gs} for sid, gs in groups.items() if sid in taxonomy}
     roots: dict[str, set[str]] = defaultdict(set)
     for sid, ts in tops.items():
         roots[taxonomy[sid]].update(ts)
     return {sid: frozenset(ts) for sid, ts in tops.items() if len(roots[taxonomy[sid]]) >= MIN_FIELDS}
 
-
-def _top(group: str, parents: Mapping[str, str]) -> str:
-    seen = {group}
-    while group in parents and parents[group] not in seen:
-        group = parents[group]
-        seen.add(group)
-    return group
 
 
 @dataclass(slots=True)
