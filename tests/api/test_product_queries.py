@@ -226,11 +226,16 @@ def test_api_top_candidates_page(api, graph):
     try:
         query = """query($j: ID!, $after: String) { topCandidatesPage(jobId: $j, first: 2, after: $after) {
           items { id score } pageInfo { endCursor hasNextPage } } }"""
-        one = data(api, query, {"j": job})["topCandidatesPage"]
-        assert one["pageInfo"]["hasNextPage"] is True
-        two = data(api, query, {"j": job, "after": one["pageInfo"]["endCursor"]})["topCandidatesPage"]
-        ids = [c["id"] for c in one["items"] + two["items"]]
-        assert ids[:3] == [f"{p}profile-0", f"{p}profile-1", f"{p}profile-2"]
+        pages = [data(api, query, {"j": job})["topCandidatesPage"]]
+        assert pages[0]["pageInfo"]["hasNextPage"] is True
+        while pages[-1]["pageInfo"]["hasNextPage"] and len(pages) < 20:
+            after = pages[-1]["pageInfo"]["endCursor"]
+            pages.append(data(api, query, {"j": job, "after": after})["topCandidatesPage"])
+        ids = [c["id"] for page in pages for c in page["items"]]
+        assert all(len(page["items"]) <= 2 for page in pages) and len(ids) == len(set(ids))
+        # Other tests' profiles may share a skill (or a related one) with the job: ours keep their order.
+        assert [i for i in ids if i.startswith(p)] == [f"{p}profile-0", f"{p}profile-1", f"{p}profile-2"]
+        assert ids[0] == f"{p}profile-0"
         jobs = data(api, """query($q: ID!) { topJobsPage(profileId: $q, first: 1) { items { id }
           pageInfo { hasNextPage } } }""", {"q": f"{p}profile-0"})["topJobsPage"]
         assert jobs["items"][0]["id"] == job

@@ -34,13 +34,27 @@ def no_neo4j(monkeypatch: pytest.MonkeyPatch) -> Settings:
     return Settings()
 
 
+def without_prior(settings: Settings) -> Settings:
+    """People's feedback moves scores through a prior read from the graph (kgservice/pipeline/feedback_prior.py),
+    which other tests' feedback changes between two reads; offline there is none. Compared without it."""
+    return settings.model_copy(update={"pipeline": settings.pipeline.model_copy(update={"feedback_prior": False})})
+
+
+@pytest.fixture(scope="module")
+def service_pipeline(graph, settings: Settings, built_indexes):  # noqa: ANN001
+    from kgservice.pipeline.build import FULL, build_pipeline
+
+    return build_pipeline(without_prior(settings), graph, FULL)
+
+
 def outcome(doc) -> list[tuple]:  # noqa: ANN001
     return [(s.skill_id, round(s.score, 6), s.relation, s.method, s.spans, s.section, s.via, s.also_in)
             for s in (*doc.skills, *doc.expanded)]
 
 
-def test_load_against_neo4j_extracts_as_the_service_does(settings: Settings, full_pipeline):
-    with kgservice.load(settings) as nlp:
+def test_load_against_neo4j_extracts_as_the_service_does(settings: Settings, service_pipeline):
+    full_pipeline = service_pipeline
+    with kgservice.load(without_prior(settings)) as nlp:
         assert not nlp.offline and nlp.graph is not None and nlp.notes == ()
         assert nlp.model_version == full_pipeline.model_version
         doc = nlp(POSTING, domain="job")
@@ -65,7 +79,8 @@ def test_load_against_neo4j_extracts_as_the_service_does(settings: Settings, ful
             nlp(POSTING, domain="resume")
 
 
-def test_load_without_neo4j_builds_from_the_artifacts(no_neo4j: Settings, full_pipeline, settings: Settings):
+def test_load_without_neo4j_builds_from_the_artifacts(no_neo4j: Settings, service_pipeline, settings: Settings):
+    full_pipeline = service_pipeline
     with pytest.raises(GraphUnavailable):  # required: the closed port says no
         kgservice.load(no_neo4j, offline=False)
 

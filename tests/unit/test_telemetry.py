@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextvars
+
 import dataclasses
 import io
 import json
@@ -82,11 +84,15 @@ def test_json_log_lines_carry_the_request_id_of_their_context(monkeypatch):
     handler.setFormatter(JsonFormatter())
     logger = logging.getLogger("kgservice.test_telemetry")
     logger.addHandler(handler)
-    try:
+    def log_both() -> None:
         token = REQUEST_ID.set("req-7")
         logger.warning("inside", extra={"fields": {"event": "probe"}})
         REQUEST_ID.reset(token)
         logger.warning("outside")
+
+    try:
+        # A context of its own: a test before this one may have left a request id in the main thread's.
+        contextvars.Context().run(log_both)
     finally:
         logger.removeHandler(handler)
     inside, outside = (json.loads(line) for line in stream.getvalue().splitlines())

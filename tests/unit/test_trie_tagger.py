@@ -213,7 +213,7 @@ NAMED = [
     ("de", {"esco:python", "esco:sap", "esco:css", "lc:js", "lc:cpp"}),
 ])
 def test_trie_tagger_other_languages_keep_only_names(tmp_path, language, expected):
-    SkillTrie.build(NAMED).save(tmp_path)
+    build_trie(NAMED).save(tmp_path)
     tagger = TrieTagger(SkillTrie.load(tmp_path))
     text = "Python, SAP, CSS, JavaScript und C++; Marketing und Planning."
     doc = Document(text, Domain.JOB, sections=(Section("qualifications", 0, len(text)),), language=language)
