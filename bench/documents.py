@@ -200,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if group in assigned:
             systems[f"  raw {group.removeprefix('spans.')}"] = tagger_spans(shipped, group.removeprefix("spans."))
     for name in filter(None, args.peers.split(",")):
-        system = peer(name, shipped.stages[0])
+        system = peer(name, next(s for s in shipped.stages if s.name == "sectioner"))
         if system is None:
             console.print(f"peer {name} skipped: run `bash bench/peers_setup.sh` first")
             continue

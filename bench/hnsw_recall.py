@@ -42,7 +42,7 @@ def main() -> int:
         pipeline = build_pipeline(settings, graph, TAGGERS)
     finally:
         graph.close()
-    sectioner = pipeline.stages[0]
+    sectioner = next(s for s in pipeline.stages if s.name == "sectioner")
     tagger = next(s for s in pipeline.stages if s.name == "embedding_tagger")
     pieces = list(dict.fromkeys(p.text for t in postings(args.docs)
                                 for p in tagger.split(sectioner(make_document(t, Domain.JOB)))[0]))
