@@ -73,7 +73,7 @@ def parts(encoder: OnnxEncoder) -> Parts:
     import ast
     import csv
 
-    path = Settings().shared_data / "skillskape" / "train.csv"
+    path = Settings().training_data / "skillskape" / "train.csv"
     with open(path, encoding="utf-8", newline="") as fh:
         rows = [r for _, r in zip(range(N_SENTENCES), csv.DictReader(fh))]
     names = sorted({x for r in rows for x in ast.literal_eval(r["skills"]) if x != "UNK"} | set(DISTRACTORS))
