@@ -33,6 +33,17 @@ def _ranked(rows: list[dict], kind: DocumentKind) -> list[RankedEntity]:
     return [RankedEntity(id=strawberry.ID(r["id"]), title=r["title"], score=round(r["score"], 4),
                          matched=r["matched"], kind=kind) for r in rows]
 
+async def _ranked_page(info: strawberry.Info[Context], kind: DocumentKind, doc_id: str, ranked: DocumentKind,
+                       query, first: int, after: str | None) -> RankedEntityPage:  # noqa: ANN001
+    """One page of ``query``'s ranking (top candidates of a job, top jobs of a profile) after the cursor."""
+    check_first(first)
+    offset = decode_cursor(after)
+    await load_entity(info, kind, doc_id)
+    rows = await info.context.run(query, info.context.graph, document_key(kind.value, doc_id), offset + first + 1)
+    window = Window.cut(rows, offset, first)
+    return RankedEntityPage(items=_ranked(window.items, ranked), page_info=window.page_info)
+
+
 
 @strawberry.type
 class RecommendationQuery:
@@ -142,26 +153,14 @@ class RecommendationQuery:
     @strawberry.field(description="topCandidates with cursor pagination: pass pageInfo.endCursor as `after`.")
     async def top_candidates_page(self, info: strawberry.Info[Context], job_id: strawberry.ID, first: int = 10,
                                   after: str | None = None) -> RankedEntityPage | None:
-        jid = check_id(str(job_id), "jobId")
-        check_first(first)
-        offset = decode_cursor(after)
-        await load_entity(info, DocumentKind.JOB, jid)
-        rows = await info.context.run(skill_queries.top_candidates, info.context.graph, document_key("job", jid),
-                                      offset + first + 1)
-        window = Window.cut(rows, offset, first)
-        return RankedEntityPage(items=_ranked(window.items, DocumentKind.PROFILE), page_info=window.page_info)
+        return await _ranked_page(info, DocumentKind.JOB, check_id(str(job_id), "jobId"), DocumentKind.PROFILE,
+                                  skill_queries.top_candidates, first, after)
 
     @strawberry.field(description="topJobs with cursor pagination: pass pageInfo.endCursor as `after`.")
     async def top_jobs_page(self, info: strawberry.Info[Context], profile_id: strawberry.ID, first: int = 10,
                             after: str | None = None) -> RankedEntityPage | None:
-        pid = check_id(str(profile_id), "profileId")
-        check_first(first)
-        offset = decode_cursor(after)
-        await load_entity(info, DocumentKind.PROFILE, pid)
-        rows = await info.context.run(skill_queries.top_jobs, info.context.graph, document_key("profile", pid),
-                                      offset + first + 1)
-        window = Window.cut(rows, offset, first)
-        return RankedEntityPage(items=_ranked(window.items, DocumentKind.JOB), page_info=window.page_info)
+        return await _ranked_page(info, DocumentKind.PROFILE, check_id(str(profile_id), "profileId"),
+                                  DocumentKind.JOB, skill_queries.top_jobs, first, after)
 
 
 @strawberry.type
