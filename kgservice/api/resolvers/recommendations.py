@@ -7,7 +7,7 @@ import strawberry
 
 from kgservice.api.access import NeedsWrite
 from kgservice.api.context import Context
-from kgservice.api.limits import MAX_SEARCH_CHARS, bad_input, check_first, check_id, check_text, not_found
+from kgservice.api.limits import bad_input, check_first, check_id, check_text, not_found
 from kgservice.api.resolvers.entities import load_entity
 from kgservice.api.types.documents import RankedEntity
 from kgservice.api.types.enums import DocumentKind
