@@ -284,7 +284,7 @@ def _write_parquet(spark: Any, rdd: Any, out: str) -> list[dict[str, Any]]:
                          StructField("label", StringType()), StructField("id", StringType()),
                          StructField("title", StringType()), StructField("version", LongType()),
                          StructField("modelVersion", StringType()), StructField("updatedAt", LongType()),
-                         StructField("skills", ArrayType(skill))])
+                         StructField("language", StringType()), StructField("skills", ArrayType(skill))])
     rows = rdd.filter(lambda item: "row" in item).map(lambda item: item["row"])
     spark.createDataFrame(rows, schema).write.mode("overwrite").parquet(out)
     summaries = rdd.filter(lambda item: "summary" in item).map(lambda item: item["summary"]).collect()

@@ -1,7 +1,7 @@
 // Write one or many documents and their extracted skills in one transaction. Write.
 // $rows: LIST<MAP>, one per document, of {key: "<kind>:<id>", kind: "job"|"profile"|"course"|"post", label: "Job"|"Profile"|
 // "Course"|"Post", id, title, version: INTEGER (monotonic, e.g. edit time in ms), modelVersion,
-// updatedAt: INTEGER epoch ms, skills: LIST<MAP> of {skillId, score, relation, method, section}}.
+// updatedAt: INTEGER epoch ms, language: STRING|null (ISO 639-1), skills: LIST<MAP> of {skillId, score, relation, method, section}}.
 // The document's lock is taken (SET then REMOVE of _lock) before its stored version is read: without
 // it two writers of one document both read the old version and the older one could commit last.
 // A doc whose stored version is newer than its own is left alone. For the others, the document's
@@ -23,7 +23,7 @@ WITH d, doc, stored, (stored IS NULL OR stored <= doc.version) AS applied
 OPTIONAL CALL (d, doc, applied) {
   WITH d, doc, applied WHERE applied
   SET d:$(doc.label), d.title = doc.title, d.version = doc.version, d.modelVersion = doc.modelVersion,
-      d.updatedAt = doc.updatedAt
+      d.updatedAt = doc.updatedAt, d.language = doc.language
   WITH d, doc, [k IN doc.skills | k.skillId] AS keep
   CALL (d, keep) {
     MATCH (d)-[old:HAS_SKILL {source: 'extraction'}]->(s:Skill)
@@ -35,7 +35,7 @@ OPTIONAL CALL (d, doc, applied) {
     MATCH (s:Skill {id: k.skillId})
     MERGE (d)-[h:HAS_SKILL {source: 'extraction'}]->(s)
     SET h.score = k.score, h.relation = k.relation, h.method = k.method, h.section = k.section,
-        h.modelVersion = doc.modelVersion, h.updatedAt = doc.updatedAt
+        h.modelVersion = doc.modelVersion, h.updatedAt = doc.updatedAt, h.language = doc.language
     RETURN count(h) AS written
   }
   RETURN written

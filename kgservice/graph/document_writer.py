@@ -60,6 +60,9 @@ class DocumentWrite:
     title: str | None = None
     # Epoch ms stamped on the node and its edges; None: the time of the write.
     updated_at: int | None = None
+    # ISO 639-1 code of the text the skills came from, stamped on the node and its edges, so a
+    # taxonomist can tell (and filter) what came from, say, German postings.
+    language: str | None = None
 
     @classmethod
     def from_document(cls, doc: Document, version: int, *, with_expansion: bool = False,
@@ -68,7 +71,7 @@ class DocumentWrite:
             raise InvalidInput("a document needs an id to be written to the graph")
         skills = doc.skills + (doc.expanded if with_expansion else ())
         return cls(doc.domain, doc.id, version, doc.model_version or "unknown",
-                   tuple(SkillWrite.from_scored(s) for s in skills), doc.title, updated_at)
+                   tuple(SkillWrite.from_scored(s) for s in skills), doc.title, updated_at, doc.language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +115,7 @@ def document_row(doc: DocumentWrite, now_ms: int) -> dict[str, object]:
             best[s.skill_id] = s
     return {"key": document_key(kind, doc.id), "kind": kind.value, "label": LABELS[kind], "id": doc.id,
             "title": doc.title, "version": doc.version, "modelVersion": doc.model_version,
-            "updatedAt": doc.updated_at if doc.updated_at is not None else now_ms,
+            "updatedAt": doc.updated_at if doc.updated_at is not None else now_ms, "language": doc.language,
             "skills": [{"skillId": s.skill_id, "score": s.score, "relation": s.relation, "method": s.method,
                         "section": s.section} for s in best.values()]}
 

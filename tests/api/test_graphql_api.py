@@ -286,6 +286,27 @@ def test_api_upsert_is_idempotent_and_ignores_older_versions(api, graph):
     assert graph.read("MATCH (d:Document:Job {key: $k}) RETURN count(d) AS n", k=f"job:{doc_id}")[0]["n"] == 1
 
 
+def test_api_records_the_detected_language_on_the_document_and_its_edges(api, graph):
+    doc_id = f"{TEST_PREFIX}job-lang"
+    german = ("Ihre Aufgaben\n- Entwicklung von Webanwendungen mit JavaScript und Python\n"
+              "- Pflege relationaler Datenbanken mit SQL\n")
+    extracted = api.gql("query($t: String!) { extractSkills(text: $t) { language } }", {"t": german})
+    assert extracted["data"]["extractSkills"]["language"] == "de"
+    body = api.gql("""mutation($id: ID!, $text: String!) { upsertDocument(kind: JOB, id: $id, text: $text, version: 1) {
+        entity { language skills { skill { name } language } } } }""", {"id": doc_id, "text": german})
+    entity = body["data"]["upsertDocument"]["entity"]
+    assert entity["language"] == "de" and entity["skills"]
+    assert {s["language"] for s in entity["skills"]} == {"de"}
+    stored = graph.read("MATCH (d:Document {key: $k})-[h:HAS_SKILL]->() RETURN d.language AS doc, "
+                        "collect(DISTINCT h.language) AS edges", k=f"job:{doc_id}")
+    assert stored == [{"doc": "de", "edges": ["de"]}]
+    # A new version in English relabels the document and the edges it keeps.
+    upsert(api, "JOB", doc_id, "Requirements\n- Web applications in JavaScript and Python, SQL databases\n", version=2)
+    stored = graph.read("MATCH (d:Document {key: $k})-[h:HAS_SKILL]->() RETURN d.language AS doc, "
+                        "collect(DISTINCT h.language) AS edges", k=f"job:{doc_id}")
+    assert stored == [{"doc": "en", "edges": ["en"]}]
+
+
 def test_api_concurrent_upserts_leave_the_newest_version(api):
     """Versions v and v+1 of one document sent at the same moment over two connections, 40 times: v+1 is
     stored every time with its own skills (queried back through `entity`), and v, when its write came

@@ -60,10 +60,12 @@ class Extraction:
     skills: list[ExtractedSkill]
     expanded: list[ExtractedSkill]
     notes: list[str] = strawberry.field(description="What was switched off and why, e.g. the semantic tagger.")
+    language: str | None = strawberry.field(
+        default=None, description="ISO 639-1 code of the language detected in the text (en, de, fr, es, nl, pt...).")
 
     @classmethod
     def from_document(cls, doc: Document, notes: list[str]) -> Extraction:
-        return cls(model_version=doc.model_version or "", domain=doc.domain,
+        return cls(model_version=doc.model_version or "", domain=doc.domain, language=doc.language,
                    sections=[Section(kind=s.kind, start=s.start, end=s.end, source=s.source) for s in doc.sections],
                    skills=[ExtractedSkill.from_scored(s, doc.text) for s in doc.skills],
                    expanded=[ExtractedSkill.from_scored(s, doc.text) for s in doc.expanded], notes=notes)
@@ -82,13 +84,15 @@ class EntitySkill:
     sources: list[str] = strawberry.field(description="Edge sources: extraction, feedback, assessment.")
     verified: bool = strawberry.field(description="Assessed at the 70th percentile or higher.")
     percentile: float | None
+    language: str | None = strawberry.field(
+        default=None, description="ISO 639-1 code of the text an extraction edge came from.")
 
     @classmethod
     def from_record(cls, r: dict[str, Any]) -> EntitySkill:
         return cls(skill=Skill(id=strawberry.ID(r["skillId"]), name=r["name"], taxonomy=r["taxonomy"]),
                    score=r["score"], relation=r["relation"], method=r["method"], section=r["section"],
                    model_version=r["modelVersion"], updated_at=r["updatedAt"], sources=list(r["sources"]),
-                   verified=bool(r["verified"]), percentile=r["percentile"])
+                   verified=bool(r["verified"]), percentile=r["percentile"], language=r.get("language"))
 
 
 @strawberry.type(description="A job, profile, course or post with its scored skills.")
@@ -99,11 +103,13 @@ class Entity:
     version: Long | None = strawberry.field(description="Monotonic version of the last applied write.")
     model_version: str | None
     updated_at: Long | None = strawberry.field(description="Epoch milliseconds of the last applied write.")
+    language: str | None = strawberry.field(
+        default=None, description="ISO 639-1 code of the text of the last applied write.")
 
     @classmethod
     def from_record(cls, r: dict[str, Any]) -> Entity:
         return cls(kind=DocumentKind(r["kind"]), id=strawberry.ID(r["id"]), title=r["title"], version=r["version"],
-                   model_version=r["modelVersion"], updated_at=r["updatedAt"])
+                   model_version=r["modelVersion"], updated_at=r["updatedAt"], language=r.get("language"))
 
     @strawberry.field(description="Effective skills, highest score first (rejected skills left out).")
     async def skills(self, info: strawberry.Info[Context]) -> list[EntitySkill]:
