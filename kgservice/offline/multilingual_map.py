@@ -1,6 +1,6 @@
 """Fits the linear map from a multilingual encoder into the skill tower's sentence space.
 
-Run: ``python -m kgservice.offline.multilingual_map [--source e5|use] [--ship]``.
+Run: ``python -m kgservice.offline.multilingual_map [--source use|e5|use+e5] [--ship]``.
 
 English text is embedded by both the sentence tower (the student, what the skill index is queried
 with) and the multilingual encoder: the skill index's own texts (ESCO preferred labels) and the
@@ -27,7 +27,8 @@ from rich.progress import track
 
 from kgservice.inference import artifacts
 from kgservice.package_data import data_path
-from kgservice.inference.multilingual_encoder import MAP_FILE, MAP_MODEL_ID, SOURCES, SourceEncoder, apply_map, fit_map
+from kgservice.inference.multilingual_encoder import (MAP_FILE, MAP_MODEL_ID, SourceEncoder, apply_map, fit_map,
+                                                     parse_sources)
 from kgservice.settings import Settings
 
 CHUNK = 1024
@@ -60,10 +61,15 @@ def cached_embeddings(cache: Path, name: str, texts: Sequence[str], encode: Call
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--source", choices=sorted(SOURCES), default="e5")
+    parser.add_argument("--source", default="use+e5",
+                        help="the encoder wheels the map reads: use, e5, or both side by side (use+e5, the default)")
     parser.add_argument("--ridge", type=float, default=1e-2)
     parser.add_argument("--ship", action="store_true", help="write into models/ (the committed map)")
     args = parser.parse_args(argv)
+    try:
+        sources = parse_sources(args.source)
+    except ValueError as exc:
+        parser.error(str(exc))
     settings = Settings()
     from kgservice.graph.driver import Graph
     from kgservice.pipeline.embedding_tagger import load_sentence_tower
@@ -72,8 +78,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     texts = fit_texts(settings, version)
     tower = load_sentence_tower(settings)
     target = cached_embeddings(settings.cache, tower.model_id, texts, lambda t: tower.encode(t, batch_size=64))
-    source = SourceEncoder(settings.cache, SOURCES[args.source], threads=settings.pipeline.threads)
-    vectors = cached_embeddings(settings.cache, args.source, texts, lambda t: source.encode(t, batch_size=128))
+    parts = []
+    for spec in sources:  # each wheel's vectors cached on their own, so use+e5 reuses a use or e5 fit's
+        encoder = SourceEncoder(settings.cache, spec, threads=settings.pipeline.threads)
+        parts.append(cached_embeddings(settings.cache, spec.name, texts,
+                                       lambda t, e=encoder: e.encode(t, batch_size=128)))
+    vectors = np.hstack(parts)
     rng = np.random.default_rng(22)
     held = rng.random(len(texts)) < HELD_OUT
     started = time.perf_counter()
@@ -84,17 +94,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = (data_path("models") if args.ship else settings.home / "models") / MAP_MODEL_ID
     out.mkdir(parents=True, exist_ok=True)
     np.save(out / MAP_FILE, matrix)
-    spec = SOURCES[args.source]
+    source = "+".join(s.name for s in sources)
     manifest = {
-        "model_id": MAP_MODEL_ID, "source": args.source, "source_wheel": spec.filename,
-        "source_sha256": spec.sha256, "input_dimension": int(matrix.shape[0]), "dimension": int(matrix.shape[1]),
+        "model_id": MAP_MODEL_ID, "source": source, "source_wheels": [s.filename for s in sources],
+        "source_sha256": [s.sha256 for s in sources], "input_dimension": int(matrix.shape[0]), "dimension": int(matrix.shape[1]),
         "skill_tower": {"model_id": tower_id, "sha256": tower_sha},
         "sentence_tower": tower.model_id, "taxonomy_version": version,
         "fit": {"texts": len(texts), "held_out": int(held.sum()), "ridge": args.ridge,
                 "held_out_mean_cosine": round(cosine, 4), "seconds": round(time.perf_counter() - started, 1)},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    print(f"map {args.source} -> {tower.model_id}: {len(texts)} texts, held-out mean cosine {cosine:.4f}; wrote {out}")
+    print(f"map {source} -> {tower.model_id}: {len(texts)} texts, held-out mean cosine {cosine:.4f}; wrote {out}")
     return 0
 
 

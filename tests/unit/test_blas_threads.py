@@ -17,7 +17,8 @@ print(len(os.listdir('/proc/self/task')))
 
 
 def _threads(first: str) -> int:
-    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    # OpenBLAS also obeys GOTO_NUM_THREADS and OMP_NUM_THREADS: the probe must not inherit a limit.
+    env = {k: v for k, v in os.environ.items() if k not in {"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"}}
     out = subprocess.run([sys.executable, "-c", PROBE.format(first=first)], env=env, capture_output=True, text=True,
                          check=True, timeout=60)
     return int(out.stdout.strip())

@@ -9,7 +9,8 @@ import pytest
 
 from kgservice.errors import ArtifactMissing
 from kgservice.inference import artifacts
-from kgservice.inference.multilingual_encoder import MAP_FILE, MAP_MODEL_ID, SOURCES, apply_map, fit_map, load_multilingual_encoder
+from kgservice.inference.multilingual_encoder import (MAP_FILE, MAP_MODEL_ID, ConcatEncoder, apply_map, fit_map,
+                                                     load_multilingual_encoder, parse_sources)
 from kgservice.inference.onnx_encoder import model_file_sha256
 from kgservice.settings import Settings
 
@@ -30,9 +31,27 @@ def test_multilingual_map_shipped_for_the_shipped_student():
     manifest = json.loads((directory / "manifest.json").read_text())
     student = artifacts.model_dir(settings, manifest["skill_tower"]["model_id"])
     assert manifest["skill_tower"]["sha256"] == model_file_sha256(student, True)
-    source = SOURCES[manifest["source"]]
-    assert manifest["source_sha256"] == source.sha256
-    assert np.load(directory / MAP_FILE).shape == (source.dimension, manifest["dimension"])
+    sources = parse_sources(manifest["source"])
+    assert manifest["source_sha256"] == [s.sha256 for s in sources]
+    assert np.load(directory / MAP_FILE).shape == (sum(s.dimension for s in sources), manifest["dimension"])
+
+
+def test_multilingual_sources_parse_and_concatenate():
+    assert [s.name for s in parse_sources("use+e5")] == ["use", "e5"]
+    for bad in ("", "use+use", "use+bert", "+"):
+        with pytest.raises(ValueError, match="joined by"):
+            parse_sources(bad)
+
+    class Fixed:  # a stand-in wheel encoder: the same unit row for every text
+        def __init__(self, name, row):
+            self.name, self.row, self.dimension = name, np.asarray(row, dtype=np.float32), len(row)
+
+        def encode(self, texts, batch_size=64):
+            return np.tile(self.row, (len(texts), 1))
+
+    both = ConcatEncoder([Fixed("use", [1.0, 0.0]), Fixed("e5", [0.0, 0.6, 0.8])])
+    assert both.name == "use+e5" and both.dimension == 5
+    assert both.encode(["a", "b"]).tolist() == [[1.0, 0.0, 0.0, 0.6000000238418579, 0.800000011920929]] * 2
 
 
 def test_multilingual_map_refuses_another_skill_tower(tmp_path):
