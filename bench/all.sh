@@ -30,7 +30,7 @@ for name in "${names[@]}"; do
   {
     echo "command: python $cmd"
     echo "date:    $(date -u +%Y-%m-%dT%H:%MZ)"
-    echo "commit:  $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
+    echo "commit:  $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . ':!bench/results' 2>/dev/null || echo ' (with uncommitted changes)')"
     echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/^Mem/{print $2}') GiB"
     echo
     # Progress bars and model-loading chatter go to stderr; the tables are on stdout.
