@@ -85,12 +85,19 @@ def scratch_taxonomy(graph: Graph) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def built_indexes(graph: Graph, settings: Settings, full_taxonomy, quiet: Console):
-    """Trie, catalog and vector index built from the loaded graph (the encoder exported if missing)."""
-    from kgservice.offline.index_builder import build_indexes
+    """What `make run` builds after the load: trie, catalog and vector index from the loaded graph (the
+    encoder exported if missing), then the corpus RELATED_TO edges (from the shipped corpus skill sets)
+    and the neighbour snapshot over them, as `kgservice graph related` does. Expansion and matching tests
+    need the weighted edges, and a fresh machine has no earlier `make run` to have left them."""
+    from kgservice.offline.index_builder import build_indexes, build_neighbours
     from kgservice.offline.onnx_export import ensure_encoder
+    from kgservice.related.build import build_related
 
     ensure_encoder(settings)
-    return build_indexes(settings, graph, semantic=True, console=quiet)
+    built = build_indexes(settings, graph, semantic=True, console=quiet)
+    build_related(settings, graph, quiet, sources=["corpus"])
+    built["neighbours"] = build_neighbours(settings, graph, quiet)
+    return built
 
 
 @pytest.fixture(scope="session")
