@@ -92,7 +92,7 @@ class EntitySkill:
         return cls(skill=Skill(id=strawberry.ID(r["skillId"]), name=r["name"], taxonomy=r["taxonomy"]),
                    score=r["score"], relation=r["relation"], method=r["method"], section=r["section"],
                    model_version=r["modelVersion"], updated_at=r["updatedAt"], sources=list(r["sources"]),
-                   verified=bool(r["verified"]), percentile=r["percentile"], language=r.get("language"))
+                   verified=bool(r["verified"]), percentile=r["percentile"], language=r["language"])
 
 
 @strawberry.type(description="A job, profile, course or post with its scored skills.")
@@ -109,7 +109,7 @@ class Entity:
     @classmethod
     def from_record(cls, r: dict[str, Any]) -> Entity:
         return cls(kind=DocumentKind(r["kind"]), id=strawberry.ID(r["id"]), title=r["title"], version=r["version"],
-                   model_version=r["modelVersion"], updated_at=r["updatedAt"], language=r.get("language"))
+                   model_version=r["modelVersion"], updated_at=r["updatedAt"], language=r["language"])
 
     @strawberry.field(description="Effective skills, highest score first (rejected skills left out).")
     async def skills(self, info: strawberry.Info[Context]) -> list[EntitySkill]:
