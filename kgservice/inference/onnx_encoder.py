@@ -106,6 +106,13 @@ class OnnxEncoder:
         self._token_output: str | None = manifest.get("token_output") if manifest.get("token_output") in outputs else None
         # A static tower's look-ups cost nothing per padded token, so its manifest asks for larger calls.
         self.batch_tokens = int(manifest.get("batch_tokens", DEFAULT_BATCH_TOKENS))
+        # Dynamic int8 quantization scales each matrix product's activations by their range over the
+        # whole call, so a text's vector moved with the texts it was batched with (cosine 0.994 alone
+        # against in a batch): the nearline worker (one posting) and the batch job (many) wrote different
+        # edges for one posting. One text per call makes a vector depend on its text only, for about 0.3
+        # ms a sentence more.
+        method = str(manifest.get("int8_quantization", {}).get("method", ""))
+        self.one_text_per_call = self.quantized and "quantize_dynamic" in method
         self._encode_batch = getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)
 
     @property
@@ -195,14 +202,17 @@ class OnnxEncoder:
         """Whether the graph outputs its token states (exports since ``token_output`` was added)."""
         return self._token_output is not None
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64, max_batch_tokens: int | None = None) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch_size: int = 64, max_batch_tokens: int | None = None,
+               one_text_per_call: bool | None = None) -> np.ndarray:
         """Embed ``texts``; returns float32 ``[len(texts), dimension]``, rows L2-normalized, in input order.
 
         Texts run longest first in batches of at most ``batch_size`` rows and ``max_batch_tokens``
         padded tokens (rows x longest row; default the manifest's ``batch_tokens``, else 128), so
-        short texts are not padded to a long one's length.
+        short texts are not padded to a long one's length; a dynamically quantized model takes one text
+        per call (``one_text_per_call``, None: the model's), so a text's vector never depends on the
+        others. False batches anyway, for a caller that fixes its batches itself.
         """
-        return self._run(texts, batch_size, max_batch_tokens, window=0)[0]
+        return self._run(texts, batch_size, max_batch_tokens, window=0, one_text_per_call=one_text_per_call)[0]
 
     def encode_windows(self, texts: Sequence[str], window: int, batch_size: int = 64,
                        max_batch_tokens: int | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -225,10 +235,11 @@ class OnnxEncoder:
         return self._run(texts, batch_size, max_batch_tokens, window=window)
 
     def _run(self, texts: Sequence[str], batch_size: int, max_batch_tokens: int | None, window: int,
-             ) -> tuple[np.ndarray, list[np.ndarray]]:
+             one_text_per_call: bool | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
         if isinstance(texts, str):
             raise TypeError("encode takes a sequence of strings, not one string")
         max_batch_tokens = max_batch_tokens or self.batch_tokens
+        alone = self.one_text_per_call if one_text_per_call is None else one_text_per_call
         n = len(texts)
         out = np.zeros((n, self.dimension), dtype=np.float32)
         windows: list[np.ndarray] = []
@@ -243,7 +254,7 @@ class OnnxEncoder:
         lo = 0
         while lo < n:
             width = int(lengths[order[lo]])
-            rows = max(1, min(batch_size, max_batch_tokens // max(1, width), n - lo))
+            rows = 1 if alone else max(1, min(batch_size, max_batch_tokens // max(1, width), n - lo))
             idx = order[lo:lo + rows]
             lo += rows
             ids = np.zeros((rows, width), dtype=np.int64)

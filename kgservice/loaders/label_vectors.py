@@ -78,7 +78,11 @@ class LabelVectors:
                 unsaved = 0
                 for lo in range(0, len(missing), BATCH):
                     chunk = missing[lo:lo + BATCH]
-                    for text, vector in zip(chunk, self.encoder.encode(chunk, batch_size=BATCH), strict=True):
+                    # Batched on purpose: these fixed, sorted batches give every machine the vectors the
+                    # hierarchy's audited edges were derived with (docs/skills-graph.md); embedding one
+                    # label per call would move some cosines across the floors and redraw the audit.
+                    vectors = self.encoder.encode(chunk, batch_size=BATCH, one_text_per_call=False)
+                    for text, vector in zip(chunk, vectors, strict=True):
                         cache[text] = vector
                     unsaved += len(chunk)
                     progress.advance(task, len(chunk))

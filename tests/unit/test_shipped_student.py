@@ -40,3 +40,21 @@ def test_shipped_student_outputs_token_states_for_the_taggers_windows() -> None:
     assert windows[0].shape == (tokens - 1 - 3, encoder.dimension)
     assert windows[1].shape == (0, encoder.dimension), "one word piece: the sentence vector is its only window"
     np.testing.assert_allclose(np.linalg.norm(windows[0], axis=1), 1.0, atol=1e-5)
+
+
+def test_shipped_student_vector_depends_on_its_text_only() -> None:
+    """The nearline worker embeds one posting, the batch job many: the same sentence must get the same
+    vector either way, or the two write different edges for one posting (dynamic int8 scales each
+    call's activations by their range over the whole call)."""
+    encoder = OnnxEncoder.load(SHIPPED, quantized=True, threads=1)
+    assert encoder.one_text_per_call
+    sentence = "Experience with PostgreSQL query tuning and Kubernetes deployments"
+    others = ["Bake bread at dawn", "Lead a team of twelve welders on offshore platforms, TIG and MIG",
+              "SQL", "Fluent German and English; CRM experience is a plus"] * 8
+    alone = encoder.encode([sentence])
+    batched = encoder.encode([*others, sentence], batch_size=64, max_batch_tokens=4096)[-1:]
+    np.testing.assert_array_equal(alone, batched)
+    vectors, windows = encoder.encode_windows([*others, sentence], 3)
+    _, alone_windows = encoder.encode_windows([sentence], 3)
+    np.testing.assert_array_equal(vectors[-1:], alone)
+    np.testing.assert_array_equal(windows[-1], alone_windows[0])
