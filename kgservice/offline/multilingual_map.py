@@ -2,13 +2,22 @@
 
 Run: ``python -m kgservice.offline.multilingual_map [--source use|e5|use+e5] [--ship]``.
 
-English text is embedded by both the sentence tower (the student, what the skill index is queried
-with) and the multilingual encoder: the skill index's own texts (ESCO preferred labels) and the
-SkillSkape train sentences vendored in ``kgservice/resources/data``. A ridge least-squares fit maps the
-second onto the first; 5% of the texts are held out and the mean cosine between mapped and target
-vectors on them is recorded in the manifest. Embeddings are cached in chunks under
-``<cache>/multilingual-fit/`` so an interrupted run resumes. ``--ship`` writes into ``models/`` (the
-committed map) instead of ``<home>/models``.
+Two kinds of pairs, each a multilingual encoder's vector and the sentence tower's (the student, what the
+skill index is queried with):
+
+- English text embedded by both: the skill index's own texts (ESCO preferred labels) and the SkillSkape
+  train sentences vendored in ``kgservice/resources/data``;
+- translated text: 300 SkillSkape train sentences translated into German, French, Spanish, Dutch and
+  Portuguese (``skillskape/train_translated.jsonl``), each translation's multilingual vector paired with the
+  student's vector of its English original, weighted ``--parallel-weight`` times an English pair. These
+  teach the map where the encoders place a language away from English.
+
+A ridge least-squares fit maps the first onto the second. 5% of the English texts and a fifth of the
+translated sentences (all their languages, and their English originals) are held out; the mean cosine
+between mapped and target vectors on them, per language, is recorded in the manifest, and the shipped
+map is then fitted on everything. Embeddings are cached in chunks under ``<cache>/multilingual-fit/`` so an
+interrupted run resumes. ``--ship`` writes into ``models/`` (the committed map) instead of
+``<home>/models``.
 """
 
 from __future__ import annotations
@@ -33,6 +42,8 @@ from kgservice.settings import Settings
 
 CHUNK = 1024
 HELD_OUT = 0.05
+TRANSLATED_HELD_OUT = 0.2
+TRANSLATED_FILE = "train_translated.jsonl"
 
 
 def fit_texts(settings: Settings, taxonomy_version: str) -> list[str]:
@@ -41,6 +52,19 @@ def fit_texts(settings: Settings, taxonomy_version: str) -> list[str]:
     with open(settings.training_data / "skillskape" / "train.csv", encoding="utf-8", newline="") as fh:
         texts += [row["sentence"] for row in csv.DictReader(fh)]
     return list(dict.fromkeys(t.strip() for t in texts if t.strip()))
+
+
+def translated_pairs(settings: Settings) -> tuple[list[str], dict[str, list[str]]]:
+    """The translated SkillSkape train sentences: the English originals, and per language their translations
+    (line i of every list is the same sentence)."""
+    path = settings.training_data / "skillskape" / TRANSLATED_FILE
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    languages = [k for k in rows[0] if k not in {"index", "skills", "en"}]
+    for n, row in enumerate(rows, 1):
+        missing = [lang for lang in ("en", *languages) if not str(row.get(lang, "")).strip()]
+        if missing:
+            raise ValueError(f"{path}:{n} lacks {missing}")
+    return [r["en"].strip() for r in rows], {lang: [r[lang].strip() for r in rows] for lang in languages}
 
 
 def cached_embeddings(cache: Path, name: str, texts: Sequence[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
@@ -63,7 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--source", default="use+e5",
                         help="the encoder wheels the map reads: use, e5, or both side by side (use+e5, the default)")
-    parser.add_argument("--ridge", type=float, default=1e-2)
+    parser.add_argument("--ridge", type=float, default=1e-1)
+    parser.add_argument("--parallel-weight", type=float, default=3.0,
+                        help="weight of a translated pair against an English one (0: English text only)")
     parser.add_argument("--ship", action="store_true", help="write into models/ (the committed map)")
     args = parser.parse_args(argv)
     try:
@@ -76,20 +102,40 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     version = artifacts.taxonomy_version(Graph.connect(settings))
     texts = fit_texts(settings, version)
+    originals, translations = translated_pairs(settings)
     tower = load_sentence_tower(settings)
-    target = cached_embeddings(settings.cache, tower.model_id, texts, lambda t: tower.encode(t, batch_size=64))
-    parts = []
-    for spec in sources:  # each wheel's vectors cached on their own, so use+e5 reuses a use or e5 fit's
-        encoder = SourceEncoder(settings.cache, spec, threads=settings.pipeline.threads)
-        parts.append(cached_embeddings(settings.cache, spec.name, texts,
-                                       lambda t, e=encoder: e.encode(t, batch_size=128)))
-    vectors = np.hstack(parts)
+    embed_target = lambda t: tower.encode(t, batch_size=64)  # noqa: E731
+    target = cached_embeddings(settings.cache, tower.model_id, texts, embed_target)
+    original_target = cached_embeddings(settings.cache, tower.model_id, originals, embed_target)
+    encoders = [SourceEncoder(settings.cache, spec, threads=settings.pipeline.threads) for spec in sources]
+
+    def source_vectors(batch: list[str]) -> np.ndarray:
+        # each wheel's vectors cached on their own, so use+e5 reuses a use or e5 fit's
+        return np.hstack([cached_embeddings(settings.cache, e.name, batch, lambda t, e=e: e.encode(t, batch_size=128))
+                          for e in encoders])
+
+    vectors = source_vectors(texts)
+    translated = {lang: source_vectors(batch) for lang, batch in translations.items()}
     rng = np.random.default_rng(22)
     held = rng.random(len(texts)) < HELD_OUT
+    held_sentences = rng.random(len(originals)) < TRANSLATED_HELD_OUT
+    held_originals = {o for o, h in zip(originals, held_sentences) if h}
+
+    def fit(english: np.ndarray, sentences: np.ndarray) -> np.ndarray:
+        """The map over the English pairs ``english`` and the translated pairs of ``sentences`` (row masks)."""
+        x = np.vstack([vectors[english], *(v[sentences] for v in translated.values())])
+        y = np.vstack([target[english], *(original_target[sentences] for _ in translated)])
+        w = np.concatenate([np.ones(int(english.sum())),
+                            np.full(int(sentences.sum()) * len(translated), args.parallel_weight)])
+        return fit_map(x, y, ridge=args.ridge, weights=w)
+
     started = time.perf_counter()
-    matrix = fit_map(vectors[~held], target[~held], ridge=args.ridge)
-    cosine = float(np.mean(np.sum(apply_map(vectors[held], matrix) * target[held], axis=1)))
-    matrix = fit_map(vectors, target, ridge=args.ridge)  # the shipped map uses every text
+    # held out: the English texts drawn, and the drawn translated sentences with their English originals
+    matrix = fit(~held & np.array([t not in held_originals for t in texts]), ~held_sentences)
+    cosine = {"en": _mean_cosine(vectors[held], target[held], matrix)}
+    cosine |= {lang: _mean_cosine(v[held_sentences], original_target[held_sentences], matrix)
+               for lang, v in translated.items()}
+    matrix = fit(np.ones(len(texts), dtype=bool), np.ones(len(originals), dtype=bool))  # the shipped map: every pair
     tower_id, tower_sha = tower.skill_tower
     out = (data_path("models") if args.ship else settings.home / "models") / MAP_MODEL_ID
     out.mkdir(parents=True, exist_ok=True)
@@ -100,12 +146,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "source_sha256": [s.sha256 for s in sources], "input_dimension": int(matrix.shape[0]), "dimension": int(matrix.shape[1]),
         "skill_tower": {"model_id": tower_id, "sha256": tower_sha},
         "sentence_tower": tower.model_id, "taxonomy_version": version,
-        "fit": {"texts": len(texts), "held_out": int(held.sum()), "ridge": args.ridge,
-                "held_out_mean_cosine": round(cosine, 4), "seconds": round(time.perf_counter() - started, 1)},
+        "fit": {"texts": len(texts), "held_out": int(held.sum()), "translated_sentences": len(originals),
+                "languages": sorted(translations), "translated_held_out": int(held_sentences.sum()),
+                "parallel_weight": args.parallel_weight, "ridge": args.ridge,
+                "held_out_mean_cosine": {k: round(v, 4) for k, v in cosine.items()},
+                "seconds": round(time.perf_counter() - started, 1)},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    print(f"map {source} -> {tower.model_id}: {len(texts)} texts, held-out mean cosine {cosine:.4f}; wrote {out}")
+    print(f"map {source} -> {tower.model_id}: {len(texts)} English texts, {len(originals)} sentences in "
+          f"{len(translations)} languages; held-out mean cosine "
+          + ", ".join(f"{k} {v:.4f}" for k, v in cosine.items()) + f"; wrote {out}")
     return 0
+
+
+def _mean_cosine(source: np.ndarray, target: np.ndarray, matrix: np.ndarray) -> float:
+    return float(np.mean(np.sum(apply_map(source, matrix) * target, axis=1)))
 
 
 if __name__ == "__main__":

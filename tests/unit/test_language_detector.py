@@ -7,10 +7,20 @@ import json
 import pytest
 
 from kgservice.document import Document, Domain
-from kgservice.evaluation import TRANSLATED_CHECK_SET
+from kgservice.evaluation import TRANSLATED_CHECK_SETS
 from kgservice.pipeline.language_detector import LANGUAGES, LanguageDetector, detect_language
+from kgservice.settings import VENDORED_DATA
 
-ROWS = [json.loads(line) for line in TRANSLATED_CHECK_SET.read_text(encoding="utf-8").splitlines()]
+# the check sets and the parallel text the multilingual map is fitted on
+FILES = (*TRANSLATED_CHECK_SETS, VENDORED_DATA / "skillskape" / "train_translated.jsonl")
+ROWS = [json.loads(line) for path in FILES for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_translated_sets_hold_every_language_for_every_sentence():
+    assert len(ROWS) == 60 + 100 + 300
+    assert all(str(row[lang]).strip() and row[lang] != row["en"] for row in ROWS for lang in LANGUAGES[1:])
+    check = {row["index"] for path in TRANSLATED_CHECK_SETS for row in map(json.loads, path.read_text().splitlines())}
+    assert len(check) == 160  # no sentence twice across the check sets
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -25,6 +25,27 @@ def test_multilingual_map_fit_recovers_a_linear_map():
     assert np.allclose(np.linalg.norm(mapped, axis=1), 1.0, atol=1e-5)
 
 
+def test_multilingual_map_fit_weighs_rows():
+    rng = np.random.default_rng(1)
+    source = rng.normal(size=(400, 6))
+    true = rng.normal(size=(6, 3))
+    target = source @ true
+    target[200:] = rng.normal(size=(200, 3))  # rows that disagree with the map
+    ignored = fit_map(source, target, ridge=1e-8, weights=np.r_[np.ones(200), np.zeros(200)])
+    assert np.allclose(ignored, true, atol=1e-4)
+    doubled = fit_map(np.vstack([source, source[:50]]), np.vstack([target, target[:50]]), ridge=1e-8)
+    weighted = fit_map(source, target, ridge=1e-8, weights=np.r_[np.full(50, 2.0), np.ones(350)])
+    assert np.allclose(doubled, weighted, atol=1e-4)  # a weight of 2 is the row given twice
+
+
+def test_multilingual_map_fit_reads_the_translated_train_sentences():
+    from kgservice.offline.multilingual_map import translated_pairs
+
+    originals, translations = translated_pairs(Settings())
+    assert len(originals) == 300 and sorted(translations) == ["de", "es", "fr", "nl", "pt"]
+    assert all(len(batch) == len(originals) for batch in translations.values())
+
+
 def test_multilingual_map_shipped_for_the_shipped_student():
     settings = Settings()
     directory = artifacts.model_dir(settings, MAP_MODEL_ID)
@@ -34,6 +55,9 @@ def test_multilingual_map_shipped_for_the_shipped_student():
     sources = parse_sources(manifest["source"])
     assert manifest["source_sha256"] == [s.sha256 for s in sources]
     assert np.load(directory / MAP_FILE).shape == (sum(s.dimension for s in sources), manifest["dimension"])
+    fit = manifest["fit"]  # fitted on the translated train sentences too, each language held out in part
+    assert fit["languages"] == ["de", "es", "fr", "nl", "pt"] and fit["parallel_weight"] > 0
+    assert all(fit["held_out_mean_cosine"][lang] > 0.8 for lang in ["en", *fit["languages"]])
 
 
 def test_multilingual_sources_parse_and_concatenate():
