@@ -29,6 +29,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -54,9 +55,9 @@ def fit_texts(settings: Settings, taxonomy_version: str) -> list[str]:
     return list(dict.fromkeys(t.strip() for t in texts if t.strip()))
 
 
-def translated_pairs(settings: Settings) -> tuple[list[str], dict[str, list[str]]]:
-    """The translated SkillSkape train sentences: the English originals, and per language their translations
-    (line i of every list is the same sentence)."""
+def translated_pairs(settings: Settings) -> tuple[list[str], dict[str, list[str]], list[list[str]]]:
+    """The translated SkillSkape train sentences: the English originals, per language their translations,
+    and each sentence's gold ESCO labels (line i of every list is the same sentence)."""
     path = settings.training_data / "skillskape" / TRANSLATED_FILE
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     languages = [k for k in rows[0] if k not in {"index", "skills", "en"}]
@@ -64,7 +65,64 @@ def translated_pairs(settings: Settings) -> tuple[list[str], dict[str, list[str]
         missing = [lang for lang in ("en", *languages) if not str(row.get(lang, "")).strip()]
         if missing:
             raise ValueError(f"{path}:{n} lacks {missing}")
-    return [r["en"].strip() for r in rows], {lang: [r[lang].strip() for r in rows] for lang in languages}
+    return ([r["en"].strip() for r in rows], {lang: [r[lang].strip() for r in rows] for lang in languages},
+            [list(r.get("skills", [])) for r in rows])
+
+
+@dataclass
+class FitData:
+    """Every pair the map is fitted on: English texts (multilingual ``vectors``, student ``target``) and
+    translated sentences (``translated[lang]``, each with the student vector of its English original)."""
+
+    texts: list[str]
+    vectors: np.ndarray
+    target: np.ndarray
+    originals: list[str]
+    translated: dict[str, np.ndarray]
+    original_target: np.ndarray
+
+    def fit(self, english: np.ndarray, sentences: np.ndarray, parallel_weight: float, ridge: float) -> np.ndarray:
+        """The map over the English pairs ``english`` and the translated pairs of ``sentences`` (row masks)."""
+        x = np.vstack([self.vectors[english], *(v[sentences] for v in self.translated.values())])
+        y = np.vstack([self.target[english], *(self.original_target[sentences] for _ in self.translated)])
+        w = np.concatenate([np.ones(int(english.sum())),
+                            np.full(int(sentences.sum()) * len(self.translated), parallel_weight)])
+        return fit_map(x, y, ridge=ridge, weights=w)
+
+    def without(self, held_sentences: np.ndarray) -> np.ndarray:
+        """The English rows that are not the original of a held-out translated sentence."""
+        held = {o for o, h in zip(self.originals, held_sentences) if h}
+        return np.array([t not in held for t in self.texts])
+
+
+def cross_validate(data: FitData, gold: Sequence[Sequence[str]], labels: Sequence[str], weights: Sequence[float],
+                   ridge: float, folds: int = 5) -> dict[float, dict[str, float]]:
+    """RP@5 of the mapped vectors' nearest ESCO labels for the translated sentences (and their English
+    originals, ``en``), each fold's sentences held out in every language: weight -> language -> RP@5.
+
+    The map is chosen on this (train sentences), never on the translated dev check sets it is scored on.
+    """
+    row = {text: i for i, text in enumerate(data.texts)}
+    label_rows = [row[x] for x in labels if x in row]
+    label_at = {data.texts[r].casefold(): k for k, r in enumerate(label_rows)}
+    label_matrix = data.target[label_rows]
+    wanted = [{label_at[x.casefold()] for x in g if x.casefold() in label_at} for g in gold]
+    english_vectors = data.vectors[[row[o] for o in data.originals]]
+    fold = np.random.default_rng(0).permutation(len(data.originals)) % folds
+    out: dict[float, dict[str, float]] = {}
+    for weight in weights:
+        found: dict[str, list[float]] = {lang: [] for lang in ("en", *data.translated)}
+        for f in range(folds):
+            held = fold == f
+            matrix = data.fit(data.without(held), ~held, weight, ridge)
+            for lang in found:
+                source = english_vectors if lang == "en" else data.translated[lang]
+                top = np.argsort(-(apply_map(source[held], matrix) @ label_matrix.T), axis=1)[:, :5]
+                for ranked, i in zip(top, np.flatnonzero(held)):
+                    if wanted[i]:
+                        found[lang].append(len(wanted[i] & set(ranked.tolist())) / min(5, len(wanted[i])))
+        out[weight] = {lang: float(np.mean(v)) for lang, v in found.items()}
+    return out
 
 
 def cached_embeddings(cache: Path, name: str, texts: Sequence[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
@@ -91,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--parallel-weight", type=float, default=3.0,
                         help="weight of a translated pair against an English one (0: English text only)")
     parser.add_argument("--ship", action="store_true", help="write into models/ (the committed map)")
+    parser.add_argument("--cross-validate", type=float, nargs="+", metavar="WEIGHT",
+                        help="print each parallel weight's 5-fold RP@5 on the translated train sentences; write nothing")
     args = parser.parse_args(argv)
     try:
         sources = parse_sources(args.source)
@@ -102,11 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     version = artifacts.taxonomy_version(Graph.connect(settings))
     texts = fit_texts(settings, version)
-    originals, translations = translated_pairs(settings)
+    originals, translations, gold = translated_pairs(settings)
     tower = load_sentence_tower(settings)
     embed_target = lambda t: tower.encode(t, batch_size=64)  # noqa: E731
-    target = cached_embeddings(settings.cache, tower.model_id, texts, embed_target)
-    original_target = cached_embeddings(settings.cache, tower.model_id, originals, embed_target)
     encoders = [SourceEncoder(settings.cache, spec, threads=settings.pipeline.threads) for spec in sources]
 
     def source_vectors(batch: list[str]) -> np.ndarray:
@@ -114,28 +172,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return np.hstack([cached_embeddings(settings.cache, e.name, batch, lambda t, e=e: e.encode(t, batch_size=128))
                           for e in encoders])
 
-    vectors = source_vectors(texts)
-    translated = {lang: source_vectors(batch) for lang, batch in translations.items()}
+    data = FitData(texts, source_vectors(texts), cached_embeddings(settings.cache, tower.model_id, texts, embed_target),
+                   originals, {lang: source_vectors(batch) for lang, batch in translations.items()},
+                   cached_embeddings(settings.cache, tower.model_id, originals, embed_target))
+    if args.cross_validate:
+        labels = json.loads((artifacts.vector_index_dir(settings, version) / "texts.json").read_text())
+        scores = cross_validate(data, gold, labels, args.cross_validate, args.ridge)
+        languages = list(next(iter(scores.values())))
+        print(f"5-fold RP@5 of the nearest ESCO labels, {len(originals)} translated train sentences, ridge {args.ridge}")
+        print("weight  " + "  ".join(f"{lang:>6}" for lang in languages) + "  non-English mean")
+        for weight, by_lang in scores.items():
+            rest = [v for lang, v in by_lang.items() if lang != "en"]
+            print(f"{weight:>6g}  " + "  ".join(f"{by_lang[lang]:6.3f}" for lang in languages)
+                  + f"  {sum(rest) / len(rest):.3f}")
+        return 0
     rng = np.random.default_rng(22)
     held = rng.random(len(texts)) < HELD_OUT
     held_sentences = rng.random(len(originals)) < TRANSLATED_HELD_OUT
-    held_originals = {o for o, h in zip(originals, held_sentences) if h}
-
-    def fit(english: np.ndarray, sentences: np.ndarray) -> np.ndarray:
-        """The map over the English pairs ``english`` and the translated pairs of ``sentences`` (row masks)."""
-        x = np.vstack([vectors[english], *(v[sentences] for v in translated.values())])
-        y = np.vstack([target[english], *(original_target[sentences] for _ in translated)])
-        w = np.concatenate([np.ones(int(english.sum())),
-                            np.full(int(sentences.sum()) * len(translated), args.parallel_weight)])
-        return fit_map(x, y, ridge=args.ridge, weights=w)
-
     started = time.perf_counter()
     # held out: the English texts drawn, and the drawn translated sentences with their English originals
-    matrix = fit(~held & np.array([t not in held_originals for t in texts]), ~held_sentences)
-    cosine = {"en": _mean_cosine(vectors[held], target[held], matrix)}
-    cosine |= {lang: _mean_cosine(v[held_sentences], original_target[held_sentences], matrix)
-               for lang, v in translated.items()}
-    matrix = fit(np.ones(len(texts), dtype=bool), np.ones(len(originals), dtype=bool))  # the shipped map: every pair
+    matrix = data.fit(~held & data.without(held_sentences), ~held_sentences, args.parallel_weight, args.ridge)
+    cosine = {"en": _mean_cosine(data.vectors[held], data.target[held], matrix)}
+    cosine |= {lang: _mean_cosine(v[held_sentences], data.original_target[held_sentences], matrix)
+               for lang, v in data.translated.items()}
+    everything = np.ones(len(texts), dtype=bool), np.ones(len(originals), dtype=bool)
+    matrix = data.fit(*everything, args.parallel_weight, args.ridge)  # the shipped map: every pair
     tower_id, tower_sha = tower.skill_tower
     out = (data_path("models") if args.ship else settings.home / "models") / MAP_MODEL_ID
     out.mkdir(parents=True, exist_ok=True)

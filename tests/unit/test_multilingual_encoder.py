@@ -41,9 +41,10 @@ def test_multilingual_map_fit_weighs_rows():
 def test_multilingual_map_fit_reads_the_translated_train_sentences():
     from kgservice.offline.multilingual_map import translated_pairs
 
-    originals, translations = translated_pairs(Settings())
+    originals, translations, gold = translated_pairs(Settings())
     assert len(originals) == 300 and sorted(translations) == ["de", "es", "fr", "nl", "pt"]
     assert all(len(batch) == len(originals) for batch in translations.values())
+    assert len(gold) == len(originals) and sum(map(len, gold)) > len(originals)
 
 
 def test_multilingual_map_shipped_for_the_shipped_student():
@@ -87,3 +88,25 @@ def test_multilingual_map_refuses_another_skill_tower(tmp_path):
         {"source": "use", "skill_tower": {"model_id": "some-other-student", "sha256": "ab" * 32}}))
     with pytest.raises(ArtifactMissing, match="fitted to some-other-student"):
         load_multilingual_encoder(settings, ("kgservice-skills-student-L3", "cd" * 32))
+
+
+def test_multilingual_map_cross_validation_holds_out_whole_sentences():
+    from kgservice.offline.multilingual_map import FitData, cross_validate
+
+    rng = np.random.default_rng(3)
+    labels = [f"skill {i}" for i in range(12)]
+    originals = [f"sentence about skill {i}" for i in range(40)]
+    label_vectors = rng.normal(size=(12, 8))
+    label_vectors /= np.linalg.norm(label_vectors, axis=1, keepdims=True)
+    sentence_vectors = label_vectors[np.arange(40) % 12] + 0.05 * rng.normal(size=(40, 8))
+    texts = labels + originals
+    target = np.vstack([label_vectors, sentence_vectors])
+    # the "multilingual" vectors are a fixed rotation of the student's; a translation adds a little noise
+    rotation = np.linalg.qr(rng.normal(size=(8, 8)))[0]
+    data = FitData(texts, target @ rotation, target, originals,
+                   {"de": sentence_vectors @ rotation + 0.05 * rng.normal(size=(40, 8))}, sentence_vectors)
+    assert data.without(np.arange(40) < 5).sum() == len(texts) - 5  # a held-out sentence's original goes too
+    gold = [[labels[i % 12]] for i in range(40)]
+    scores = cross_validate(data, gold, labels, weights=[0.0, 3.0], ridge=1e-3)
+    assert set(scores) == {0.0, 3.0} and set(scores[3.0]) == {"en", "de"}
+    assert scores[3.0]["en"] == 1.0 and scores[3.0]["de"] > 0.9
