@@ -96,9 +96,10 @@ class FitData:
 
 
 def cross_validate(data: FitData, gold: Sequence[Sequence[str]], labels: Sequence[str], weights: Sequence[float],
-                   ridge: float, folds: int = 5) -> dict[float, dict[str, float]]:
+                   ridge: float, folds: int = 5) -> dict[float, dict[str, tuple[float, float]]]:
     """RP@5 of the mapped vectors' nearest ESCO labels for the translated sentences (and their English
-    originals, ``en``), each fold's sentences held out in every language: weight -> language -> RP@5.
+    originals, ``en``), each fold's sentences held out in every language, and the mean cosine of the
+    mapped vectors to the student's of the English originals: weight -> language -> (RP@5, cosine).
 
     The map is chosen on this (train sentences), never on the translated dev check sets it is scored on.
     """
@@ -109,19 +110,22 @@ def cross_validate(data: FitData, gold: Sequence[Sequence[str]], labels: Sequenc
     wanted = [{label_at[x.casefold()] for x in g if x.casefold() in label_at} for g in gold]
     english_vectors = data.vectors[[row[o] for o in data.originals]]
     fold = np.random.default_rng(0).permutation(len(data.originals)) % folds
-    out: dict[float, dict[str, float]] = {}
+    out: dict[float, dict[str, tuple[float, float]]] = {}
     for weight in weights:
         found: dict[str, list[float]] = {lang: [] for lang in ("en", *data.translated)}
+        cosines: dict[str, list[float]] = {lang: [] for lang in found}
         for f in range(folds):
             held = fold == f
             matrix = data.fit(data.without(held), ~held, weight, ridge)
             for lang in found:
                 source = english_vectors if lang == "en" else data.translated[lang]
-                top = np.argsort(-(apply_map(source[held], matrix) @ label_matrix.T), axis=1)[:, :5]
+                mapped = apply_map(source[held], matrix)
+                cosines[lang].extend(np.sum(mapped * data.original_target[held], axis=1).tolist())
+                top = np.argsort(-(mapped @ label_matrix.T), axis=1)[:, :5]
                 for ranked, i in zip(top, np.flatnonzero(held)):
                     if wanted[i]:
                         found[lang].append(len(wanted[i] & set(ranked.tolist())) / min(5, len(wanted[i])))
-        out[weight] = {lang: float(np.mean(v)) for lang, v in found.items()}
+        out[weight] = {lang: (float(np.mean(v)), float(np.mean(cosines[lang]))) for lang, v in found.items()}
     return out
 
 
@@ -179,11 +183,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         labels = json.loads((artifacts.vector_index_dir(settings, version) / "texts.json").read_text())
         scores = cross_validate(data, gold, labels, args.cross_validate, args.ridge)
         languages = list(next(iter(scores.values())))
-        print(f"5-fold RP@5 of the nearest ESCO labels, {len(originals)} translated train sentences, ridge {args.ridge}")
-        print("weight  " + "  ".join(f"{lang:>6}" for lang in languages) + "  non-English mean")
+        print(f"5-fold, {len(originals)} translated train sentences, ridge {args.ridge}: RP@5 of the nearest ESCO "
+              "labels / mean cosine to the student's vector of the English original")
+        print("weight  " + "  ".join(f"{lang:>11}" for lang in languages) + "  non-English RP@5")
         for weight, by_lang in scores.items():
-            rest = [v for lang, v in by_lang.items() if lang != "en"]
-            print(f"{weight:>6g}  " + "  ".join(f"{by_lang[lang]:6.3f}" for lang in languages)
+            rest = [v[0] for lang, v in by_lang.items() if lang != "en"]
+            print(f"{weight:>6g}  " + "  ".join(f"{by_lang[lang][0]:.3f}/{by_lang[lang][1]:.3f}" for lang in languages)
                   + f"  {sum(rest) / len(rest):.3f}")
         return 0
     rng = np.random.default_rng(22)
