@@ -54,14 +54,30 @@ def load_skillskape(path: Path, resolve: Mapping[str, str]) -> list[Example]:
     return out
 
 
-# The translated check set: SkillSkape dev sentences (MIT) with their gold labels, in English and five
-# languages, one JSON object per line ({"index", "skills", "en", "de", "fr", "es", "nl", "pt"}).
+# Translated sets: SkillSkape sentences (MIT) with their gold labels, in English and five languages, one
+# JSON object per line ({"index", "skills", "en", "de", "fr", "es", "nl", "pt"}). The check sets are dev
+# sentences: the first 60 were there when the encoders and the multilingual cut were chosen; the other
+# 100 were drawn (seed 2212) and translated after, and are the fresher measure.
 _SKILLSKAPE = Path(__file__).resolve().parent / "resources" / "data" / "skillskape"
-# SkillSkape dev sentences translated into five languages. The first 60 were there when the encoders
-# and the multilingual cut were chosen; the other 100 were drawn (seed 2212) and translated after, and
-# are the fresher measure.
 TRANSLATED_CHECK_SET = _SKILLSKAPE / "dev_translated.jsonl"
 TRANSLATED_CHECK_SETS = (TRANSLATED_CHECK_SET, _SKILLSKAPE / "dev_translated_2.jsonl")
+
+
+def read_translated(path: Path) -> tuple[list[str], list[dict[str, object]]]:
+    """The languages a translated set holds, in the order of its first line, and its lines, every line checked.
+
+    Raises:
+        ValueError: The file is empty, or a line lacks a language another line has, or its ``skills`` list.
+    """
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not rows:
+        raise ValueError(f"{path} holds no sentences")
+    languages = [k for k in rows[0] if k not in {"index", "skills"}]
+    for n, row in enumerate(rows, 1):
+        missing = [lang for lang in languages if not str(row.get(lang, "")).strip()]
+        if missing or not isinstance(row.get("skills"), list):
+            raise ValueError(f"{path}:{n} lacks {missing or 'its skills list'}")
+    return languages, rows
 
 
 def load_translated(path: Path, resolve: Mapping[str, str]) -> dict[str, list[Example]]:
@@ -69,17 +85,11 @@ def load_translated(path: Path, resolve: Mapping[str, str]) -> dict[str, list[Ex
     sentence, with the same gold labels, in every language). English first.
 
     Raises:
-        ValueError: A line lacks a language another line has, or has no ``skills`` list.
+        ValueError: As :func:`read_translated`.
     """
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    if not rows:
-        raise ValueError(f"{path} holds no sentences")
-    languages = [k for k in rows[0] if k not in {"index", "skills"}]
+    languages, rows = read_translated(path)
     out: dict[str, list[Example]] = {lang: [] for lang in sorted(languages, key=lambda k: (k != "en", k))}
-    for n, row in enumerate(rows, 1):
-        missing = [lang for lang in languages if not str(row.get(lang, "")).strip()]
-        if missing or not isinstance(row.get("skills"), list):
-            raise ValueError(f"{path}:{n} lacks {missing or 'its skills list'}")
+    for row in rows:
         labels = [x for x in row["skills"] if x not in SPECIAL]
         for lang in languages:
             out[lang].append(_example(row[lang], labels, resolve))

@@ -109,8 +109,8 @@ class OnnxEncoder:
         # Dynamic int8 quantization scales each matrix product's activations by their range over the
         # whole call, so a text's vector moved with the texts it was batched with (cosine 0.994 alone
         # against in a batch): the nearline worker (one posting) and the batch job (many) wrote different
-        # edges for one posting. One text per call makes a vector depend on its text only, for about 0.3
-        # ms a sentence more.
+        # edges for one posting. One text per call makes a vector depend on its text only, for about 0.35
+        # ms a call more (docs/benchmarks.md, Speed).
         method = str(manifest.get("int8_quantization", {}).get("method", ""))
         self.one_text_per_call = self.quantized and "quantize_dynamic" in method
         self._encode_batch = getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 from rich.progress import track
 
+from kgservice.evaluation import read_translated
 from kgservice.inference import artifacts
 from kgservice.package_data import data_path
 from kgservice.inference.multilingual_encoder import (MAP_FILE, MAP_MODEL_ID, SourceEncoder, apply_map, fit_map,
@@ -58,15 +59,12 @@ def fit_texts(settings: Settings, taxonomy_version: str) -> list[str]:
 def translated_pairs(settings: Settings) -> tuple[list[str], dict[str, list[str]], list[list[str]]]:
     """The translated SkillSkape train sentences: the English originals, per language their translations,
     and each sentence's gold ESCO labels (line i of every list is the same sentence)."""
-    path = settings.training_data / "skillskape" / TRANSLATED_FILE
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    languages = [k for k in rows[0] if k not in {"index", "skills", "en"}]
-    for n, row in enumerate(rows, 1):
-        missing = [lang for lang in ("en", *languages) if not str(row.get(lang, "")).strip()]
-        if missing:
-            raise ValueError(f"{path}:{n} lacks {missing}")
-    return ([r["en"].strip() for r in rows], {lang: [r[lang].strip() for r in rows] for lang in languages},
-            [list(r.get("skills", [])) for r in rows])
+    languages, rows = read_translated(settings.training_data / "skillskape" / TRANSLATED_FILE)
+    if "en" not in languages:
+        raise ValueError(f"{TRANSLATED_FILE} holds no English originals")
+    return ([str(r["en"]).strip() for r in rows],
+            {lang: [str(r[lang]).strip() for r in rows] for lang in languages if lang != "en"},
+            [list(r["skills"]) for r in rows])
 
 
 @dataclass
